@@ -1,0 +1,110 @@
+/**
+ * clean-up (monthly, Braze's rule for push_token_import): delete imported temporary profiles that
+ * no longer hold a token, keep those that still do (their user has not logged in yet), and
+ * optionally prune devices not seen for N days. Works in batches, one transaction each, so a
+ * clean-up of millions never holds them in memory or locks the store for long.
+ */
+import type { z } from 'zod/v4';
+import type { CleanupOptions } from '../model';
+import type { Engine } from '../store/engines';
+import { logEvents, withoutDevices } from './records';
+
+export interface CleanupReport {
+	/** Imported temporary profiles deleted because they held no token. */
+	deletedImportedProfiles: number;
+	/** The first `reportLimit` of them. */
+	deletedProfileIds: string[];
+	/** Imported temporary profiles kept because they still hold a token. */
+	keptImportedProfiles: number;
+	/** Devices removed because they were not seen for `staleAfterDays`. */
+	prunedStaleDevices: number;
+	staleAfterDays: number | null;
+	startedAt: Date;
+	finishedAt: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function cleanup(engine: Engine, options: z.output<typeof CleanupOptions>, now: () => number): Promise<CleanupReport> {
+	const startedAt = now();
+	const report: CleanupReport = {
+		deletedImportedProfiles: 0,
+		deletedProfileIds: [],
+		keptImportedProfiles: 0,
+		prunedStaleDevices: 0,
+		staleAfterDays: options.staleAfterDays || null,
+		startedAt: new Date(startedAt),
+		finishedAt: new Date(startedAt),
+	};
+
+	if (options.staleAfterDays) {
+		const cutoff = startedAt - options.staleAfterDays * DAY_MS;
+		const reason = `not seen for ${options.staleAfterDays} days`;
+		// Each pass removes what it selected, or finds it refreshed meanwhile: the loop always ends.
+		for (;;) {
+			const pruned = await engine.transaction(async (tx) => {
+				const stale = await tx
+					.selectFrom('devices')
+					.innerJoin('profiles', 'profiles.id', 'devices.profile_id')
+					.selectAll('devices')
+					.select('profiles.external_id')
+					.where('last_seen_at', '<', cutoff)
+					.orderBy('last_seen_at')
+					.limit(options.batchSize)
+					.execute();
+				if (stale.length === 0) return 0;
+				await tx.deleteFrom('devices').where('id', 'in', stale.map((d) => d.id)).execute();
+				await logEvents(tx, stale.map((d) => ({ type: 'removed', device: d, from: { id: d.profile_id, external_id: d.external_id }, reason })), now());
+				await tx
+					.deleteFrom('profiles')
+					.where('id', 'in', [...new Set(stale.map((d) => d.profile_id))])
+					.where('kind', '=', 'anonymous')
+					.where(withoutDevices)
+					.execute();
+				return stale.length;
+			});
+			report.prunedStaleDevices += pruned;
+			if (pruned < options.batchSize) break;
+		}
+	}
+
+	let after = '';
+	for (;;) {
+		const page = await engine.db
+			.selectFrom('profiles')
+			.select('id')
+			.where('kind', '=', 'imported')
+			.where('id', '>', after)
+			.where(withoutDevices)
+			.orderBy('id')
+			.limit(options.batchSize)
+			.execute();
+		if (page.length === 0) break;
+		after = page[page.length - 1].id;
+		const ids = page.map((p) => p.id);
+		// Deleted only if still empty now, inside the transaction: a profile that got a token meanwhile stays.
+		const deleted = await engine.transaction((tx) =>
+			tx
+				.deleteFrom('profiles')
+				.where('id', 'in', ids)
+				.where('kind', '=', 'imported')
+				.where(withoutDevices)
+				.returning('id')
+				.execute(),
+		);
+		report.deletedImportedProfiles += deleted.length;
+		for (const row of deleted) {
+			if (report.deletedProfileIds.length >= options.reportLimit) break;
+			report.deletedProfileIds.push(row.id);
+		}
+	}
+
+	const kept = await engine.db
+		.selectFrom('profiles')
+		.select(({ fn }) => fn.countAll<number>().as('n'))
+		.where('kind', '=', 'imported')
+		.executeTakeFirstOrThrow();
+	report.keptImportedProfiles = Number(kept.n);
+	report.finishedAt = new Date(now());
+	return report;
+}

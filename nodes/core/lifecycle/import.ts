@@ -1,0 +1,212 @@
+/**
+ * import (Braze's push_token_import): tokens migrated from another provider, streamed in batches.
+ * A row without a user id gets its own temporary profile flagged imported, so it can be messaged
+ * until its user logs in (identify then merges it). A row with a user id attaches to that user.
+ * A token already in the store, or known dead, is skipped and counted: re-running an import
+ * changes nothing. Each batch is one transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import { fieldIssues, type FieldIssue } from '../errors';
+import { ImportRow } from '../model';
+import type { Engine, Tx } from '../store/engines';
+import type { DevicesTable, ProfilesTable } from '../store/schema';
+import { eventRow } from './records';
+
+export interface ImportOptions {
+	batchSize?: number;
+	/** Run every check, count what would happen, write nothing. */
+	dryRun?: boolean;
+	/** How many invalid rows to describe in the summary (all are counted). */
+	invalidRowLimit?: number;
+}
+
+export interface InvalidRow {
+	/** 1-based position of the row in the input. */
+	row: number;
+	issues: FieldIssue[];
+}
+
+export interface ImportSummary {
+	rows: number;
+	imported: number;
+	skippedExisting: number;
+	skippedDead: number;
+	invalid: number;
+	invalidRows: InvalidRow[];
+	dryRun: boolean;
+}
+
+type ValidRow = ReturnType<typeof ImportRow.parse>;
+
+/** Rows per INSERT statement, under SQLite's 32766 bound variables for the widest table (18 columns). */
+const INSERT_CHUNK = 1000;
+
+export async function importTokens(
+	engine: Engine,
+	rows: Iterable<unknown> | AsyncIterable<unknown>,
+	options: ImportOptions,
+	now: () => number,
+): Promise<ImportSummary> {
+	const batchSize = options.batchSize ?? 1000;
+	const invalidRowLimit = options.invalidRowLimit ?? 100;
+	const summary: ImportSummary = { rows: 0, imported: 0, skippedExisting: 0, skippedDead: 0, invalid: 0, invalidRows: [], dryRun: !!options.dryRun };
+	let batch: ValidRow[] = [];
+
+	const flush = async () => {
+		if (batch.length === 0) return;
+		const counts = await importBatch(engine, batch, !!options.dryRun, now());
+		summary.imported += counts.imported;
+		summary.skippedExisting += counts.skippedExisting;
+		summary.skippedDead += counts.skippedDead;
+		batch = [];
+	};
+
+	for await (const raw of rows) {
+		summary.rows++;
+		const parsed = ImportRow.safeParse(raw);
+		if (!parsed.success) {
+			summary.invalid++;
+			if (summary.invalidRows.length < invalidRowLimit) summary.invalidRows.push({ row: summary.rows, issues: fieldIssues(parsed.error) });
+			continue;
+		}
+		batch.push(parsed.data);
+		if (batch.length >= batchSize) await flush();
+	}
+	await flush();
+	return summary;
+}
+
+interface BatchCounts {
+	imported: number;
+	skippedExisting: number;
+	skippedDead: number;
+}
+
+class DryRunRollback extends Error {
+	constructor(readonly counts: BatchCounts) {
+		super('dry run');
+	}
+}
+
+async function importBatch(engine: Engine, batch: ValidRow[], dryRun: boolean, now: number): Promise<BatchCounts> {
+	try {
+		return await engine.transaction(async (tx) => {
+			const counts = await writeBatch(tx, batch, now);
+			if (dryRun) throw new DryRunRollback(counts);
+			return counts;
+		});
+	} catch (error) {
+		if (error instanceof DryRunRollback) return error.counts;
+		throw error;
+	}
+}
+
+const key = (appId: string, value: string) => `${appId}\u0000${value}`;
+
+/** Groups values by app id, for `app_id = ? AND x IN (...)` lookups. */
+function byApp(rows: ValidRow[], pick: (row: ValidRow) => string | undefined): Map<string, string[]> {
+	const groups = new Map<string, string[]>();
+	for (const row of rows) {
+		const value = pick(row);
+		if (value === undefined) continue;
+		const group = groups.get(row.appId);
+		if (group) group.push(value);
+		else groups.set(row.appId, [value]);
+	}
+	return groups;
+}
+
+async function existingKeys(tx: Tx, table: 'devices' | 'dead_tokens', column: 'token' | 'device_id', groups: Map<string, string[]>): Promise<Set<string>> {
+	const found = new Set<string>();
+	for (const [appId, values] of groups) {
+		const rows = await tx
+			.selectFrom(table as 'devices')
+			.select(column as 'token')
+			.where('app_id', '=', appId)
+			.where(column as 'token', 'in', values)
+			.execute();
+		for (const row of rows) found.add(key(appId, row.token));
+	}
+	return found;
+}
+
+async function writeBatch(tx: Tx, batch: ValidRow[], now: number): Promise<BatchCounts> {
+	const counts: BatchCounts = { imported: 0, skippedExisting: 0, skippedDead: 0 };
+	const dead = await existingKeys(tx, 'dead_tokens', 'token', byApp(batch, (r) => r.token));
+	const knownTokens = await existingKeys(tx, 'devices', 'token', byApp(batch, (r) => r.token));
+	const knownDevices = await existingKeys(tx, 'devices', 'device_id', byApp(batch, (r) => r.deviceId));
+
+	// Users named by rows: found or created once per batch.
+	const userIds = [...new Set(batch.flatMap((r) => (r.userId ? [r.userId] : [])))];
+	const users = new Map<string, string>();
+	if (userIds.length > 0) {
+		for (const row of await tx.selectFrom('profiles').select(['id', 'external_id']).where('external_id', 'in', userIds).execute()) {
+			users.set(row.external_id!, row.id);
+		}
+	}
+	const userIdOfProfile = new Map([...users].map(([userId, profileId]) => [profileId, userId]));
+
+	const profiles: ProfilesTable[] = [];
+	const devices: DevicesTable[] = [];
+	for (const row of batch) {
+		const tokenKey = key(row.appId, row.token);
+		if (dead.has(tokenKey)) {
+			counts.skippedDead++;
+			continue;
+		}
+		// A token already held, or a device already registered with a (fresher) token, is kept as it is.
+		const deviceKey = row.deviceId === undefined ? undefined : key(row.appId, row.deviceId);
+		if (knownTokens.has(tokenKey) || (deviceKey !== undefined && knownDevices.has(deviceKey))) {
+			counts.skippedExisting++;
+			continue;
+		}
+		knownTokens.add(tokenKey);
+		if (deviceKey !== undefined) knownDevices.add(deviceKey);
+
+		let profileId = row.userId === undefined ? undefined : users.get(row.userId);
+		if (profileId === undefined) {
+			profileId = randomUUID();
+			profiles.push({ id: profileId, external_id: row.userId ?? null, kind: row.userId ? 'identified' : 'imported', unsubscribed: 0, created_at: now, updated_at: now });
+			if (row.userId) {
+				users.set(row.userId, profileId);
+				userIdOfProfile.set(profileId, row.userId);
+			}
+		}
+		devices.push({
+			id: randomUUID(),
+			app_id: row.appId,
+			token: row.token,
+			device_id: row.deviceId ?? null,
+			platform: row.platform,
+			provider: row.provider,
+			environment: row.environment ?? null,
+			web_p256dh: row.webPushKeys?.p256dh ?? null,
+			web_auth: row.webPushKeys?.auth ?? null,
+			profile_id: profileId,
+			foreground: 1,
+			push_enabled: null,
+			provisional: 0,
+			last_status: 'unused',
+			consecutive_bounces: 0,
+			registered_at: now,
+			last_seen_at: now,
+			last_active_at: null,
+		});
+		counts.imported++;
+	}
+
+	for (let i = 0; i < profiles.length; i += INSERT_CHUNK) await tx.insertInto('profiles').values(profiles.slice(i, i + INSERT_CHUNK)).execute();
+	for (let i = 0; i < devices.length; i += INSERT_CHUNK) {
+		const chunk = devices.slice(i, i + INSERT_CHUNK);
+		await tx.insertInto('devices').values(chunk).execute();
+		await tx
+			.insertInto('token_events')
+			.values(
+				chunk.map((d) =>
+					eventRow({ type: 'imported', device: d, to: { id: d.profile_id, external_id: userIdOfProfile.get(d.profile_id) ?? null }, reason: 'push token import' }, now),
+				),
+			)
+			.execute();
+	}
+	return counts;
+}

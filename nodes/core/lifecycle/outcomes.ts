@@ -1,0 +1,67 @@
+/**
+ * Delivery outcomes: what a provider's answer does to a token.
+ *   delivered     → last_status sent, consecutive bounces reset
+ *   invalid-token → the device is removed and its token tombstoned (it never becomes valid again)
+ *   bounced       → bounced; the second consecutive bounce → suppressed (not sent to until identify)
+ *   retry, config-error → no change (the sender retries, or the node fails on its credentials)
+ * A test send changes nothing: providers do not invalidate tokens on test pushes either.
+ */
+import type { z } from 'zod/v4';
+import type { OutcomeInput } from '../model';
+import type { Tx } from '../store/engines';
+import { deviceByToken, dropIfEmpty, logEvents, profileById } from './records';
+
+export type OutcomeAction = 'sent' | 'bounced' | 'suppressed' | 'removed' | 'tombstoned' | 'unchanged' | 'not-found';
+
+export interface OutcomeResult {
+	appId: string;
+	token: string;
+	outcome: z.output<typeof OutcomeInput>['outcome'];
+	action: OutcomeAction;
+	userId: string | null;
+}
+
+/** Bounces in a row after which a device is suppressed. */
+export const SUPPRESS_AFTER_BOUNCES = 2;
+
+export async function recordOutcome(tx: Tx, input: z.output<typeof OutcomeInput>, now: number): Promise<OutcomeResult> {
+	const result = (action: OutcomeAction, userId: string | null = null): OutcomeResult => ({
+		appId: input.appId,
+		token: input.token,
+		outcome: input.outcome,
+		action,
+		userId,
+	});
+	if (input.test || input.outcome === 'retry' || input.outcome === 'config-error') return result('unchanged');
+
+	const device = await deviceByToken(tx, input.appId, input.token);
+	if (input.outcome === 'invalid-token') {
+		const reason = input.reason ?? 'invalid token';
+		await tx
+			.insertInto('dead_tokens')
+			.values({ app_id: input.appId, token: input.token, reason, at: now })
+			.onConflict((oc) => oc.columns(['app_id', 'token']).doNothing())
+			.execute();
+		if (!device) return result('tombstoned');
+		const owner = await profileById(tx, device.profile_id);
+		await tx.deleteFrom('devices').where('id', '=', device.id).execute();
+		await logEvents(tx, [{ type: 'removed', device, from: owner, reason }], now);
+		await dropIfEmpty(tx, owner, { imported: false });
+		return result('removed', owner.external_id);
+	}
+	if (!device) return result('not-found');
+	const owner = await profileById(tx, device.profile_id);
+
+	if (input.outcome === 'delivered') {
+		await tx.updateTable('devices').set({ last_status: 'sent', consecutive_bounces: 0 }).where('id', '=', device.id).execute();
+		await logEvents(tx, [{ type: 'sent', device, to: owner, reason: input.reason }], now);
+		return result('sent', owner.external_id);
+	}
+
+	// bounced
+	const bounces = device.consecutive_bounces + 1;
+	const status = bounces >= SUPPRESS_AFTER_BOUNCES ? 'suppressed' : 'bounced';
+	await tx.updateTable('devices').set({ last_status: status, consecutive_bounces: bounces }).where('id', '=', device.id).execute();
+	await logEvents(tx, [{ type: status, device, to: owner, reason: input.reason ?? `bounce ${bounces} in a row` }], now);
+	return result(status, owner.external_id);
+}

@@ -1,0 +1,157 @@
+/**
+ * Reads: a profile with its push tokens (the export view), the changelog, a user's devices and
+ * the audience of an app. The audience is streamed in pages by keyset, never one array.
+ */
+import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import type { z } from 'zod/v4';
+import type { AudienceQuery, DeviceView, LastStatus, Platform, ProfileView, TokenEvent } from '../model';
+import type { Tx } from '../store/engines';
+import type { Database } from '../store/schema';
+import { deviceView, eventView, profileView, type ProfileRow } from './records';
+
+/** One entry of a profile's push tokens, as Braze's and Customer.io's exports show it. */
+export interface PushTokenEntry {
+	app_id: string;
+	platform: Platform;
+	provider: string;
+	token: string;
+	device_id: string | null;
+	/** "foreground" may show visible pushes; "background" gets silent pushes only. */
+	registration: 'foreground' | 'background';
+	push_enabled: boolean | null;
+	notifications_enabled: boolean;
+	provisional: boolean;
+	last_status: LastStatus | '';
+	last_seen_at: string;
+	last_active_at: string | null;
+}
+
+export interface ProfileExport extends ProfileView {
+	/** Apps this profile is push-registered for: a foreground token that is not suppressed. */
+	push_registered_for: string[];
+	push_tokens: PushTokenEntry[];
+}
+
+export async function exportProfile(tx: Tx, profile: ProfileRow): Promise<ProfileExport> {
+	const devices = (await tx.selectFrom('devices').selectAll().where('profile_id', '=', profile.id).orderBy('app_id').orderBy('registered_at').execute()).map(deviceView);
+	return {
+		...profileView(profile),
+		push_registered_for: [...new Set(devices.filter(isPushRegistered).map((d) => d.appId))],
+		push_tokens: devices.map((d) => ({
+			app_id: d.appId,
+			platform: d.platform,
+			provider: d.provider,
+			token: d.token,
+			device_id: d.deviceId,
+			registration: d.foreground ? 'foreground' : 'background',
+			push_enabled: d.pushEnabled,
+			notifications_enabled: d.foreground && d.pushEnabled !== false,
+			provisional: d.provisional,
+			// Customer.io's API shows "unused" as an empty string; we keep the name.
+			last_status: d.lastStatus,
+			last_seen_at: d.lastSeenAt.toISOString(),
+			last_active_at: d.lastActiveAt?.toISOString() ?? null,
+		})),
+	};
+}
+
+export function isPushRegistered(device: DeviceView): boolean {
+	return device.foreground && device.lastStatus !== 'suppressed';
+}
+
+export async function changelog(tx: Tx, filter: { appId: string; token: string } | { userId: string }, limit: number): Promise<TokenEvent[]> {
+	let query = tx.selectFrom('token_events').selectAll();
+	query =
+		'userId' in filter
+			? query.where((eb) => eb.or([eb('to_external_id', '=', filter.userId), eb('from_external_id', '=', filter.userId)]))
+			: query.where('app_id', '=', filter.appId).where('token', '=', filter.token);
+	return (await query.orderBy('id').limit(limit).execute()).map(eventView);
+}
+
+/** A device with who it belongs to: what a sender needs. */
+export interface AudienceDevice extends DeviceView {
+	userId: string | null;
+	unsubscribed: boolean;
+}
+
+type Query = z.output<typeof AudienceQuery>;
+type DeviceQuery = SelectQueryBuilder<Database, 'devices' | 'profiles', object>;
+
+/** The devices of one app a push may go to, by the query's rules. */
+function eligible<Q extends DeviceQuery>(q: Q, query: Omit<Query, 'pageSize' | 'appId'> & { appId?: string }): Q {
+	const kinds: Array<'identified' | 'imported' | 'anonymous'> = ['identified'];
+	if (query.includeImported) kinds.push('imported');
+	if (query.includeAnonymous) kinds.push('anonymous');
+	let out = q.where('devices.last_status', '!=', 'suppressed').where('profiles.kind', 'in', kinds);
+	if (query.appId !== undefined) out = out.where('devices.app_id', '=', query.appId);
+	if (query.platform) out = out.where('devices.platform', '=', query.platform);
+	if (query.visible) out = out.where('devices.foreground', '=', 1);
+	if (!query.transactional) out = out.where('profiles.unsubscribed', '=', 0);
+	return out as Q;
+}
+
+/** Keeps only each profile's most recently active eligible device (ties broken by id). */
+function lastActiveOnly(query: Query) {
+	return (eb: ExpressionBuilder<Database, 'devices' | 'profiles'>) =>
+		eb.not(
+			eb.exists(
+				eb
+					.selectFrom('devices as newer')
+					.select('newer.id')
+					.whereRef('newer.profile_id', '=', 'devices.profile_id')
+					.whereRef('newer.app_id', '=', 'devices.app_id')
+					.where('newer.last_status', '!=', 'suppressed')
+					.$if(!!query.platform, (q) => q.where('newer.platform', '=', query.platform!))
+					.$if(query.visible, (q) => q.where('newer.foreground', '=', 1))
+					.where((w) =>
+						w.or([
+							w(w.fn.coalesce('newer.last_active_at', w.lit(0)), '>', w.fn.coalesce('devices.last_active_at', w.lit(0))),
+							w.and([
+								w(w.fn.coalesce('newer.last_active_at', w.lit(0)), '=', w.fn.coalesce('devices.last_active_at', w.lit(0))),
+								w('newer.id', '>', w.ref('devices.id')),
+							]),
+						]),
+					),
+			),
+		);
+}
+
+function audienceDevice(row: Parameters<typeof deviceView>[0] & { external_id: string | null; unsubscribed: number }): AudienceDevice {
+	return { ...deviceView(row), userId: row.external_id, unsubscribed: row.unsubscribed === 1 };
+}
+
+export async function* audience(db: Tx, query: Query): AsyncGenerator<AudienceDevice[]> {
+	let after = '';
+	for (;;) {
+		let q = db
+			.selectFrom('devices')
+			.innerJoin('profiles', 'profiles.id', 'devices.profile_id')
+			.selectAll('devices')
+			.select(['profiles.external_id', 'profiles.unsubscribed']);
+		q = eligible(q, query);
+		if (query.lastActiveOnly) q = q.where(lastActiveOnly(query));
+		const rows = await q.where('devices.id', '>', after).orderBy('devices.id').limit(query.pageSize).execute();
+		if (rows.length === 0) return;
+		yield rows.map(audienceDevice);
+		if (rows.length < query.pageSize) return;
+		after = rows[rows.length - 1].id;
+	}
+}
+
+/** A user's devices a push may go to (a user has a handful: one array is right here). */
+export async function devicesOfUser(db: Tx, userId: string, query: Omit<Query, 'pageSize' | 'appId'> & { appId?: string }): Promise<AudienceDevice[]> {
+	let q = db
+		.selectFrom('devices')
+		.innerJoin('profiles', 'profiles.id', 'devices.profile_id')
+		.selectAll('devices')
+		.select(['profiles.external_id', 'profiles.unsubscribed'])
+		.where('profiles.external_id', '=', userId);
+	q = eligible(q, { ...query, includeImported: true, includeAnonymous: true });
+	const rows = (await q.orderBy((eb) => eb.fn.coalesce('devices.last_active_at', eb.lit(0)), 'desc').orderBy('devices.id', 'desc').execute()).map(audienceDevice);
+	return query.lastActiveOnly ? lastActivePerApp(rows) : rows;
+}
+
+function lastActivePerApp(devices: AudienceDevice[]): AudienceDevice[] {
+	const seen = new Set<string>();
+	return devices.filter((d) => !seen.has(d.appId) && seen.add(d.appId));
+}

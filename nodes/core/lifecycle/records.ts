@@ -1,0 +1,148 @@
+/**
+ * What every rule shares: finding and creating profiles, finding a device, writing the
+ * changelog, dropping a profile that a rule left empty, and turning rows into views.
+ * Every function takes the transaction it runs in.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { DeviceRef, DeviceView, ProfileKind, ProfileView, TokenEvent, TokenEventType } from '../model';
+import type { Tx } from '../store/engines';
+import type { Database, DevicesTable, ProfilesTable, TokenEventsTable } from '../store/schema';
+
+export type DeviceRow = Selectable<DevicesTable>;
+export type ProfileRow = Selectable<ProfilesTable>;
+
+export async function profileById(tx: Tx, id: string): Promise<ProfileRow> {
+	return tx.selectFrom('profiles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+export async function findOrCreateUser(tx: Tx, userId: string, now: number): Promise<ProfileRow> {
+	const existing = await tx.selectFrom('profiles').selectAll().where('external_id', '=', userId).executeTakeFirst();
+	if (existing) return existing;
+	return createProfile(tx, 'identified', now, userId);
+}
+
+export async function createProfile(tx: Tx, kind: ProfileKind, now: number, userId: string | null = null): Promise<ProfileRow> {
+	const row: ProfileRow = { id: randomUUID(), external_id: userId, kind, unsubscribed: 0, created_at: now, updated_at: now };
+	await tx.insertInto('profiles').values(row).execute();
+	return row;
+}
+
+/** The device a reference points at: by token first, then by device id. */
+export async function findDevice(tx: Tx, ref: DeviceRef): Promise<DeviceRow | undefined> {
+	const byToken = ref.token === undefined ? undefined : await deviceByToken(tx, ref.appId, ref.token);
+	if (byToken || ref.deviceId === undefined) return byToken;
+	return tx.selectFrom('devices').selectAll().where('app_id', '=', ref.appId).where('device_id', '=', ref.deviceId).executeTakeFirst();
+}
+
+export function deviceByToken(tx: Tx, appId: string, token: string): Promise<DeviceRow | undefined> {
+	return tx.selectFrom('devices').selectAll().where('app_id', '=', appId).where('token', '=', token).executeTakeFirst();
+}
+
+export function describeRef(ref: DeviceRef): string {
+	const by = ref.token !== undefined ? `token ${short(ref.token)}` : `device id "${ref.deviceId}"`;
+	return `no device is registered for app "${ref.appId}" with ${by}`;
+}
+
+/** Tokens are long and are addresses: messages show only their ends. */
+export function short(token: string): string {
+	return token.length <= 16 ? `"${token}"` : `"${token.slice(0, 8)}…${token.slice(-6)}"`;
+}
+
+type ProfileRef = Pick<ProfileRow, 'id' | 'external_id'>;
+
+export interface EventInput {
+	type: TokenEventType;
+	device: Pick<DeviceRow, 'app_id' | 'token' | 'device_id'>;
+	from?: ProfileRef | null;
+	to?: ProfileRef | null;
+	reason?: string | null;
+}
+
+export function eventRow(event: EventInput, now: number): Omit<TokenEventsTable, 'id'> {
+	return {
+		at: now,
+		type: event.type,
+		app_id: event.device.app_id,
+		token: event.device.token,
+		device_id: event.device.device_id,
+		from_profile_id: event.from?.id ?? null,
+		to_profile_id: event.to?.id ?? null,
+		from_external_id: event.from?.external_id ?? null,
+		to_external_id: event.to?.external_id ?? null,
+		reason: event.reason ?? null,
+	};
+}
+
+export async function logEvents(tx: Tx, events: EventInput[], now: number): Promise<void> {
+	if (events.length > 0) await tx.insertInto('token_events').values(events.map((e) => eventRow(e, now))).execute();
+}
+
+/**
+ * Deletes a profile that holds no device any more when it is only a container for a token:
+ * anonymous ones always, imported (temporary) ones when `imported` is set — identify merges
+ * them into the real user; otherwise the monthly clean-up decides (Braze's rule).
+ * Identified profiles are people and are never deleted here.
+ */
+export async function dropIfEmpty(tx: Tx, profile: ProfileRow, options: { imported: boolean }): Promise<boolean> {
+	if (profile.kind === 'identified' || (profile.kind === 'imported' && !options.imported)) return false;
+	const result = await tx
+		.deleteFrom('profiles')
+		.where('id', '=', profile.id)
+		.where(withoutDevices)
+		.executeTakeFirst();
+	return result.numDeletedRows > 0n;
+}
+
+/** A `profiles` filter: rows that no device points at. */
+export const withoutDevices = ({ not, exists, selectFrom }: ExpressionBuilder<Database, 'profiles'>) =>
+	not(exists(selectFrom('devices').select('devices.id').whereRef('devices.profile_id', '=', 'profiles.id')));
+
+export function deviceView(row: DeviceRow): DeviceView {
+	return {
+		id: row.id,
+		appId: row.app_id,
+		platform: row.platform,
+		provider: row.provider,
+		token: row.token,
+		webPushKeys: row.web_p256dh && row.web_auth ? { p256dh: row.web_p256dh, auth: row.web_auth } : null,
+		deviceId: row.device_id,
+		environment: row.environment,
+		profileId: row.profile_id,
+		foreground: row.foreground === 1,
+		pushEnabled: row.push_enabled === null ? null : row.push_enabled === 1,
+		provisional: row.provisional === 1,
+		lastStatus: row.last_status,
+		consecutiveBounces: row.consecutive_bounces,
+		registeredAt: new Date(row.registered_at),
+		lastSeenAt: new Date(row.last_seen_at),
+		lastActiveAt: row.last_active_at === null ? null : new Date(row.last_active_at),
+	};
+}
+
+export function profileView(row: ProfileRow): ProfileView {
+	return {
+		id: row.id,
+		userId: row.external_id,
+		kind: row.kind,
+		unsubscribed: row.unsubscribed === 1,
+		createdAt: new Date(row.created_at),
+		updatedAt: new Date(row.updated_at),
+	};
+}
+
+export function eventView(row: Selectable<TokenEventsTable>): TokenEvent {
+	return {
+		id: Number(row.id),
+		at: new Date(row.at),
+		type: row.type,
+		appId: row.app_id,
+		token: row.token,
+		deviceId: row.device_id,
+		fromProfileId: row.from_profile_id,
+		toProfileId: row.to_profile_id,
+		fromUserId: row.from_external_id,
+		toUserId: row.to_external_id,
+		reason: row.reason,
+	};
+}

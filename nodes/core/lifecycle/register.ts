@@ -1,0 +1,134 @@
+/**
+ * register: an app open (or SDK call) reports its token. Upsert by (app, token); anonymous until
+ * identified; every call refreshes last_seen; a new token for the same (app, device id)
+ * supersedes the old one; a token known dead is refused.
+ */
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod/v4';
+import type { DeviceView, RegisterInput } from '../model';
+import type { Tx } from '../store/engines';
+import {
+	createProfile,
+	deviceByToken,
+	deviceView,
+	dropIfEmpty,
+	findOrCreateUser,
+	logEvents,
+	profileById,
+	type DeviceRow,
+	type EventInput,
+	type ProfileRow,
+} from './records';
+
+export type RegisterRecord = z.output<typeof RegisterInput>;
+
+export type RegisterResult =
+	| {
+			action: 'registered' | 'refreshed';
+			device: DeviceView;
+			userId: string | null;
+			/** The older token this one replaced on the same device. */
+			supersededToken: string | null;
+			/** The user the token was taken from, when a user id moved it. */
+			movedFromUserId: string | null;
+	  }
+	| { action: 'refused'; reason: string; device: null };
+
+const flag = (value: boolean | undefined, fallback: 0 | 1): 0 | 1 => (value === undefined ? fallback : value ? 1 : 0);
+
+export async function register(tx: Tx, input: RegisterRecord, now: number): Promise<RegisterResult> {
+	const dead = await tx
+		.selectFrom('dead_tokens')
+		.select(['reason', 'at'])
+		.where('app_id', '=', input.appId)
+		.where('token', '=', input.token)
+		.executeTakeFirst();
+	if (dead) {
+		return {
+			action: 'refused',
+			device: null,
+			reason: `the token is dead (${dead.reason}, since ${new Date(dead.at).toISOString()}); the app must get a new token from its provider`,
+		};
+	}
+
+	const existing = await deviceByToken(tx, input.appId, input.token);
+	const sameDevice =
+		input.deviceId === undefined
+			? undefined
+			: await tx.selectFrom('devices').selectAll().where('app_id', '=', input.appId).where('device_id', '=', input.deviceId).executeTakeFirst();
+	const superseded = sameDevice && sameDevice.token !== input.token ? sameDevice : undefined;
+
+	// The owner: the user named, else whoever held this token, else whoever held the device's old token.
+	const previousOwner = existing ?? superseded;
+	const formerProfile = previousOwner ? await profileById(tx, previousOwner.profile_id) : undefined;
+	const owner: ProfileRow = input.userId
+		? await findOrCreateUser(tx, input.userId, now)
+		: (formerProfile ?? (await createProfile(tx, 'anonymous', now)));
+
+	const events: EventInput[] = [];
+	const supersededOwner = superseded && existing ? await profileById(tx, superseded.profile_id) : formerProfile;
+	if (superseded) {
+		await tx.deleteFrom('devices').where('id', '=', superseded.id).execute();
+		events.push({ type: 'superseded', device: superseded, from: supersededOwner, reason: 'a new token was registered for the same device' });
+	}
+
+	const fields = {
+		platform: input.platform,
+		provider: input.provider,
+		environment: input.environment ?? existing?.environment ?? null,
+		web_p256dh: input.webPushKeys?.p256dh ?? null,
+		web_auth: input.webPushKeys?.auth ?? null,
+		device_id: input.deviceId ?? existing?.device_id ?? null,
+		profile_id: owner.id,
+		foreground: flag(input.foreground, existing?.foreground ?? 1),
+		push_enabled: input.pushEnabled === undefined ? (existing?.push_enabled ?? null) : input.pushEnabled ? (1 as const) : (0 as const),
+		provisional: flag(input.provisional, existing?.provisional ?? 0),
+		last_seen_at: now,
+		last_active_at: now,
+	};
+
+	let row: DeviceRow;
+	let movedFrom: ProfileRow | undefined;
+	if (existing) {
+		const moved = existing.profile_id !== owner.id;
+		// A registration that names a user is an identify: it clears bounced/suppressed.
+		const reset = input.userId !== undefined && (existing.last_status === 'bounced' || existing.last_status === 'suppressed');
+		row = {
+			...existing,
+			...fields,
+			...(reset ? { last_status: 'unused' as const, consecutive_bounces: 0 } : {}),
+		};
+		await tx.updateTable('devices').set(row).where('id', '=', existing.id).execute();
+		if (moved) {
+			movedFrom = formerProfile;
+			events.push({ type: 'moved', device: row, from: formerProfile, to: owner, reason: 'registered with a user id' });
+		} else {
+			events.push({ type: 'refreshed', device: row, to: owner, reason: 'app open' });
+		}
+	} else {
+		row = {
+			id: randomUUID(),
+			app_id: input.appId,
+			token: input.token,
+			...fields,
+			last_status: 'unused',
+			consecutive_bounces: 0,
+			registered_at: now,
+		};
+		await tx.insertInto('devices').values(row).execute();
+		events.push({ type: 'registered', device: row, to: owner });
+		if (superseded && formerProfile && formerProfile.id !== owner.id) movedFrom = formerProfile;
+	}
+	await logEvents(tx, events, now);
+	for (const left of new Set([formerProfile, supersededOwner])) {
+		if (left && left.id !== owner.id) await dropIfEmpty(tx, left, { imported: true });
+	}
+
+	return {
+		action: existing ? 'refreshed' : 'registered',
+		device: deviceView(row),
+		userId: owner.external_id,
+		supersededToken: superseded?.token ?? null,
+		movedFromUserId: movedFrom?.external_id ?? null,
+	};
+}

@@ -1,0 +1,324 @@
+/**
+ * The push-token domain model: zod schemas for everything that crosses the core's boundary,
+ * and the types derived from them. Nothing here knows about n8n.
+ */
+import { z } from 'zod/v4';
+
+export const PLATFORMS = ['ios', 'android', 'web'] as const;
+export const PROVIDERS = ['apns', 'fcm', 'webpush'] as const;
+export const LAST_STATUSES = ['unused', 'sent', 'bounced', 'suppressed'] as const;
+export const PROFILE_KINDS = ['identified', 'anonymous', 'imported'] as const;
+export const APNS_ENVIRONMENTS = ['production', 'sandbox'] as const;
+export const OUTCOMES = ['delivered', 'invalid-token', 'bounced', 'retry', 'config-error'] as const;
+export const TOKEN_EVENT_TYPES = [
+	'registered',
+	'refreshed',
+	'superseded',
+	'moved',
+	'cleared',
+	'imported',
+	'sent',
+	'bounced',
+	'suppressed',
+	'removed',
+] as const;
+
+export type Platform = (typeof PLATFORMS)[number];
+export type Provider = (typeof PROVIDERS)[number];
+export type LastStatus = (typeof LAST_STATUSES)[number];
+export type ProfileKind = (typeof PROFILE_KINDS)[number];
+export type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
+export type Outcome = (typeof OUTCOMES)[number];
+export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
+
+/** The provider a platform uses unless told otherwise (iOS apps may also go through FCM). */
+export const DEFAULT_PROVIDER: Record<Platform, Provider> = { ios: 'apns', android: 'fcm', web: 'webpush' };
+const ALLOWED_PROVIDERS: Record<Platform, readonly Provider[]> = {
+	ios: ['apns', 'fcm'],
+	android: ['fcm'],
+	web: ['webpush', 'fcm'],
+};
+
+const nonEmpty = (what: string, max = 255) =>
+	z
+		.string({ error: `expected ${what} as a string` })
+		.trim()
+		.min(1, `expected ${what}, got an empty string`)
+		.max(max, `expected ${what} of at most ${max} characters`);
+
+export const AppId = nonEmpty('an app id');
+export const UserId = nonEmpty('a user id');
+export const DeviceId = nonEmpty('a device id');
+
+const base64url = (what: string, bytes: number, check?: (b: Buffer) => boolean) =>
+	z
+		.string({ error: `expected ${what} as a base64url string` })
+		.regex(/^[A-Za-z0-9_-]+={0,2}$/, `expected ${what} as a base64url string`)
+		.refine((s) => {
+			const b = Buffer.from(s, 'base64url');
+			return b.length === bytes && (!check || check(b));
+		}, `expected ${what} to decode to ${bytes} bytes`);
+
+/** A browser's PushSubscription (as JSON), the Web Push equivalent of a device token. */
+export const WebPushSubscription = z.object({
+	endpoint: z
+		.string({ error: 'expected the subscription endpoint as a string' })
+		.max(2048, 'expected an endpoint of at most 2048 characters')
+		.refine((s) => URL.canParse(s) && new URL(s).protocol === 'https:', 'expected an https:// endpoint URL'),
+	keys: z.object(
+		{
+			p256dh: base64url('keys.p256dh (an uncompressed P-256 public key)', 65, (b) => b[0] === 0x04),
+			auth: base64url('keys.auth', 16),
+		},
+		{ error: 'expected keys { p256dh, auth }' },
+	),
+});
+export type WebPushSubscription = z.infer<typeof WebPushSubscription>;
+
+const APNS_TOKEN = /^[0-9a-f]{64}$/i;
+const FCM_TOKEN = /^\S+$/;
+
+/** Parses a subscription given as an object or as its JSON text. */
+function asSubscription(value: unknown): unknown {
+	if (typeof value !== 'string') return value;
+	try {
+		return JSON.parse(value);
+	} catch {
+		return value;
+	}
+}
+
+/**
+ * Fields every token-bearing record shares (register and import). `token` is the provider's
+ * token; for Web Push it is the subscription (object or JSON text), stored by its endpoint.
+ */
+const TokenFields = z.object({
+	appId: AppId,
+	platform: z.enum(PLATFORMS, { error: `expected platform to be one of ${PLATFORMS.join(', ')}` }),
+	provider: z.enum(PROVIDERS, { error: `expected provider to be one of ${PROVIDERS.join(', ')}` }).optional(),
+	token: z.unknown(),
+	deviceId: DeviceId.optional(),
+	userId: UserId.optional(),
+	environment: z
+		.enum(APNS_ENVIRONMENTS, { error: `expected environment to be one of ${APNS_ENVIRONMENTS.join(', ')}` })
+		.optional(),
+});
+
+/** What the store keeps of a token once its shape is checked. */
+export interface NormalizedToken {
+	provider: Provider;
+	token: string;
+	webPushKeys: { p256dh: string; auth: string } | null;
+}
+
+/** Checks a token's shape for its provider and returns it in the form the store keeps. */
+function normalizeToken(
+	record: { platform: Platform; provider?: Provider; token: unknown },
+	ctx: z.RefinementCtx,
+): NormalizedToken | undefined {
+	const provider = record.provider ?? DEFAULT_PROVIDER[record.platform];
+	if (!ALLOWED_PROVIDERS[record.platform].includes(provider)) {
+		ctx.addIssue({
+			code: 'custom',
+			path: ['provider'],
+			message: `expected provider ${ALLOWED_PROVIDERS[record.platform].join(' or ')} for platform ${record.platform}, got ${provider}`,
+		});
+		return undefined;
+	}
+	const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['token'], message });
+	if (provider === 'webpush') {
+		const parsed = WebPushSubscription.safeParse(asSubscription(record.token));
+		if (!parsed.success) {
+			for (const i of parsed.error.issues) {
+				ctx.addIssue({ code: 'custom', path: ['token', ...(i.path as string[])], message: i.message });
+			}
+			return undefined;
+		}
+		return { provider, token: parsed.data.endpoint, webPushKeys: parsed.data.keys };
+	}
+	if (typeof record.token !== 'string') {
+		issue(`expected the ${provider.toUpperCase()} token as a string, got ${describe(record.token)}`);
+		return undefined;
+	}
+	const token = record.token.trim();
+	if (provider === 'apns' && !APNS_TOKEN.test(token)) {
+		issue(`expected an APNs device token of 64 hexadecimal characters, got ${describe(token)}`);
+		return undefined;
+	}
+	if (provider === 'fcm' && (!FCM_TOKEN.test(token) || token.length > 4096)) {
+		issue(`expected an FCM registration token (a non-empty string without spaces), got ${describe(token)}`);
+		return undefined;
+	}
+	return { provider, token: provider === 'apns' ? token.toLowerCase() : token, webPushKeys: null };
+}
+
+/** A short description of a bad value that never echoes a long or secret-looking string whole. */
+export function describe(value: unknown): string {
+	if (value === null) return 'null';
+	if (value === undefined) return 'nothing';
+	if (typeof value === 'string') {
+		if (value.length === 0) return 'an empty string';
+		return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
+	}
+	if (Array.isArray(value)) return 'an array';
+	return `a ${typeof value}`;
+}
+
+const withToken = <T extends typeof TokenFields>(schema: T) =>
+	schema.transform((record, ctx) => {
+		const normalized = normalizeToken(record, ctx);
+		if (!normalized) return z.NEVER;
+		return { ...record, ...normalized };
+	});
+
+/** An app open / SDK registration. */
+export const RegisterInput = withToken(
+	TokenFields.extend({
+		/** Foreground tokens may show visible pushes; background-only ones get silent pushes. New: true. */
+		foreground: z.boolean({ error: 'expected foreground to be true or false' }).optional(),
+		/** The OS-level opt-in as the app saw it (a lagging indicator; unknown when absent). */
+		pushEnabled: z.boolean({ error: 'expected pushEnabled to be true or false' }).optional(),
+		/** iOS provisional authorization (quiet delivery to the notification center). New: false. */
+		provisional: z.boolean({ error: 'expected provisional to be true or false' }).optional(),
+	}),
+);
+export type RegisterInput = z.input<typeof RegisterInput>;
+
+/** One row of a push_token_import. */
+export const ImportRow = withToken(TokenFields);
+export type ImportRow = z.input<typeof ImportRow>;
+
+/** Finds a device by its token or, failing that, by its device id. */
+const DeviceRef = z
+	.object({
+		appId: AppId,
+		token: z.unknown().optional(),
+		deviceId: DeviceId.optional(),
+	})
+	.transform((ref, ctx) => {
+		let token: string | undefined;
+		if (ref.token !== undefined && ref.token !== null && ref.token !== '') {
+			const raw = asSubscription(ref.token);
+			const endpoint = typeof raw === 'object' && raw !== null ? (raw as { endpoint?: unknown }).endpoint : raw;
+			if (typeof endpoint !== 'string' || endpoint.trim() === '') {
+				ctx.addIssue({ code: 'custom', path: ['token'], message: `expected a token string or a subscription with an endpoint, got ${describe(ref.token)}` });
+				return z.NEVER;
+			}
+			token = endpoint.trim();
+			if (APNS_TOKEN.test(token)) token = token.toLowerCase();
+		}
+		if (token === undefined && ref.deviceId === undefined) {
+			ctx.addIssue({ code: 'custom', path: ['token'], message: 'expected a token or a deviceId to find the device' });
+			return z.NEVER;
+		}
+		return { appId: ref.appId, token, deviceId: ref.deviceId };
+	});
+export type DeviceRef = z.output<typeof DeviceRef>;
+
+export const IdentifyInput = z.intersection(DeviceRef, z.object({ userId: UserId }));
+export type IdentifyInput = z.input<typeof IdentifyInput>;
+
+export const CLEAR_MODES = ['anonymous', 'remove'] as const;
+export type ClearMode = (typeof CLEAR_MODES)[number];
+export const ClearIdentifyInput = z.intersection(
+	DeviceRef,
+	z.object({
+		mode: z.enum(CLEAR_MODES, { error: `expected mode to be one of ${CLEAR_MODES.join(', ')}` }).default('anonymous'),
+	}),
+);
+export type ClearIdentifyInput = z.input<typeof ClearIdentifyInput>;
+
+/** A provider's answer for one token, already normalised to an outcome. */
+export const OutcomeInput = z.object({
+	appId: AppId,
+	token: nonEmpty('a token', 4096),
+	outcome: z.enum(OUTCOMES, { error: `expected outcome to be one of ${OUTCOMES.join(', ')}` }),
+	reason: z.string().max(500).optional(),
+	/** A test send never changes a token (providers do not invalidate on test pushes either). */
+	test: z.boolean().default(false),
+});
+export type OutcomeInput = z.input<typeof OutcomeInput>;
+
+export const SubscriptionInput = z.object({
+	userId: UserId,
+	unsubscribed: z.boolean({ error: 'expected unsubscribed to be true or false' }),
+});
+export type SubscriptionInput = z.input<typeof SubscriptionInput>;
+
+export const ProfileRef = z.union(
+	[z.object({ userId: UserId }), z.object({ profileId: nonEmpty('a profile id') })],
+	{ error: 'expected { userId } or { profileId }' },
+);
+export type ProfileRef = z.input<typeof ProfileRef>;
+
+export const AudienceQuery = z.object({
+	appId: AppId,
+	platform: z.enum(PLATFORMS).optional(),
+	/** Transactional sends reach unsubscribed users too. */
+	transactional: z.boolean().default(false),
+	/** One device per user: the one active most recently. */
+	lastActiveOnly: z.boolean().default(false),
+	/** Temporary profiles made by push_token_import (the reason to import is to message them). */
+	includeImported: z.boolean().default(true),
+	/** Devices nobody has identified on. */
+	includeAnonymous: z.boolean().default(false),
+	/** Visible pushes skip background-only tokens; silent pushes reach them. */
+	visible: z.boolean().default(true),
+	pageSize: z.number().int().min(1).max(10_000).default(1000),
+});
+export type AudienceQuery = z.input<typeof AudienceQuery>;
+
+export const CleanupOptions = z.object({
+	/** Prune devices not seen for this many days; 0 or absent disables pruning. FCM's guidance is 270. */
+	staleAfterDays: z.number().int().min(0).optional(),
+	/** How many deleted profile ids to list in the report (the counts are always complete). */
+	reportLimit: z.number().int().min(0).max(100_000).default(1000),
+	batchSize: z.number().int().min(1).max(10_000).default(1000),
+});
+export type CleanupOptions = z.input<typeof CleanupOptions>;
+
+export const DEFAULT_STALE_AFTER_DAYS = 270;
+
+/** A device as the domain shows it. */
+export interface DeviceView {
+	id: string;
+	appId: string;
+	platform: Platform;
+	provider: Provider;
+	token: string;
+	webPushKeys: { p256dh: string; auth: string } | null;
+	deviceId: string | null;
+	environment: ApnsEnvironment | null;
+	profileId: string;
+	foreground: boolean;
+	pushEnabled: boolean | null;
+	provisional: boolean;
+	lastStatus: LastStatus;
+	consecutiveBounces: number;
+	registeredAt: Date;
+	lastSeenAt: Date;
+	lastActiveAt: Date | null;
+}
+
+export interface ProfileView {
+	id: string;
+	userId: string | null;
+	kind: ProfileKind;
+	unsubscribed: boolean;
+	createdAt: Date;
+	updatedAt: Date;
+}
+
+export interface TokenEvent {
+	id: number;
+	at: Date;
+	type: TokenEventType;
+	appId: string;
+	token: string;
+	deviceId: string | null;
+	fromProfileId: string | null;
+	toProfileId: string | null;
+	fromUserId: string | null;
+	toUserId: string | null;
+	reason: string | null;
+}

@@ -1,0 +1,169 @@
+/**
+ * The token store: the one object every node talks to. Each verb validates its input (zod),
+ * runs its rule in one transaction, and returns what happened. Opened from a config object and
+ * cached per process, so nodes never open a store per item.
+ */
+import { createHash } from 'node:crypto';
+import { NotFoundError, parseInput } from '../errors';
+import {
+	AudienceQuery,
+	ClearIdentifyInput,
+	CleanupOptions,
+	IdentifyInput,
+	OutcomeInput,
+	ProfileRef,
+	RegisterInput,
+	SubscriptionInput,
+	type DeviceView,
+	type ProfileView,
+	type TokenEvent,
+} from '../model';
+import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
+import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
+import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
+import { recordOutcome, type OutcomeResult } from '../lifecycle/outcomes';
+import { audience, changelog, devicesOfUser, exportProfile, type AudienceDevice, type ProfileExport } from '../lifecycle/queries';
+import { deviceByToken, deviceView, findOrCreateUser, profileView } from '../lifecycle/records';
+import { register, type RegisterResult } from '../lifecycle/register';
+import { openEngine, type Engine, type StoreConfig } from './engines';
+import { z } from 'zod/v4';
+
+export interface StoreOptions {
+	/** The store's clock, in epoch milliseconds (tests move it). */
+	clock?: () => number;
+}
+
+const ChangelogFilter = z.union([z.object({ appId: z.string().min(1), token: z.string().min(1) }), z.object({ userId: z.string().min(1) })], {
+	error: 'expected { appId, token } or { userId }',
+});
+const UserDevicesQuery = AudienceQuery.omit({ appId: true, pageSize: true }).extend({ appId: z.string().min(1).optional() });
+
+export class TokenStore {
+	private constructor(
+		readonly engine: Engine,
+		private readonly clock: () => number,
+	) {}
+
+	static async open(config: StoreConfig, options: StoreOptions = {}): Promise<TokenStore> {
+		return new TokenStore(await openEngine(config), options.clock ?? Date.now);
+	}
+
+	get engineName(): Engine['name'] {
+		return this.engine.name;
+	}
+
+	/** An app open / SDK registration of a token. */
+	async register(input: unknown): Promise<RegisterResult> {
+		const record = parseInput(RegisterInput, input, 'register');
+		return this.engine.transaction((tx) => register(tx, record, this.clock()));
+	}
+
+	/** Login: the device's token moves to the user (created if new). */
+	async identify(input: unknown): Promise<IdentifyResult> {
+		const record = parseInput(IdentifyInput, input, 'identify');
+		return this.engine.transaction((tx) => identify(tx, record, this.clock()));
+	}
+
+	/** Logout: the token leaves the user (anonymous again, or removed). */
+	async clearIdentify(input: unknown): Promise<ClearIdentifyResult> {
+		const record = parseInput(ClearIdentifyInput, input, 'clear identify');
+		return this.engine.transaction((tx) => clearIdentify(tx, record, this.clock()));
+	}
+
+	/** push_token_import: streams rows in batches; invalid rows are counted with their reasons. */
+	importTokens(rows: Iterable<unknown> | AsyncIterable<unknown>, options: ImportOptions = {}): Promise<ImportSummary> {
+		return importTokens(this.engine, rows, options, this.clock);
+	}
+
+	/** Applies one provider answer to its token. */
+	async recordOutcome(input: unknown): Promise<OutcomeResult> {
+		const record = parseInput(OutcomeInput, input, 'outcome');
+		return this.engine.transaction((tx) => recordOutcome(tx, record, this.clock()));
+	}
+
+	/** Applies many answers (one send batch) in one transaction. */
+	async recordOutcomes(inputs: unknown[]): Promise<OutcomeResult[]> {
+		const records = inputs.map((input, i) => parseInput(OutcomeInput, input, `outcome ${i + 1}`));
+		return this.engine.transaction(async (tx) => {
+			const results: OutcomeResult[] = [];
+			for (const record of records) results.push(await recordOutcome(tx, record, this.clock()));
+			return results;
+		});
+	}
+
+	async cleanup(options: unknown = {}): Promise<CleanupReport> {
+		return cleanup(this.engine, parseInput(CleanupOptions, options, 'clean-up options'), this.clock);
+	}
+
+	/** Unsubscribe or resubscribe a user (created if unknown, so an opt-out is never lost). */
+	async setSubscription(input: unknown): Promise<ProfileView> {
+		const record = parseInput(SubscriptionInput, input, 'subscription');
+		return this.engine.transaction(async (tx) => {
+			const now = this.clock();
+			const user = await findOrCreateUser(tx, record.userId, now);
+			const unsubscribed = record.unsubscribed ? 1 : 0;
+			await tx.updateTable('profiles').set({ unsubscribed, updated_at: now }).where('id', '=', user.id).execute();
+			return profileView({ ...user, unsubscribed, updated_at: now });
+		});
+	}
+
+	/** The export view of a profile: who it is and its push tokens. Null when unknown. */
+	async getProfile(ref: ProfileRef): Promise<ProfileExport | null> {
+		const parsed = parseInput(ProfileRef, ref, 'profile');
+		const profile = await this.engine.db
+			.selectFrom('profiles')
+			.selectAll()
+			.$call((q) => ('userId' in parsed ? q.where('external_id', '=', parsed.userId) : q.where('id', '=', parsed.profileId)))
+			.executeTakeFirst();
+		return profile ? exportProfile(this.engine.db, profile) : null;
+	}
+
+	async getDevice(appId: string, token: string): Promise<DeviceView | null> {
+		const row = await deviceByToken(this.engine.db, appId, token);
+		return row ? deviceView(row) : null;
+	}
+
+	/** The changelog of a token or of a user, oldest first. */
+	async changelog(filter: { appId: string; token: string } | { userId: string }, limit = 1000): Promise<TokenEvent[]> {
+		return changelog(this.engine.db, parseInput(ChangelogFilter, filter, 'changelog filter'), limit);
+	}
+
+	/** The devices a push to this user may go to. */
+	async devicesOfUser(userId: string, query: unknown = {}): Promise<AudienceDevice[]> {
+		const parsed = parseInput(UserDevicesQuery, query, 'user devices query');
+		const devices = await devicesOfUser(this.engine.db, parseInput(z.string().min(1, 'expected a user id'), userId, 'user id'), parsed);
+		if (devices.length === 0 && !(await this.getProfile({ userId }))) throw new NotFoundError(`no profile with user id "${userId}"`);
+		return devices;
+	}
+
+	/** The audience of an app, page by page. */
+	async *audience(query: AudienceQuery): AsyncGenerator<AudienceDevice[]> {
+		yield* audience(this.engine.db, parseInput(AudienceQuery, query, 'audience query'));
+	}
+
+	close(): Promise<void> {
+		return this.engine.close();
+	}
+}
+
+/** Stores opened by this process, one per distinct config. */
+const openStores = new Map<string, Promise<TokenStore>>();
+
+/** The store for a config, opened once per process and shared by every node and execution. */
+export function openStore(config: StoreConfig): Promise<TokenStore> {
+	// The key is a hash so no password is kept as a readable map key.
+	const key = createHash('sha256').update(JSON.stringify(config)).digest('hex');
+	let store = openStores.get(key);
+	if (!store) {
+		store = TokenStore.open(config);
+		store.catch(() => openStores.delete(key));
+		openStores.set(key, store);
+	}
+	return store;
+}
+
+export async function closeAllStores(): Promise<void> {
+	const stores = [...openStores.values()];
+	openStores.clear();
+	await Promise.all(stores.map(async (s) => (await s.catch(() => null))?.close()));
+}

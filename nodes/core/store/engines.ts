@@ -1,0 +1,158 @@
+/**
+ * The two engines behind the store. Each gives a Kysely instance over the same tables, a
+ * transaction that is safe against other processes, and migrations that are safe when many
+ * n8n workers start at once. Everything else (the rules) is written once, in lifecycle/.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Pool, types as pgTypes } from 'pg';
+import { z } from 'zod/v4';
+import { parseInput } from '../errors';
+import { MIGRATIONS_TABLE, migrationTableDdl, pendingStatements, type EngineName } from './migrations';
+import type { Database } from './schema';
+
+export const StoreConfig = z.discriminatedUnion(
+	'engine',
+	[
+		z.object({
+			engine: z.literal('sqlite'),
+			path: z.string().trim().min(1, 'expected the path of the SQLite file'),
+			busyTimeoutMs: z.number().int().min(0).default(10_000),
+		}),
+		z.object({
+			engine: z.literal('postgres'),
+			connectionString: z.string().trim().min(1).optional(),
+			host: z.string().trim().min(1).optional(),
+			port: z.number().int().min(1).max(65535).optional(),
+			database: z.string().trim().min(1).optional(),
+			user: z.string().trim().min(1).optional(),
+			password: z.string().optional(),
+			ssl: z.union([z.boolean(), z.object({ rejectUnauthorized: z.boolean() })]).optional(),
+			poolSize: z.number().int().min(1).max(100).default(10),
+		}),
+	],
+	{ error: 'expected engine to be sqlite or postgres' },
+);
+export type StoreConfig = z.input<typeof StoreConfig>;
+
+export type Tx = Kysely<Database>;
+
+export interface Engine {
+	readonly name: EngineName;
+	readonly db: Kysely<Database>;
+	/** Runs fn in one transaction that no other writer (thread, worker or process) interleaves with badly. */
+	transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+	close(): Promise<void>;
+}
+
+export async function openEngine(input: StoreConfig): Promise<Engine> {
+	const config = parseInput(StoreConfig, input, 'store config');
+	const engine = config.engine === 'sqlite' ? openSqlite(config) : openPostgres(config);
+	try {
+		await migrate(engine);
+	} catch (error) {
+		await engine.close();
+		throw error;
+	}
+	return engine;
+}
+
+/**
+ * SQLite: one connection per file per process (Kysely serialises its use), WAL so readers never
+ * wait for the writer, and BEGIN IMMEDIATE so a transaction takes the write lock up front: two
+ * processes then queue on the busy timeout instead of failing with SQLITE_BUSY on lock upgrade.
+ */
+function openSqlite(config: { path: string; busyTimeoutMs: number }): Engine {
+	if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+	const connection = new BetterSqlite3(config.path, { timeout: config.busyTimeoutMs });
+	connection.pragma('journal_mode = WAL');
+	connection.pragma('synchronous = NORMAL');
+	connection.pragma('foreign_keys = ON');
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+	return {
+		name: 'sqlite',
+		db,
+		transaction: (fn) =>
+			db.connection().execute(async (tx) => {
+				await sql`BEGIN IMMEDIATE`.execute(tx);
+				try {
+					const result = await fn(tx);
+					await sql`COMMIT`.execute(tx);
+					return result;
+				} catch (error) {
+					if (connection.inTransaction) await sql`ROLLBACK`.execute(tx);
+					throw error;
+				}
+			}),
+		close: () => db.destroy(),
+	};
+}
+
+/** PostgreSQL error codes after which a transaction is simply run again. */
+const RETRYABLE_PG = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 30;
+
+/**
+ * PostgreSQL: a pool, SERIALIZABLE transactions retried on serialization failure, so the same
+ * rules stay correct when many workers on many hosts act on one token at once. 64-bit integers
+ * (our epoch-millisecond times, counts) come back as numbers.
+ */
+function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'postgres' }>): Engine {
+	const pool = new Pool({
+		connectionString: config.connectionString,
+		host: config.host,
+		port: config.port,
+		database: config.database,
+		user: config.user,
+		password: config.password,
+		ssl: config.ssl,
+		max: config.poolSize,
+		types: {
+			getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+				oid === pgTypes.builtins.INT8 ? Number : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
+		},
+	});
+	pool.on('error', () => {
+		/* an idle client lost its connection; the pool replaces it on next use */
+	});
+	const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	return {
+		name: 'postgres',
+		db,
+		transaction: (fn) =>
+			db.connection().execute(async (tx) => {
+				for (let attempt = 1; ; attempt++) {
+					await sql`BEGIN ISOLATION LEVEL SERIALIZABLE`.execute(tx);
+					try {
+						const result = await fn(tx);
+						await sql`COMMIT`.execute(tx);
+						return result;
+					} catch (error) {
+						await sql`ROLLBACK`.execute(tx).catch(() => undefined);
+						const code = (error as { code?: string }).code;
+						if (!code || !RETRYABLE_PG.has(code) || attempt >= MAX_ATTEMPTS) throw error;
+						await sleep(Math.random() * Math.min(200, 2 ** attempt));
+					}
+				}
+			}),
+		close: () => db.destroy(),
+	};
+}
+
+/** A fixed advisory-lock key: only one worker migrates at a time, the others wait and find it done. */
+const MIGRATION_LOCK_KEY = 0x70757368; // "push"
+
+async function migrate(engine: Engine): Promise<void> {
+	await engine.transaction(async (tx) => {
+		if (engine.name === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(tx);
+		await sql.raw(migrationTableDdl(engine.name)).execute(tx);
+		const row = await sql<{ version: number | null }>`SELECT MAX(version) AS version FROM ${sql.table(MIGRATIONS_TABLE)}`.execute(tx);
+		for (const migration of pendingStatements(engine.name, Number(row.rows[0]?.version ?? 0))) {
+			for (const statement of migration.statements) await sql.raw(statement).execute(tx);
+			await sql`INSERT INTO ${sql.table(MIGRATIONS_TABLE)} (version, name, applied_at) VALUES (${migration.version}, ${migration.name}, ${Date.now()})`.execute(tx);
+		}
+	});
+}

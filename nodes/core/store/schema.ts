@@ -1,0 +1,66 @@
+/**
+ * The tables, as Kysely sees them. Both engines store booleans as 0/1 integers and times as
+ * epoch milliseconds, so one set of queries serves SQLite and PostgreSQL alike.
+ */
+import type { Generated } from 'kysely';
+import type { ApnsEnvironment, LastStatus, Platform, ProfileKind, Provider, TokenEventType } from '../model';
+
+type Flag = 0 | 1;
+
+export interface ProfilesTable {
+	id: string;
+	external_id: string | null;
+	kind: ProfileKind;
+	unsubscribed: Flag;
+	created_at: number;
+	updated_at: number;
+}
+
+export interface DevicesTable {
+	id: string;
+	app_id: string;
+	token: string;
+	device_id: string | null;
+	platform: Platform;
+	provider: Provider;
+	environment: ApnsEnvironment | null;
+	web_p256dh: string | null;
+	web_auth: string | null;
+	profile_id: string;
+	foreground: Flag;
+	push_enabled: Flag | null;
+	provisional: Flag;
+	last_status: LastStatus;
+	consecutive_bounces: number;
+	registered_at: number;
+	last_seen_at: number;
+	last_active_at: number | null;
+}
+
+export interface TokenEventsTable {
+	id: Generated<number>;
+	at: number;
+	type: TokenEventType;
+	app_id: string;
+	token: string;
+	device_id: string | null;
+	from_profile_id: string | null;
+	to_profile_id: string | null;
+	from_external_id: string | null;
+	to_external_id: string | null;
+	reason: string | null;
+}
+
+export interface DeadTokensTable {
+	app_id: string;
+	token: string;
+	reason: string;
+	at: number;
+}
+
+export interface Database {
+	profiles: ProfilesTable;
+	devices: DevicesTable;
+	token_events: TokenEventsTable;
+	dead_tokens: DeadTokensTable;
+}
