@@ -4,7 +4,7 @@
  * n8n workers start at once. Everything else (the rules) is written once, in lifecycle/.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -45,6 +45,8 @@ export interface Engine {
 	readonly db: Kysely<Database>;
 	/** Runs fn in one transaction that no other writer (thread, worker or process) interleaves with badly. */
 	transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+	/** Brings the schema up to date; safe when many processes start at once. */
+	migrate(): Promise<void>;
 	close(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export async function openEngine(input: StoreConfig): Promise<Engine> {
 	const config = parseInput(StoreConfig, input, 'store config');
 	const engine = config.engine === 'sqlite' ? openSqlite(config) : openPostgres(config);
 	try {
-		await migrate(engine);
+		await engine.migrate();
 	} catch (error) {
 		await engine.close();
 		throw error;
@@ -60,19 +62,30 @@ export async function openEngine(input: StoreConfig): Promise<Engine> {
 	return engine;
 }
 
+/** SQLite connections of this process, one per file, shared by every store opened on it. */
+const sqliteFiles = new Map<string, { engine: Engine; users: number }>();
+
 /**
- * SQLite: one connection per file per process (Kysely serialises its use), WAL so readers never
- * wait for the writer, and BEGIN IMMEDIATE so a transaction takes the write lock up front: two
- * processes then queue on the busy timeout instead of failing with SQLITE_BUSY on lock upgrade.
+ * SQLite: one connection per file per process, shared and reference-counted. Two connections in
+ * one thread would deadlock: better-sqlite3 waits for a lock synchronously, so the holder's next
+ * await never runs. Kysely serialises the use of the one connection; WAL lets readers in other
+ * processes go on while one writes; BEGIN IMMEDIATE takes the write lock up front so processes
+ * queue on the busy timeout instead of failing with SQLITE_BUSY on a lock upgrade.
  */
 function openSqlite(config: { path: string; busyTimeoutMs: number }): Engine {
-	if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
-	const connection = new BetterSqlite3(config.path, { timeout: config.busyTimeoutMs });
+	const path = config.path === ':memory:' ? config.path : resolve(config.path);
+	const shared = path === ':memory:' ? undefined : sqliteFiles.get(path);
+	if (shared) {
+		shared.users++;
+		return { ...shared.engine, close: () => releaseSqlite(path) };
+	}
+	if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+	const connection = new BetterSqlite3(path, { timeout: config.busyTimeoutMs });
 	connection.pragma('journal_mode = WAL');
 	connection.pragma('synchronous = NORMAL');
 	connection.pragma('foreign_keys = ON');
 	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
-	return {
+	const engine: Engine = {
 		name: 'sqlite',
 		db,
 		transaction: (fn) =>
@@ -87,9 +100,23 @@ function openSqlite(config: { path: string; busyTimeoutMs: number }): Engine {
 					throw error;
 				}
 			}),
+		migrate: () => engine.transaction((tx) => applyMigrations(tx, 'sqlite')),
 		close: () => db.destroy(),
 	};
+	if (path === ':memory:') return engine;
+	sqliteFiles.set(path, { engine, users: 1 });
+	return { ...engine, close: () => releaseSqlite(path) };
 }
+
+async function releaseSqlite(path: string): Promise<void> {
+	const shared = sqliteFiles.get(path);
+	if (!shared || --shared.users > 0) return;
+	sqliteFiles.delete(path);
+	await shared.engine.close();
+}
+
+/** A fixed advisory-lock key: only one worker migrates at a time, the others wait and find it done. */
+const MIGRATION_LOCK_KEY = 0x70757368; // "push"
 
 /** PostgreSQL error codes after which a transaction is simply run again. */
 const RETRYABLE_PG = new Set(['40001', '40P01']);
@@ -138,21 +165,28 @@ function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'p
 					}
 				}
 			}),
+		// READ COMMITTED, so each statement sees what a worker that migrated first committed.
+		migrate: () =>
+			db.connection().execute(async (tx) => {
+				await sql`BEGIN`.execute(tx);
+				try {
+					await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(tx);
+					await applyMigrations(tx, 'postgres');
+					await sql`COMMIT`.execute(tx);
+				} catch (error) {
+					await sql`ROLLBACK`.execute(tx).catch(() => undefined);
+					throw error;
+				}
+			}),
 		close: () => db.destroy(),
 	};
 }
 
-/** A fixed advisory-lock key: only one worker migrates at a time, the others wait and find it done. */
-const MIGRATION_LOCK_KEY = 0x70757368; // "push"
-
-async function migrate(engine: Engine): Promise<void> {
-	await engine.transaction(async (tx) => {
-		if (engine.name === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(tx);
-		await sql.raw(migrationTableDdl(engine.name)).execute(tx);
-		const row = await sql<{ version: number | null }>`SELECT MAX(version) AS version FROM ${sql.table(MIGRATIONS_TABLE)}`.execute(tx);
-		for (const migration of pendingStatements(engine.name, Number(row.rows[0]?.version ?? 0))) {
-			for (const statement of migration.statements) await sql.raw(statement).execute(tx);
-			await sql`INSERT INTO ${sql.table(MIGRATIONS_TABLE)} (version, name, applied_at) VALUES (${migration.version}, ${migration.name}, ${Date.now()})`.execute(tx);
-		}
-	});
+async function applyMigrations(tx: Tx, engine: EngineName): Promise<void> {
+	await sql.raw(migrationTableDdl(engine)).execute(tx);
+	const row = await sql<{ version: number | null }>`SELECT MAX(version) AS version FROM ${sql.table(MIGRATIONS_TABLE)}`.execute(tx);
+	for (const migration of pendingStatements(engine, Number(row.rows[0]?.version ?? 0))) {
+		for (const statement of migration.statements) await sql.raw(statement).execute(tx);
+		await sql`INSERT INTO ${sql.table(MIGRATIONS_TABLE)} (version, name, applied_at) VALUES (${migration.version}, ${migration.name}, ${Date.now()})`.execute(tx);
+	}
 }
