@@ -6,7 +6,7 @@
  *   1. PUSH_TOKENS_PG_URL, when set;
  *   2. the machine's server at postgres://postgres@127.0.0.1:5432/test;
  *   3. a private cluster made with the Debian binaries (initdb, pg_ctl) in a temporary folder,
- *      on a free port, stopped and deleted when the command ends.
+ *      on a free port, stopped and deleted when the command ends (PUSH_TOKENS_PG=private forces it).
  */
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } = require('node:fs');
@@ -67,7 +67,7 @@ async function startPrivateCluster() {
 		chownSync(dir, uid, gid);
 	}
 	const port = await freePort();
-	log(`no server reachable: starting a private cluster with ${bin}/pg_ctl in ${dir} on port ${port}`);
+	log(`starting a private cluster with ${bin}/pg_ctl in ${dir} on port ${port}`);
 	asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
 	asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
 	const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -88,7 +88,10 @@ async function main() {
 	if (command.length === 0) throw new Error('usage: ensure-postgres.js <command> [args...]');
 	let url = process.env.PUSH_TOKENS_PG_URL;
 	let cluster = null;
-	if (url) {
+	if (process.env.PUSH_TOKENS_PG === 'private') {
+		cluster = await startPrivateCluster();
+		url = cluster.url;
+	} else if (url) {
 		if (!(await reachable(url))) throw new Error(`PUSH_TOKENS_PG_URL (${redact(url)}) is not reachable`);
 		log(`using PUSH_TOKENS_PG_URL ${redact(url)}`);
 	} else if (await reachable('postgres://postgres@127.0.0.1:5432/test')) {
@@ -97,8 +100,8 @@ async function main() {
 	} else {
 		cluster = await startPrivateCluster();
 		url = cluster.url;
-		log(`private cluster ready at ${url}`);
 	}
+	if (cluster) log(`private cluster ready at ${url}`);
 	const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env: { ...process.env, PUSH_TOKENS_PG_URL: url } });
 	const forward = (signal) => child.kill(signal);
 	process.on('SIGINT', forward);
