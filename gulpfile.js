@@ -1,6 +1,6 @@
-// Copies node and credential icons next to the compiled files in dist/, where n8n looks for them.
+// Copies what tsc does not emit next to the compiled nodes in dist/: icons and codex files.
 const { src, dest, task } = require('gulp');
 
-task('build:icons', () =>
-	src(['nodes/**/*.{png,svg}', 'credentials/**/*.{png,svg}'], { base: '.', encoding: false, allowEmpty: true }).pipe(dest('dist')),
+task('build:assets', () =>
+	src(['nodes/**/*.{png,svg}', 'nodes/**/*.node.json', 'credentials/**/*.{png,svg}'], { base: '.', encoding: false, allowEmpty: true }).pipe(dest('dist')),
 );

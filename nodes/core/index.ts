@@ -2,10 +2,12 @@
 export * from './model';
 export * from './errors';
 export { TokenStore, openStore, closeAllStores, type StoreOptions } from './store/TokenStore';
-export { StoreConfig, type Engine } from './store/engines';
+export { StoreConfig, expandHome, type Engine } from './store/engines';
 export type { RegisterResult } from './lifecycle/register';
 export type { IdentifyResult, ClearIdentifyResult } from './lifecycle/identify';
 export type { ImportOptions, ImportSummary, InvalidRow } from './lifecycle/import';
 export { SUPPRESS_AFTER_BOUNCES, type OutcomeAction, type OutcomeResult } from './lifecycle/outcomes';
 export type { CleanupReport } from './lifecycle/cleanup';
 export type { AudienceDevice, ProfileExport, PushTokenEntry } from './lifecycle/queries';
+export { readCsv, readJson, toImportRow, UnreadableRow } from './import/sources';
+export { classifyAnswer, type ProviderAnswer, type Classification } from './providers/outcomes';

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fieldIssues, type FieldIssue } from '../errors';
+import { UnreadableRow } from '../import/sources';
 import { ImportRow } from '../model';
 import type { Engine, Tx } from '../store/engines';
 import type { DevicesTable, ProfilesTable } from '../store/schema';
@@ -18,6 +19,11 @@ export interface ImportOptions {
 	dryRun?: boolean;
 	/** How many invalid rows to describe in the summary (all are counted). */
 	invalidRowLimit?: number;
+	/**
+	 * Braze's push_token_import: rows carry no user id; each token gets a temporary profile.
+	 * A row with a user id is then invalid (it belongs in an import with user ids).
+	 */
+	anonymousOnly?: boolean;
 }
 
 export interface InvalidRow {
@@ -61,12 +67,23 @@ export async function importTokens(
 		batch = [];
 	};
 
+	const invalid = (issues: FieldIssue[]) => {
+		summary.invalid++;
+		if (summary.invalidRows.length < invalidRowLimit) summary.invalidRows.push({ row: summary.rows, issues });
+	};
 	for await (const raw of rows) {
 		summary.rows++;
+		if (raw instanceof UnreadableRow) {
+			invalid([{ field: '', message: raw.reason }]);
+			continue;
+		}
 		const parsed = ImportRow.safeParse(raw);
 		if (!parsed.success) {
-			summary.invalid++;
-			if (summary.invalidRows.length < invalidRowLimit) summary.invalidRows.push({ row: summary.rows, issues: fieldIssues(parsed.error) });
+			invalid(fieldIssues(parsed.error));
+			continue;
+		}
+		if (options.anonymousOnly && parsed.data.userId !== undefined) {
+			invalid([{ field: 'userId', message: 'expected no user id in a push_token_import (each token gets a temporary profile); import rows with user ids in the "with user ids" mode' }]);
 			continue;
 		}
 		batch.push(parsed.data);

@@ -4,7 +4,8 @@
  * n8n workers start at once. Everything else (the rules) is written once, in lifecycle/.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -39,6 +40,12 @@ export const StoreConfig = z.discriminatedUnion(
 export type StoreConfig = z.input<typeof StoreConfig>;
 
 export type Tx = Kysely<Database>;
+
+/** "~" in a SQLite path is the n8n user folder: N8N_USER_FOLDER when set, else the home folder (as n8n does). */
+export function expandHome(path: string): string {
+	if (path !== '~' && !path.startsWith('~/')) return path;
+	return join(process.env.N8N_USER_FOLDER || homedir(), path.slice(1));
+}
 
 export interface Engine {
 	readonly name: EngineName;

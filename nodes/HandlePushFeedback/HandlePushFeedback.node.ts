@@ -1,0 +1,184 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { classifyAnswer, type OutcomeResult } from '../core';
+import { optional } from '../shared/fields';
+import { toJson, toNodeError } from '../shared/items';
+import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
+
+const OUTPUT = { removed: 0, suppressed: 1, retry: 2, other: 3 } as const;
+
+/**
+ * Applies provider answers and uninstall events to the store: dead tokens are removed and
+ * tombstoned, two bounces in a row suppress, transient errors go out on a retry branch with
+ * the delay to wait, a test send changes nothing.
+ */
+export class HandlePushFeedback implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Handle Push Feedback',
+		name: 'handlePushFeedback',
+		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'removed · suppressed · retry · other',
+		description: 'Apply push provider answers and uninstall events to the token store',
+		defaults: { name: 'Handle Push Feedback' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Removed', 'Suppressed', 'Retry', 'Other'],
+		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
+		properties: [
+			{
+				displayName: 'App ID',
+				name: 'appId',
+				type: 'string',
+				required: true,
+				default: '={{ $json.appId }}',
+			},
+			{
+				displayName: 'Token',
+				name: 'token',
+				// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- a push token is a device address, not a secret: users must see what they map
+				type: 'string',
+				required: true,
+				default: '={{ $json.token }}',
+				description: 'The token the answer is about (for Web Push, the subscription endpoint)',
+			},
+			{
+				displayName: 'Provider',
+				name: 'provider',
+				type: 'string',
+				default: '={{ $json.provider }}',
+				description: 'Apns, fcm or webpush: which table reads the code',
+			},
+			{
+				displayName: 'Answer',
+				name: 'code',
+				type: 'string',
+				default: '={{ $json.outcome ?? $json.errorCode ?? $json.reason ?? $json.event }}',
+				description:
+					'A provider code (UNREGISTERED, BadDeviceToken, messaging/registration-token-not-registered, …), an outcome (delivered, invalid-token, bounced, retry), or an event (uninstall, bounced)',
+			},
+			{
+				displayName: 'HTTP Status',
+				name: 'statusCode',
+				type: 'number',
+				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
+				default: '={{ $json.statusCode ?? 0 }}',
+				description: 'The status of the provider answer when there is no code (Web Push answers 404/410 for a gone subscription)',
+			},
+			{
+				displayName: 'Test Send',
+				name: 'test',
+				type: 'boolean',
+				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-boolean -- by default read from the incoming item (Send Push results)
+				default: '={{ $json.test === true }}',
+				description: 'Whether the answer comes from a test send: it never changes a token',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Attempt',
+						name: 'attempt',
+						type: 'number',
+						// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
+						default: '={{ $json.attempt ?? 0 }}',
+						description: 'How many times this push was already retried',
+					},
+					{
+						displayName: 'Max Attempts',
+						name: 'maxAttempts',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 5,
+						description: 'After this many retries the item goes to Other as retries exhausted',
+					},
+					{
+						displayName: 'Provider Message',
+						name: 'message',
+						type: 'string',
+						default: '={{ $json.message ?? $json.errorMessage }}',
+						description: "The provider's error text (FCM's INVALID_ARGUMENT names a dead token only there)",
+					},
+					{
+						displayName: 'Retry After (Seconds)',
+						name: 'retryAfter',
+						type: 'number',
+						// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
+						default: '={{ $json.retryAfter ?? 0 }}',
+						description: "The provider's Retry-After, honoured when longer than the backoff",
+					},
+				],
+			},
+		],
+	};
+
+	methods = { credentialTest: { pushTokenStoreConnectionTest } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const store = await getStore(this);
+		const items = this.getInputData();
+		const outputs: INodeExecutionData[][] = [[], [], [], []];
+		for (let i = 0; i < items.length; i++) {
+			try {
+				const { output, json } = await handle(this, store, i);
+				outputs[output].push({ json: { ...items[i].json, ...json }, pairedItem: { item: i } });
+			} catch (error) {
+				const nodeError = toNodeError(this, error, i);
+				if (!this.continueOnFail()) throw nodeError;
+				outputs[OUTPUT.other].push({ json: { ...items[i].json, error: nodeError.message }, pairedItem: { item: i } });
+			}
+		}
+		return outputs;
+	}
+}
+
+/** Exponential backoff with full jitter, from 1 s up to 5 min, never shorter than Retry-After. */
+export function retryDelaySeconds(attempt: number, retryAfter: number): number {
+	const backoff = Math.random() * Math.min(300, 2 ** attempt);
+	return Math.max(retryAfter, Math.ceil(backoff));
+}
+
+async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<typeof getStore>>, i: number): Promise<{ output: number; json: IDataObject }> {
+	const options = context.getNodeParameter('options', i, {}) as { attempt?: number; maxAttempts?: number; message?: string; retryAfter?: number };
+	const provider = optional(context.getNodeParameter('provider', i, '')) as string | undefined;
+	const code = optional(context.getNodeParameter('code', i, '')) as string | undefined;
+	const statusCode = Number(context.getNodeParameter('statusCode', i, 0)) || undefined;
+	const { outcome, reason } = classifyAnswer({ provider, code, statusCode, message: options.message });
+
+	if (outcome === null) return { output: OUTPUT.other, json: { action: 'ignored', reason } };
+	if (outcome === 'config-error') {
+		throw new NodeOperationError(context.getNode(), `Item ${i + 1}: the provider refused the push because of the configuration (${reason}); no token was changed`, {
+			itemIndex: i,
+			description: 'Check the credential (key, team, project, sender) and the topic or bundle ID; these answers are not about the device.',
+		});
+	}
+	const result: OutcomeResult = await store.recordOutcome({
+		appId: context.getNodeParameter('appId', i),
+		token: context.getNodeParameter('token', i),
+		outcome,
+		reason,
+		test: context.getNodeParameter('test', i, false),
+	});
+	const json = { ...toJson(result), reason };
+	if (outcome === 'retry' && result.action === 'unchanged' && !context.getNodeParameter('test', i, false)) {
+		const attempt = Number(options.attempt) || 0;
+		if (attempt >= (options.maxAttempts ?? 5)) return { output: OUTPUT.other, json: { ...json, action: 'retries-exhausted', attempt } };
+		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempt: attempt + 1, retryAfterSeconds: retryDelaySeconds(attempt, Number(options.retryAfter) || 0) } };
+	}
+	if (result.action === 'removed' || result.action === 'tombstoned') return { output: OUTPUT.removed, json };
+	if (result.action === 'suppressed') return { output: OUTPUT.suppressed, json };
+	return { output: OUTPUT.other, json };
+}

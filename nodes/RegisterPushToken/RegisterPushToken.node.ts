@@ -1,0 +1,99 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { appIdField, deviceIdField, optional, platformField, tokenField, userIdField } from '../shared/fields';
+import { forEachItem, toJson } from '../shared/items';
+import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
+
+export class RegisterPushToken implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Register Push Token',
+		name: 'registerPushToken',
+		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["platform"] + " · " + $parameter["appId"]}}',
+		description: 'Register or refresh a device push token (FCM, APNs, Web Push) from an app open',
+		defaults: { name: 'Register Push Token' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
+		properties: [
+			appIdField,
+			platformField,
+			tokenField,
+			deviceIdField,
+			{ ...userIdField, description: 'Set when the user is logged in: the token moves to them. Empty: anonymous until identified.' },
+			{
+				displayName: 'Additional Fields',
+				name: 'additionalFields',
+				type: 'collection',
+				placeholder: 'Add Field',
+				default: {},
+				options: [
+					{
+						displayName: 'APNs Environment',
+						name: 'environment',
+						type: 'options',
+						options: [
+							{ name: 'Production', value: 'production' },
+							{ name: 'Sandbox', value: 'sandbox' },
+						],
+						default: 'production',
+					},
+					{
+						displayName: 'Foreground',
+						name: 'foreground',
+						type: 'boolean',
+						default: true,
+						description: 'Whether the app may show visible notifications. Off: background (silent) pushes only.',
+					},
+					{
+						displayName: 'Provider',
+						name: 'provider',
+						type: 'options',
+						options: [
+							{ name: 'APNs', value: 'apns' },
+							{ name: 'FCM', value: 'fcm' },
+							{ name: 'Web Push', value: 'webpush' },
+						],
+						default: 'fcm',
+						description: 'Who delivers to this token. Default: APNs for iOS, FCM for Android, Web Push for web.',
+					},
+					{
+						displayName: 'Provisional (iOS)',
+						name: 'provisional',
+						type: 'boolean',
+						default: false,
+						description: 'Whether iOS granted provisional authorization (quiet delivery to the notification center)',
+					},
+					{
+						displayName: 'Push Enabled',
+						name: 'pushEnabled',
+						type: 'boolean',
+						default: true,
+						description: 'Whether notifications were enabled in the OS settings when the app last opened',
+					},
+				],
+			},
+		],
+	};
+
+	methods = { credentialTest: { pushTokenStoreConnectionTest } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const store = await getStore(this);
+		const out = await forEachItem(this, async (i) => {
+			const extra = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
+			const result = await store.register({
+				appId: this.getNodeParameter('appId', i),
+				platform: this.getNodeParameter('platform', i),
+				token: this.getNodeParameter('token', i),
+				deviceId: optional(this.getNodeParameter('deviceId', i, '')),
+				userId: optional(this.getNodeParameter('userId', i, '')),
+				...extra,
+			});
+			return toJson(result);
+		});
+		return [out];
+	}
+}

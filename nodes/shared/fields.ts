@@ -1,0 +1,56 @@
+/** Parameters several nodes share: which app, which device. */
+import type { INodeProperties } from 'n8n-workflow';
+
+export const appIdField: INodeProperties = {
+	displayName: 'App ID',
+	name: 'appId',
+	type: 'string',
+	required: true,
+	default: '',
+	placeholder: 'com.example.app',
+	description: 'The app the token belongs to (bundle ID, package name or site)',
+};
+
+export const platformField: INodeProperties = {
+	displayName: 'Platform',
+	name: 'platform',
+	type: 'options',
+	options: [
+		{ name: 'Android', value: 'android' },
+		{ name: 'iOS', value: 'ios' },
+		{ name: 'Web', value: 'web' },
+	],
+	default: 'ios',
+};
+
+export const tokenField: INodeProperties = {
+	displayName: 'Token',
+	name: 'token',
+	// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- a push token is a device address, not a secret: users must see what they map
+	type: 'string',
+	required: true,
+	default: '',
+	description:
+		'The push token: 64 hex characters for APNs, the registration token for FCM, the PushSubscription (JSON) for Web Push',
+};
+
+export const deviceIdField: INodeProperties = {
+	displayName: 'Device ID',
+	name: 'deviceId',
+	type: 'string',
+	default: '',
+	description: "The app's own ID for this install (e.g. IDFV, Android ID). A new token for the same device replaces the old one.",
+};
+
+export const userIdField: INodeProperties = {
+	displayName: 'User ID',
+	name: 'userId',
+	type: 'string',
+	default: '',
+	description: 'Your ID for the person (external ID)',
+};
+
+/** An empty string parameter means "not given". */
+export function optional(value: unknown): unknown {
+	return value === '' || value === null ? undefined : value;
+}

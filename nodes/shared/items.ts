@@ -1,0 +1,49 @@
+/**
+ * The per-item loop every action node shares: each input item is handled on its own, a core
+ * error becomes a NodeOperationError naming the item and the field, continueOnFail turns it
+ * into an error item, and every output item is paired with its input item.
+ */
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import { NotFoundError, ValidationError } from '../core';
+
+export function toNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number): Error {
+	if (error instanceof NodeOperationError) return error;
+	if (error instanceof ValidationError) {
+		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, {
+			itemIndex,
+			description: error.issues.map((i) => `${i.field || 'input'}: ${i.message}`).join('\n'),
+		});
+	}
+	if (error instanceof NotFoundError) {
+		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, { itemIndex });
+	}
+	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+}
+
+/**
+ * Runs `handle` for each input item. What it returns (one object or several) becomes output
+ * items paired with that input item.
+ */
+export async function forEachItem(
+	context: IExecuteFunctions,
+	handle: (itemIndex: number, item: INodeExecutionData) => Promise<IDataObject | IDataObject[]>,
+): Promise<INodeExecutionData[]> {
+	const items = context.getInputData();
+	const out: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const result = await handle(i, items[i]);
+			for (const json of Array.isArray(result) ? result : [result]) out.push({ json, pairedItem: { item: i } });
+		} catch (error) {
+			const nodeError = toNodeError(context, error, i);
+			if (!context.continueOnFail()) throw nodeError;
+			out.push({ json: { error: nodeError.message }, pairedItem: { item: i } });
+		}
+	}
+	return out;
+}
+
+/** Core results hold Dates and nested objects; n8n items want plain JSON. */
+export function toJson(value: unknown): IDataObject {
+	return JSON.parse(JSON.stringify(value)) as IDataObject;
+}
