@@ -1,0 +1,241 @@
+/**
+ * A real n8n 2.x with this package installed from its packed tarball, the way a user installs it.
+ * n8n itself is installed once per machine (scripts/install-n8n.sh, in ~/.cache); each harness
+ * gets its own n8n user folder, store credential and store. Workflows are imported and run with
+ * the n8n CLI (`n8n execute`), or served by `n8n start` for webhooks and schedules.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { TokenStore, type StoreConfig } from '../../nodes/core';
+import { freshConfig, type EngineName } from '../support/stores';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../..');
+export const PACKAGE = 'n8n-nodes-push-tokens';
+export const CREDENTIAL = { id: 'pushTokenStore01', name: 'Push Token Store' };
+
+let n8nBin: string | undefined;
+/** Installs n8n on first use (once per machine; minutes the first time). */
+function n8n(): string {
+	n8nBin ??= execFileSync('bash', [join(ROOT, 'scripts/install-n8n.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+	return n8nBin;
+}
+
+/** n8n's CLI prints logs before the run's JSON; the JSON starts on a line of its own. */
+function parseRun(stdout: string): RunData {
+	const start = stdout.search(/^\{$/m);
+	if (start < 0) throw new Error(`n8n printed no run JSON:\n${stdout.slice(-2000)}`);
+	const run = JSON.parse(stdout.slice(start)) as { data: { resultData: { runData: RunData; error?: { message: string } } } };
+	if (run.data.resultData.error) throw new Error(`workflow failed: ${run.data.resultData.error.message}`);
+	return run.data.resultData.runData;
+}
+
+export type Json = Record<string, unknown>;
+type RunData = Record<string, Array<{ data?: { main: Array<Array<{ json: Json }> | null> } }>>;
+
+export interface NodeSpec {
+	name: string;
+	type: string;
+	parameters?: Json;
+	continueOnFail?: boolean;
+	typeVersion?: number;
+	/** Whether the node uses the store credential (our nodes do). */
+	store?: boolean;
+}
+
+export const node = {
+	register: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.registerPushToken`, parameters, store: true }),
+	identity: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.pushTokenIdentity`, parameters, store: true }),
+	importTokens: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.importPushTokens`, parameters, store: true }),
+	feedback: (name: string, parameters: Json = {}): NodeSpec => ({ name, type: `${PACKAGE}.handlePushFeedback`, parameters, store: true }),
+	cleanupTrigger: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.pushTokenCleanupTrigger`, parameters, store: true }),
+	/** A Code node that outputs these items. */
+	items: (name: string, items: Json[]): NodeSpec => ({
+		name,
+		type: 'n8n-nodes-base.code',
+		typeVersion: 2,
+		parameters: { jsCode: `return ${JSON.stringify(items.map((json) => ({ json })))};` },
+	}),
+	manual: (name = 'Start'): NodeSpec => ({ name, type: 'n8n-nodes-base.manualTrigger' }),
+	readFile: (name: string, path: string): NodeSpec => ({ name, type: 'n8n-nodes-base.readWriteFile', parameters: { operation: 'read', fileSelector: path } }),
+	webhook: (name: string, path: string): NodeSpec => ({
+		name,
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
+	}),
+};
+
+let workflowCounter = 0;
+
+/** A workflow whose nodes run one after the other (each node's first output into the next). */
+export function line(name: string, ...nodes: NodeSpec[]): Json {
+	const id = `wf${process.pid}x${workflowCounter++}`.padEnd(16, '0').slice(0, 16);
+	const connections: Json = {};
+	nodes.slice(0, -1).forEach((n, i) => {
+		connections[n.name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
+	});
+	return {
+		id,
+		name,
+		active: false,
+		settings: {},
+		connections,
+		nodes: nodes.map((n, i) => ({
+			id: `${id}-${i}`,
+			name: n.name,
+			type: n.type,
+			typeVersion: n.typeVersion ?? 1,
+			position: [i * 220, 0],
+			parameters: n.parameters ?? {},
+			...(n.continueOnFail ? { continueOnFail: true } : {}),
+			...(n.store ? { credentials: { pushTokenStoreApi: CREDENTIAL } } : {}),
+		})),
+	};
+}
+
+export class N8nHarness {
+	private server?: ChildProcess;
+	/** What `n8n start` printed so far (for failure messages). */
+	serverLog: () => string = () => '';
+
+	private constructor(
+		readonly engine: EngineName,
+		readonly folder: string,
+		readonly storeConfig: StoreConfig,
+		/** The same store n8n writes to, opened by the test to assert on its contents. */
+		readonly store: TokenStore,
+		private readonly disposeStore: () => Promise<void>,
+	) {}
+
+	static async create(engine: EngineName): Promise<N8nHarness> {
+		const bin = n8n();
+		const folder = mkdtempSync(join(tmpdir(), 'push-tokens-n8n-'));
+		const { config, dispose } = await freshConfig(engine);
+		execFileSync('bash', [join(ROOT, 'scripts/install-package.sh'), folder, tarball()], { stdio: ['ignore', 'ignore', 'inherit'] });
+		const harness = new N8nHarness(engine, folder, config, await TokenStore.open(config), dispose);
+		const data = config.engine === 'sqlite' ? { engine: 'sqlite', path: config.path } : { engine: 'postgres', connection: 'url', url: config.connectionString };
+		harness.writeJson('credentials.json', [{ ...CREDENTIAL, type: 'pushTokenStoreApi', data }]);
+		await harness.cli(bin, 'import:credentials', `--input=${join(folder, 'credentials.json')}`);
+		return harness;
+	}
+
+	get env(): NodeJS.ProcessEnv {
+		return {
+			...process.env,
+			// jest sets NODE_ENV=test, under which the n8n CLI prints nothing
+			NODE_ENV: 'production',
+			JEST_WORKER_ID: undefined,
+			N8N_USER_FOLDER: this.folder,
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_LOG_LEVEL: 'info',
+			N8N_RESTRICT_FILE_ACCESS_TO: this.folder,
+			N8N_RUNNERS_BROKER_PORT: String(5679 + (process.pid % 1000) + 1),
+			DB_SQLITE_POOL_SIZE: '1',
+		};
+	}
+
+	writeJson(file: string, value: unknown): string {
+		const path = join(this.folder, file);
+		writeFileSync(path, JSON.stringify(value));
+		return path;
+	}
+
+	private async cli(bin: string, ...args: string[]): Promise<string> {
+		try {
+			const { stdout } = await run(bin, args, { env: this.env, maxBuffer: 256 * 1024 * 1024 });
+			return stdout;
+		} catch (error) {
+			const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+			throw new Error(`n8n ${args.join(' ')} failed:\n${(stderr ?? '').slice(-3000)}\n${(stdout ?? '').slice(-3000)}`);
+		}
+	}
+
+	async importWorkflow(workflow: Json, publish = false): Promise<void> {
+		const file = this.writeJson(`${workflow.id}.json`, workflow);
+		await this.cli(n8n(), 'import:workflow', `--input=${file}`);
+		if (publish) await this.cli(n8n(), 'publish:workflow', `--id=${workflow.id}`);
+	}
+
+	/** Imports and runs a workflow with `n8n execute`; returns every node's output items. */
+	async execute(workflow: Json): Promise<Outputs> {
+		await this.importWorkflow(workflow);
+		return new Outputs(parseRun(await this.cli(n8n(), 'execute', `--id=${workflow.id}`, '--rawOutput')));
+	}
+
+	/** `n8n start` on a free port, serving published workflows (webhooks, schedules). */
+	async start(): Promise<string> {
+		const port = await freePort();
+		this.server = spawn(n8n(), ['start'], { env: { ...this.env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+		let log = '';
+		this.server.stdout!.on('data', (d) => (log += d));
+		this.server.stderr!.on('data', (d) => (log += d));
+		const base = `http://127.0.0.1:${port}`;
+		await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 120_000, () => `n8n did not start:\n${log.slice(-3000)}`);
+		this.serverLog = () => log;
+		return base;
+	}
+
+	async stop(): Promise<void> {
+		const server = this.server;
+		if (!server || server.exitCode !== null) return;
+		const exited = new Promise((done) => server.once('exit', done));
+		server.kill('SIGTERM');
+		await Promise.race([exited, new Promise((done) => setTimeout(done, 20_000))]);
+		if (server.exitCode === null) server.kill('SIGKILL');
+	}
+
+	async dispose(): Promise<void> {
+		await this.stop();
+		await this.store.close();
+		await this.disposeStore();
+		rmSync(this.folder, { recursive: true, force: true });
+	}
+}
+
+/** A run's outputs: node name → output index → items' JSON. */
+export class Outputs {
+	constructor(readonly runData: RunData) {}
+	of(nodeName: string, output = 0): Json[] {
+		const runs = this.runData[nodeName];
+		if (!runs) throw new Error(`node "${nodeName}" did not run (ran: ${Object.keys(this.runData).join(', ')})`);
+		return (runs[0].data?.main[output] ?? []).map((item) => item.json);
+	}
+}
+
+let packed: string | undefined;
+/** The package's tarball, packed once per test process from the built checkout. */
+function tarball(): string {
+	if (!packed) {
+		const dir = mkdtempSync(join(tmpdir(), 'push-tokens-pack-'));
+		const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+		packed = join(dir, name);
+	}
+	return packed;
+}
+
+function freePort(): Promise<number> {
+	return new Promise((done, fail) => {
+		const server = createServer();
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as { port: number };
+			server.close(() => done(port));
+		});
+		server.on('error', fail);
+	});
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, explain: () => string = () => 'timed out'): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		if (await check()) return;
+		if (Date.now() > deadline) throw new Error(explain());
+		await new Promise((done) => setTimeout(done, 500));
+	}
+}
