@@ -83,6 +83,29 @@ export class HandlePushFeedback implements INodeType {
 				description: 'Whether the answer comes from a test send: it never changes a token',
 			},
 			{
+				displayName: 'Attempt',
+				name: 'attempt',
+				type: 'number',
+				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
+				default: '={{ $json.attempt ?? 0 }}',
+				description: 'How many times this push was already retried',
+			},
+			{
+				displayName: 'Provider Message',
+				name: 'message',
+				type: 'string',
+				default: '={{ $json.message ?? $json.errorMessage }}',
+				description: "The provider's error text (FCM's INVALID_ARGUMENT names a dead token only there)",
+			},
+			{
+				displayName: 'Retry After (Seconds)',
+				name: 'retryAfter',
+				type: 'number',
+				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
+				default: '={{ $json.retryAfter ?? 0 }}',
+				description: "The provider's Retry-After, honoured when longer than the backoff",
+			},
+			{
 				displayName: 'Options',
 				name: 'options',
 				type: 'collection',
@@ -90,35 +113,12 @@ export class HandlePushFeedback implements INodeType {
 				default: {},
 				options: [
 					{
-						displayName: 'Attempt',
-						name: 'attempt',
-						type: 'number',
-						// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
-						default: '={{ $json.attempt ?? 0 }}',
-						description: 'How many times this push was already retried',
-					},
-					{
 						displayName: 'Max Attempts',
 						name: 'maxAttempts',
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 5,
 						description: 'After this many retries the item goes to Other as retries exhausted',
-					},
-					{
-						displayName: 'Provider Message',
-						name: 'message',
-						type: 'string',
-						default: '={{ $json.message ?? $json.errorMessage }}',
-						description: "The provider's error text (FCM's INVALID_ARGUMENT names a dead token only there)",
-					},
-					{
-						displayName: 'Retry After (Seconds)',
-						name: 'retryAfter',
-						type: 'number',
-						// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
-						default: '={{ $json.retryAfter ?? 0 }}',
-						description: "The provider's Retry-After, honoured when longer than the backoff",
 					},
 				],
 			},
@@ -152,11 +152,12 @@ export function retryDelaySeconds(attempt: number, retryAfter: number): number {
 }
 
 async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<typeof getStore>>, i: number): Promise<{ output: number; json: IDataObject }> {
-	const options = context.getNodeParameter('options', i, {}) as { attempt?: number; maxAttempts?: number; message?: string; retryAfter?: number };
+	const options = context.getNodeParameter('options', i, {}) as { maxAttempts?: number };
+	const message = optional(context.getNodeParameter('message', i, '')) as string | undefined;
 	const provider = optional(context.getNodeParameter('provider', i, '')) as string | undefined;
 	const code = optional(context.getNodeParameter('code', i, '')) as string | undefined;
 	const statusCode = Number(context.getNodeParameter('statusCode', i, 0)) || undefined;
-	const { outcome, reason } = classifyAnswer({ provider, code, statusCode, message: options.message });
+	const { outcome, reason } = classifyAnswer({ provider, code, statusCode, message });
 
 	if (outcome === null) return { output: OUTPUT.other, json: { action: 'ignored', reason } };
 	if (outcome === 'config-error') {
@@ -174,9 +175,9 @@ async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<type
 	});
 	const json = { ...toJson(result), reason };
 	if (outcome === 'retry' && result.action === 'unchanged' && !context.getNodeParameter('test', i, false)) {
-		const attempt = Number(options.attempt) || 0;
+		const attempt = Number(context.getNodeParameter('attempt', i, 0)) || 0;
 		if (attempt >= (options.maxAttempts ?? 5)) return { output: OUTPUT.other, json: { ...json, action: 'retries-exhausted', attempt } };
-		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempt: attempt + 1, retryAfterSeconds: retryDelaySeconds(attempt, Number(options.retryAfter) || 0) } };
+		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempt: attempt + 1, retryAfterSeconds: retryDelaySeconds(attempt, Number(context.getNodeParameter('retryAfter', i, 0)) || 0) } };
 	}
 	if (result.action === 'removed' || result.action === 'tombstoned') return { output: OUTPUT.removed, json };
 	if (result.action === 'suppressed') return { output: OUTPUT.suppressed, json };

@@ -5,6 +5,7 @@
  * the n8n CLI (`n8n execute`), or served by `n8n start` for webhooks and schedules.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,6 +94,8 @@ export function line(name: string, ...nodes: NodeSpec[]): Json {
 			position: [i * 220, 0],
 			parameters: n.parameters ?? {},
 			...(n.continueOnFail ? { continueOnFail: true } : {}),
+			// n8n registers a production webhook only when the node has a webhook id
+			...(n.type === 'n8n-nodes-base.webhook' ? { webhookId: randomUUID() } : {}),
 			...(n.store ? { credentials: { pushTokenStoreApi: CREDENTIAL } } : {}),
 		})),
 	};

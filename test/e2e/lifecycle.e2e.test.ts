@@ -62,6 +62,139 @@ describe('[sqlite] the nodes in a real n8n', () => {
 		expect(results[1].error).toBe('Item 2: register: field "token": expected an FCM registration token (a non-empty string without spaces), got "has a space"');
 		expect(await n8n.store.getDevice(APP, 'has a space')).toBeNull();
 	}, 120_000);
+
+	it('imports 10k tokens from a CSV file, re-imports them all skipped, and identify merges one', async () => {
+		const token = (i: number) => tokens.fcm(100_000 + i);
+		const rows = Array.from({ length: 10_000 }, (_, i) => `android,${token(i)},dev-${i}`);
+		rows.splice(100, 0, 'android,has space,dev-x', 'mars,tok,dev-y', 'android,"two, fields"');
+		const csv = join(n8n.folder, 'tokens.csv');
+		writeFileSync(csv, `platform,token,device_id\n${rows.join('\n')}\n`);
+		const importFile = (name: string) =>
+			line(
+				name,
+				node.manual(),
+				node.readFile('Read CSV', csv),
+				node.importTokens('Import', { mode: 'anonymous', source: 'file', format: 'csv', defaultAppId: APP, options: { batchSize: 2000 } }),
+			);
+
+		const first = (await n8n.execute(importFile('import'))).of('Import')[0];
+		expect(first).toMatchObject({ rows: 10_003, imported: 10_000, skippedExisting: 0, skippedDead: 0, invalid: 3, dryRun: false });
+		expect(first.invalidRows).toEqual([
+			{ row: 101, issues: [{ field: 'token', message: expect.stringContaining('FCM registration token') }] },
+			{ row: 102, issues: [{ field: 'platform', message: expect.stringContaining('ios, android, web') }] },
+			{ row: 103, issues: [{ field: '', message: 'line 104: expected 3 fields as in the header, got 2' }] },
+		]);
+		const imported = await n8n.store.getDevice(APP, token(7));
+		expect(await n8n.store.getProfile({ profileId: imported!.profileId })).toMatchObject({ kind: 'imported' });
+
+		const again = (await n8n.execute(importFile('re-import'))).of('Import')[0];
+		expect(again).toMatchObject({ imported: 0, skippedExisting: 10_000 });
+
+		const identify = await n8n.execute(
+			line('identify an imported token', node.manual(), node.identity('Identify', { operation: 'identify', appId: APP, token: token(7), userId: 'migrated-user' })),
+		);
+		expect(identify.of('Identify')[0]).toMatchObject({ action: 'moved', userId: 'migrated-user' });
+		expect(await n8n.store.getProfile({ profileId: imported!.profileId })).toBeNull();
+	}, 300_000);
+
+	it('feedback: unregistered removes and tombstones, two bounces suppress, retry is routed, identify un-suppresses', async () => {
+		const [a, b, c] = [tokens.fcm(900), tokens.apns(901), tokens.fcm(902)];
+		const out = await n8n.execute(
+			line(
+				'feedback',
+				node.manual(),
+				node.items('Tokens', [
+					{ platform: 'android', token: a },
+					{ platform: 'ios', token: b },
+					{ platform: 'android', token: c },
+				]),
+				node.register('Register', { appId: APP, platform: '={{ $json.platform }}', token: '={{ $json.token }}', additionalFields: { pushEnabled: true } }),
+				node.items('Answers', [
+					{ appId: APP, token: a, provider: 'fcm', errorCode: 'messaging/registration-token-not-registered' },
+					{ appId: APP, token: c, event: 'bounced' },
+					{ appId: APP, token: c, event: 'bounced' },
+					{ appId: APP, token: b, provider: 'apns', statusCode: 503, reason: 'ServiceUnavailable', retryAfter: 30 },
+					{ appId: APP, token: b, provider: 'apns', reason: 'Unregistered', test: true },
+				]),
+				node.feedback('Feedback'),
+			),
+		);
+		expect(out.of('Feedback', 0).map((r) => [r.token, r.action])).toEqual([[a, 'removed']]);
+		expect(out.of('Feedback', 1).map((r) => [r.token, r.action])).toEqual([[c, 'suppressed']]);
+		expect(out.of('Feedback', 2)).toEqual([expect.objectContaining({ token: b, action: 'retry', attempt: 1, retryAfterSeconds: expect.any(Number) })]);
+		expect(out.of('Feedback', 2)[0].retryAfterSeconds).toBeGreaterThanOrEqual(30);
+		expect(out.of('Feedback', 3).map((r) => [r.token, r.action])).toEqual([
+			[c, 'bounced'],
+			[b, 'unchanged'],
+		]);
+		expect(await n8n.store.getDevice(APP, b)).toMatchObject({ lastStatus: 'unused' }); // the test send changed nothing
+
+		const after = await n8n.execute(
+			line(
+				'after feedback',
+				node.manual(),
+				node.identity('Identify', { operation: 'identify', appId: APP, token: c, userId: 'lee' }),
+				node.register('Register dead', { appId: APP, platform: 'android', token: a }),
+			),
+		);
+		expect(after.of('Identify')[0]).toMatchObject({ statusReset: true });
+		expect(await n8n.store.getDevice(APP, c)).toMatchObject({ lastStatus: 'unused' });
+		expect(after.of('Register dead')[0]).toMatchObject({ action: 'refused', reason: expect.stringContaining('registration-token-not-registered') });
+	}, 180_000);
+
+	it('started n8n: a webhook registers a token, and the clean-up trigger fires on its cron', async () => {
+		const seeded = Array.from({ length: 5 }, (_, i) => ({ appId: 'seed.app', platform: 'android', token: tokens.fcm(5000 + i) }));
+		await n8n.store.importTokens(seeded);
+		for (const row of seeded.slice(0, 2)) await n8n.store.recordOutcome({ appId: 'seed.app', token: row.token, outcome: 'invalid-token', reason: 'UNREGISTERED' });
+		const importedProfiles = async () =>
+			Number((await n8n.store.engine.db.selectFrom('profiles').select(({ fn }) => fn.countAll<number>().as('n')).where('kind', '=', 'imported').executeTakeFirstOrThrow()).n);
+		const before = await importedProfiles();
+
+		await n8n.importWorkflow(
+			line(
+				'webhook register',
+				node.webhook('Webhook', 'register-token'),
+				node.register('Register', {
+					appId: '={{ $json.body.appId }}',
+					platform: '={{ $json.body.platform }}',
+					token: '={{ $json.body.token }}',
+					deviceId: '={{ $json.body.deviceId }}',
+				}),
+			),
+			true,
+		);
+		await n8n.importWorkflow(line('monthly clean-up', node.cleanupTrigger('Cleanup', { cronExpression: '*/2 * * * * *' })), true);
+		const base = await n8n.start();
+
+		let response: Response | undefined;
+		await waitFor(
+			async () => {
+				response = await fetch(`${base}/webhook/register-token`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ appId: APP, platform: 'web', token: tokens.webpush(77), deviceId: 'browser-77' }),
+				});
+				return response.status !== 404;
+			},
+			60_000,
+			() => `the webhook never became active:\n${n8n.serverLog().slice(-3000)}`,
+		);
+		expect(response!.status).toBe(200);
+		expect(await response!.json()).toMatchObject({ action: 'registered', device: { provider: 'webpush', token: tokens.webpush(77).endpoint } });
+		expect(await n8n.store.getDevice(APP, tokens.webpush(77).endpoint)).toMatchObject({ deviceId: 'browser-77' });
+
+		await waitFor(async () => (await importedProfiles()) === before - 2, 60_000, () => `the clean-up never ran:\n${n8n.serverLog().slice(-3000)}`);
+		await n8n.stop();
+		expect(await n8n.store.getDevice('seed.app', tokens.fcm(5004))).not.toBeNull(); // profiles that still hold a token stay
+	}, 300_000);
 });
 
-export { loginLogoutScenario };
+describe('[postgres] the nodes in a real n8n', () => {
+	let n8n: N8nHarness;
+	beforeAll(async () => {
+		n8n = await N8nHarness.create('postgres');
+	}, 15 * 60_000);
+	afterAll(() => n8n?.dispose());
+
+	it('register → identify → identify another user on the same device → clear identify', () => loginLogoutScenario(n8n), 120_000);
+});
