@@ -2,6 +2,7 @@
  * Import sources: CSV and JSON (an array or JSON Lines) read as a stream of chunks and turned
  * into rows one at a time, so a file of any size is imported in bounded memory.
  */
+import { StringDecoder } from 'node:string_decoder';
 
 /** A source row that could not be read at all; the import counts it invalid with this reason. */
 export class UnreadableRow {
@@ -11,12 +12,20 @@ export class UnreadableRow {
 /** A stream, or any (async) iterable of text or bytes. */
 type Chunks = AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
 
+/** Text from chunks of bytes; a UTF-8 character cut between two chunks is decoded whole. */
+async function* decode(chunks: Chunks): AsyncGenerator<string> {
+	const decoder = new StringDecoder('utf8');
+	for await (const chunk of chunks) yield typeof chunk === 'string' ? chunk : decoder.write(chunk);
+	yield decoder.end();
+}
+
 /** RFC 4180 CSV: a header row, then records; quoted fields may hold commas, quotes ("") and newlines. */
 export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, string> | UnreadableRow> {
 	let header: string[] | null = null;
 	let field = '';
 	let record: string[] = [];
 	let quoted = false;
+	let quoteSeen = false;
 	let afterQuote = false;
 	let line = 1;
 	let recordLine = 1;
@@ -42,24 +51,27 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 		yield row;
 	}
 
-	for await (const chunk of chunks) {
-		const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-		for (let i = 0; i < text.length; i++) {
-			const c = text[i];
+	for await (const text of decode(chunks)) {
+		for (const c of text) {
 			if (quoted) {
-				if (c === '"') {
-					if (text[i + 1] === '"') {
+				// A quote inside quotes is either the first of an escaped pair ("") or the closing one;
+				// the next character (perhaps in the next chunk) tells which.
+				if (quoteSeen) {
+					quoteSeen = false;
+					if (c === '"') {
 						field += '"';
-						i++;
-					} else {
-						quoted = false;
-						afterQuote = true;
+						continue;
 					}
+					quoted = false;
+					afterQuote = true;
 				} else {
-					if (c === '\n') line++;
-					field += c;
+					if (c === '"') quoteSeen = true;
+					else {
+						if (c === '\n') line++;
+						field += c;
+					}
+					continue;
 				}
-				continue;
 			}
 			if (c === '"' && field === '' && !afterQuote) quoted = true;
 			else if (c === ',') {
@@ -72,6 +84,10 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 				yield* endRecord();
 			} else if (c !== '\r') field += c;
 		}
+	}
+	if (quoteSeen) {
+		quoted = false; // the file ended right after a closing quote
+		quoteSeen = false;
 	}
 	if (quoted) {
 		yield new UnreadableRow(`line ${recordLine}: a quoted field is not closed before the end of the file`);
@@ -100,8 +116,7 @@ export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 		}
 	};
 
-	for await (const chunk of chunks) {
-		const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+	for await (const text of decode(chunks)) {
 		for (let i = 0; i < text.length; i++) {
 			const c = text[i];
 			if (mode === 'unknown') {
