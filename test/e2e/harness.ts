@@ -6,7 +6,7 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,11 +26,12 @@ function n8n(): string {
 	return n8nBin;
 }
 
-/** n8n's CLI prints logs before the run's JSON; the JSON starts on a line of its own. */
+/** n8n's CLI prints logs around the run's JSON, which starts and ends with a brace on a line of its own. */
 function parseRun(stdout: string): RunData {
 	const start = stdout.search(/^\{$/m);
-	if (start < 0) throw new Error(`n8n printed no run JSON:\n${stdout.slice(-2000)}`);
-	const run = JSON.parse(stdout.slice(start)) as { data: { resultData: { runData: RunData; error?: { message: string } } } };
+	const end = start < 0 ? -1 : stdout.slice(start).search(/^\}$/m);
+	if (end < 0) throw new Error(`n8n printed no run JSON:\n${stdout.slice(-2000)}`);
+	const run = JSON.parse(stdout.slice(start, start + end + 1)) as { data: { resultData: { runData: RunData; error?: { message: string } } } };
 	if (run.data.resultData.error) throw new Error(`workflow failed: ${run.data.resultData.error.message}`);
 	return run.data.resultData.runData;
 }
@@ -70,6 +71,14 @@ export const node = {
 		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
 	}),
 };
+
+/** An example workflow from examples/, using this harness's credential, with its file paths in `filesDir`. */
+export function example(name: string, filesDir: string): Json {
+	const text = readFileSync(join(ROOT, 'examples', `${name}.json`), 'utf8').replaceAll('/path/to/n8n-files', filesDir);
+	const workflow = JSON.parse(text) as Json & { nodes: Array<Json & { credentials?: Json }> };
+	for (const n of workflow.nodes) if (n.credentials) n.credentials = { pushTokenStoreApi: CREDENTIAL };
+	return workflow;
+}
 
 let workflowCounter = 0;
 

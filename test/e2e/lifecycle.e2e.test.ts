@@ -2,10 +2,10 @@
  * The nodes inside a real n8n 2.x, installed from the packed tarball: each scenario runs
  * workflows with the n8n CLI and asserts on the run's output AND on the store's contents.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tokens } from '../support/stores';
-import { line, N8nHarness, node, waitFor } from './harness';
+import { example, line, N8nHarness, node, type Json, waitFor } from './harness';
 
 const APP = 'com.example.app';
 const apns = tokens.apns(1);
@@ -97,6 +97,12 @@ describe('[sqlite] the nodes in a real n8n', () => {
 		expect(await n8n.store.getProfile({ profileId: imported!.profileId })).toBeNull();
 	}, 300_000);
 
+	it('the CSV import example runs as shipped', async () => {
+		writeFileSync(join(n8n.folder, 'tokens.csv'), readFileSync(join(__dirname, '../../examples/tokens.sample.csv')));
+		const out = await n8n.execute(example('import-tokens-csv', n8n.folder));
+		expect(out.of('Import Push Tokens')[0]).toMatchObject({ rows: 20, imported: 20, invalid: 0 });
+	}, 120_000);
+
 	it('feedback: unregistered removes and tombstones, two bounces suppress, retry is routed, identify un-suppresses', async () => {
 		const [a, b, c] = [tokens.fcm(900), tokens.apns(901), tokens.fcm(902)];
 		const out = await n8n.execute(
@@ -150,26 +156,17 @@ describe('[sqlite] the nodes in a real n8n', () => {
 			Number((await n8n.store.engine.db.selectFrom('profiles').select(({ fn }) => fn.countAll<number>().as('n')).where('kind', '=', 'imported').executeTakeFirstOrThrow()).n);
 		const before = await importedProfiles();
 
-		await n8n.importWorkflow(
-			line(
-				'webhook register',
-				node.webhook('Webhook', 'register-token'),
-				node.register('Register', {
-					appId: '={{ $json.body.appId }}',
-					platform: '={{ $json.body.platform }}',
-					token: '={{ $json.body.token }}',
-					deviceId: '={{ $json.body.deviceId }}',
-				}),
-			),
-			true,
-		);
-		await n8n.importWorkflow(line('monthly clean-up', node.cleanupTrigger('Cleanup', { cronExpression: '*/2 * * * * *' })), true);
+		// The example workflows a user imports, as they are (the clean-up on a 2-second cron).
+		await n8n.importWorkflow(example('register-token-webhook', n8n.folder), true);
+		const cleanup = example('monthly-cleanup', n8n.folder) as { nodes: Array<{ parameters: Json }> };
+		cleanup.nodes[0].parameters.cronExpression = '*/2 * * * * *';
+		await n8n.importWorkflow(cleanup as Json, true);
 		const base = await n8n.start();
 
 		let response: Response | undefined;
 		await waitFor(
 			async () => {
-				response = await fetch(`${base}/webhook/register-token`, {
+				response = await fetch(`${base}/webhook/push/register`, {
 					method: 'POST',
 					headers: { 'content-type': 'application/json' },
 					body: JSON.stringify({ appId: APP, platform: 'web', token: tokens.webpush(77), deviceId: 'browser-77' }),
