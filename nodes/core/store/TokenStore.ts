@@ -15,6 +15,7 @@ import {
 	RegisterInput,
 	SubscriptionInput,
 	type DeviceView,
+	type OutcomeInput as OutcomeInputType,
 	type ProfileView,
 	type TokenEvent,
 } from '../model';
@@ -87,6 +88,48 @@ export class TokenStore {
 		return this.engine.transaction(async (tx) => {
 			const results: OutcomeResult[] = [];
 			for (const record of records) results.push(await recordOutcome(tx, record, this.clock()));
+			return results;
+		});
+	}
+
+	/** Tokens of an app that this send id already reached (a rerun skips them). */
+	async alreadySent(sendId: string, appId: string, tokens: string[]): Promise<Set<string>> {
+		const found = new Set<string>();
+		for (let i = 0; i < tokens.length; i += 1000) {
+			const rows = await this.engine.db
+				.selectFrom('send_log')
+				.select('token')
+				.where('send_id', '=', sendId)
+				.where('app_id', '=', appId)
+				.where('token', 'in', tokens.slice(i, i + 1000))
+				.execute();
+			for (const row of rows) found.add(row.token);
+		}
+		return found;
+	}
+
+	/**
+	 * What one send batch did, in one transaction: the outcomes applied to the tokens (when
+	 * `record`), and the devices reached logged under the send id.
+	 */
+	async recordDeliveries(entries: Array<{ appId: string; token: string; outcome: OutcomeInputType['outcome']; reason?: string }>, options: { sendId?: string; record: boolean }): Promise<OutcomeResult[]> {
+		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `delivery ${i + 1}`));
+		return this.engine.transaction(async (tx) => {
+			const now = this.clock();
+			const results: OutcomeResult[] = [];
+			for (const record of records) {
+				results.push(options.record ? await recordOutcome(tx, record, now) : { appId: record.appId, token: record.token, outcome: record.outcome, action: 'unchanged', userId: null });
+			}
+			const reached = records.filter((r) => r.outcome === 'delivered');
+			if (options.sendId && reached.length > 0) {
+				for (let i = 0; i < reached.length; i += 1000) {
+					await tx
+						.insertInto('send_log')
+						.values(reached.slice(i, i + 1000).map((r) => ({ send_id: options.sendId!, app_id: r.appId, token: r.token, at: now })))
+						.onConflict((oc) => oc.doNothing())
+						.execute();
+				}
+			}
 			return results;
 		});
 	}

@@ -84,6 +84,19 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		version: 2,
+		name: 'send log (a send id reaches each device once)',
+		statements: ({ int64 }) => [
+			`CREATE TABLE send_log (
+				send_id TEXT NOT NULL,
+				app_id TEXT NOT NULL,
+				token TEXT NOT NULL,
+				at ${int64} NOT NULL,
+				PRIMARY KEY (send_id, app_id, token)
+			)`,
+		],
+	},
 ];
 
 export const MIGRATIONS_TABLE = 'push_tokens_migrations';

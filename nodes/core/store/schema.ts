@@ -58,9 +58,18 @@ export interface DeadTokensTable {
 	at: number;
 }
 
+/** Devices a send id already reached: a rerun of the same send skips them. */
+export interface SendLogTable {
+	send_id: string;
+	app_id: string;
+	token: string;
+	at: number;
+}
+
 export interface Database {
 	profiles: ProfilesTable;
 	devices: DevicesTable;
 	token_events: TokenEventsTable;
 	dead_tokens: DeadTokensTable;
+	send_log: SendLogTable;
 }

@@ -1,0 +1,194 @@
+/**
+ * Sending through the real libraries (firebase-admin, apns2, web-push) to fake providers on
+ * 127.0.0.1 that speak the real protocols; only the network edge (where the hostnames lead) is
+ * replaced. The store is a real SQLite file.
+ */
+import '../fakes/network-edge.cjs';
+import webpush from 'web-push';
+import {
+	ApnsTransport,
+	checkSizes,
+	FcmTransport,
+	PushMessage,
+	Sender,
+	WebPushTransport,
+	type Transports,
+} from '../../nodes/core';
+import { startFakes, type Fakes } from '../fakes/providers';
+import { openTestStore, tokens, type TestStore } from '../support/stores';
+
+const APP = 'com.example.app';
+let fakes: Fakes;
+let t: TestStore;
+let transports: Transports;
+let waits: number[];
+let sender: Sender;
+const vapid = webpush.generateVAPIDKeys();
+const message = (fields: object = {}) => PushMessage.parse({ title: 'Hello', body: 'World', ...fields });
+const noWait = async (ms: number) => {
+	waits.push(ms);
+};
+
+beforeAll(async () => {
+	fakes = await startFakes();
+	process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify(fakes.routes);
+	fakes.webpush.vapidPublicKey = vapid.publicKey;
+	const sa = fakes.fcm.serviceAccount;
+	transports = {
+		fcm: new FcmTransport({ projectId: sa.project_id, clientEmail: sa.client_email, privateKey: sa.private_key }),
+		apns: new ApnsTransport({ teamId: fakes.apns.teamId, keyId: fakes.apns.keyId, signingKey: fakes.apns.signingKey, bundleId: fakes.apns.bundleId }),
+		webpush: new WebPushTransport({ subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: [fakes.webpush.host] }),
+	};
+});
+afterAll(async () => {
+	await Promise.all(Object.values(transports).map((tr) => tr!.close()));
+	await fakes.close();
+});
+beforeEach(async () => {
+	fakes.reset();
+	waits = [];
+	t = await openTestStore('sqlite');
+	sender = new Sender(t.store, transports);
+});
+afterEach(() => t.close());
+
+async function device(platform: 'ios' | 'android' | 'web', token: unknown, userId = 'kim') {
+	const result = await t.store.register({ appId: APP, platform, token, userId });
+	if (result.action === 'refused') throw new Error('refused');
+	return { ...result.device, userId };
+}
+
+describe('[sqlite] send through the real libraries to fake providers', () => {
+	it('delivers to FCM, APNs and Web Push, each payload where its platform expects it', async () => {
+		const sub = fakes.webpush.subscribe();
+		const devices = [await device('android', tokens.fcm(1)), await device('ios', tokens.apns(2)), await device('web', sub)];
+		const results = await sender.send(devices, message({ data: { order: { id: 7 }, kind: 'receipt' }, deepLink: 'app://orders/7', badge: 3 }), { record: true });
+
+		expect(results.map((r) => [r.provider, r.outcome, r.action])).toEqual([
+			['fcm', 'delivered', 'sent'],
+			['apns', 'delivered', 'sent'],
+			['webpush', 'delivered', 'sent'],
+		]);
+		const fcm = fakes.fcm.received[0].body as { message: { token: string; notification: object; data: Record<string, string> } };
+		expect(fcm.message).toMatchObject({ token: tokens.fcm(1), notification: { title: 'Hello', body: 'World' }, data: { order: '{"id":7}', kind: 'receipt', deep_link: 'app://orders/7' } });
+		const apns = fakes.apns.received[0];
+		expect(apns.headers['apns-topic']).toBe(fakes.apns.bundleId);
+		expect(apns.headers['apns-push-type']).toBe('alert');
+		expect(apns.body).toEqual({ aps: { alert: { title: 'Hello', body: 'World' }, badge: 3 }, order: { id: 7 }, kind: 'receipt', deep_link: 'app://orders/7' });
+		expect(fakes.webpush.received[0].body).toMatchObject({ title: 'Hello', body: 'World', badge: 3, data: { order: { id: 7 }, kind: 'receipt' } });
+		for (const d of devices) expect((await t.store.getDevice(APP, d.token))!.lastStatus).toBe('sent');
+		expect(fakes.fcm.tokensIssued).toBeGreaterThanOrEqual(1); // the service-account JWT was exchanged at the fake token endpoint
+	});
+
+	it('flattens nested pairs for legacy receivers, and sends a silent push as background', async () => {
+		const devices = [await device('android', tokens.fcm(1)), await device('ios', tokens.apns(2))];
+		await sender.send(devices, message({ data: { order: { id: 7, lines: [1] } }, flatten: true, silent: true }));
+		expect((fakes.fcm.received[0].body as { message: object }).message).toMatchObject({ data: { 'order.id': '7', 'order.lines': '[1]' } });
+		expect((fakes.fcm.received[0].body as { message: object }).message).not.toHaveProperty('notification');
+		expect(fakes.apns.received[0].headers['apns-push-type']).toBe('background');
+		expect(fakes.apns.received[0].headers['apns-priority']).toBe('5');
+		expect(fakes.apns.received[0].body).toEqual({ aps: { 'content-available': 1 }, 'order.id': 7, 'order.lines': [1] });
+	});
+
+	it('removes and tombstones dead tokens: FCM UNREGISTERED, APNs 410 Unregistered, Web Push 410', async () => {
+		const sub = fakes.webpush.subscribe();
+		const devices = [await device('android', tokens.fcm(1)), await device('ios', tokens.apns(2)), await device('web', sub)];
+		fakes.fcm.on(tokens.fcm(1), { kind: 'error', status: 404, code: 'UNREGISTERED', message: 'Requested entity was not found.' });
+		fakes.apns.on(tokens.apns(2), { kind: 'error', status: 410, code: 'Unregistered' });
+		fakes.webpush.on(sub.endpoint, { kind: 'error', status: 410, code: 'gone' });
+		const results = await sender.send(devices, message(), { record: true });
+		expect(results.map((r) => [r.outcome, r.action])).toEqual([
+			['invalid-token', 'removed'],
+			['invalid-token', 'removed'],
+			['invalid-token', 'removed'],
+		]);
+		expect(results[0].reason).toBe('messaging/registration-token-not-registered');
+		for (const d of devices) expect(await t.store.getDevice(APP, d.token)).toBeNull();
+		expect((await t.store.register({ appId: APP, platform: 'ios', token: tokens.apns(2) })).action).toBe('refused');
+	});
+
+	it('retries transient answers with backoff, honouring Retry-After, and each device gets it once', async () => {
+		const sub = fakes.webpush.subscribe();
+		const devices = [await device('android', tokens.fcm(1)), await device('ios', tokens.apns(2)), await device('web', sub)];
+		// (firebase-admin retries a 503 by itself; a 429 it leaves to us)
+		fakes.fcm.on(tokens.fcm(1), { kind: 'error', status: 429, code: 'QUOTA_EXCEEDED' }, { kind: 'ok' });
+		fakes.apns.on(tokens.apns(2), { kind: 'error', status: 429, code: 'TooManyRequests' }, { kind: 'ok' });
+		fakes.webpush.on(sub.endpoint, { kind: 'error', status: 429, code: 'slow down', retryAfter: 2 }, { kind: 'ok' });
+		const results = await sender.send(devices, message(), { record: true, wait: noWait });
+		expect(results.map((r) => [r.outcome, r.attempts])).toEqual([
+			['delivered', 2],
+			['delivered', 2],
+			['delivered', 2],
+		]);
+		// Web Push's Retry-After: 2 is honoured (apns2 and firebase-admin do not expose the header: backoff applies)
+		expect(waits.some((ms) => ms >= 2000)).toBe(true);
+		expect(fakes.fcm.countFor(tokens.fcm(1))).toBe(2);
+		expect(fakes.apns.countFor(tokens.apns(2))).toBe(2);
+		expect(fakes.webpush.countFor(sub.endpoint)).toBe(2);
+	});
+
+	it('a transient error that outlasts the attempts changes no token; a reset connection is transient too', async () => {
+		const devices = [await device('ios', tokens.apns(2)), await device('ios', tokens.apns(3))];
+		fakes.apns.on(tokens.apns(2), { kind: 'error', status: 503, code: 'ServiceUnavailable' });
+		fakes.apns.on(tokens.apns(3), { kind: 'reset' }, { kind: 'ok' });
+		const results = await sender.send(devices, message(), { record: true, wait: noWait, maxAttempts: 3 });
+		expect(results[0]).toMatchObject({ outcome: 'retry', attempts: 3, action: 'unchanged' });
+		expect(results[1]).toMatchObject({ outcome: 'delivered' });
+		expect(await t.store.getDevice(APP, tokens.apns(2))).toMatchObject({ lastStatus: 'unused' });
+	});
+
+	it('re-signs an expired APNs provider token and retries', async () => {
+		const [d] = [await device('ios', tokens.apns(2))];
+		fakes.apns.on(tokens.apns(2), { kind: 'error', status: 403, code: 'ExpiredProviderToken' }, { kind: 'ok' });
+		const [result] = await sender.send([d], message(), { wait: noWait });
+		expect(result).toMatchObject({ outcome: 'delivered', attempts: 2 });
+		expect(fakes.apns.jwts.size).toBeGreaterThanOrEqual(2);
+	});
+
+	it('a test send changes no token, even when the provider says it is dead', async () => {
+		const d = await device('android', tokens.fcm(1));
+		fakes.fcm.on(tokens.fcm(1), { kind: 'error', status: 404, code: 'UNREGISTERED' });
+		const [result] = await sender.send([d], message(), { record: true, test: true });
+		expect(result).toMatchObject({ outcome: 'invalid-token', action: 'unchanged', test: true });
+		expect(await t.store.getDevice(APP, tokens.fcm(1))).not.toBeNull();
+	});
+
+	it('a rerun of the same send id reaches no device twice', async () => {
+		const devices = [await device('android', tokens.fcm(1)), await device('android', tokens.fcm(2)), await device('ios', tokens.apns(3))];
+		fakes.fcm.on(tokens.fcm(2), { kind: 'error', status: 429, code: 'QUOTA_EXCEEDED' });
+		await sender.send(devices, message(), { sendId: 'campaign-42', wait: noWait, maxAttempts: 1 });
+		const before = fakes.fcm.received.length + fakes.apns.received.length;
+		fakes.fcm.on(tokens.fcm(2), { kind: 'ok' });
+		const rerun = await sender.send(devices, message(), { sendId: 'campaign-42', wait: noWait });
+		expect(rerun.map((r) => (r.action === 'skipped' ? 'skipped' : r.outcome))).toEqual(['skipped', 'delivered', 'skipped']);
+		expect(fakes.fcm.received.length + fakes.apns.received.length - before).toBe(1);
+	});
+
+	it('refuses a Web Push endpoint on a private or loopback address unless the credential allows it', async () => {
+		const sub = { ...fakes.webpush.subscribe(), endpoint: `https://127.0.0.1:${fakes.webpush.port}/push/x` };
+		const d = await device('web', sub);
+		const [result] = await sender.send([d], message(), { record: true });
+		expect(result).toMatchObject({ outcome: 'config-error', reason: expect.stringContaining('private, loopback or link-local') });
+		expect(fakes.webpush.received).toHaveLength(0);
+		expect(await t.store.getDevice(APP, sub.endpoint)).not.toBeNull();
+	});
+
+	it('checks the payload against each provider limit before sending', () => {
+		const big = message({ body: 'x'.repeat(3990) });
+		expect(checkSizes(big, ['fcm'])).toBeNull();
+		expect(checkSizes(big, ['webpush'])).toMatch(/^the webpush payload is \d+ bytes, over its 3993-byte limit$/);
+		expect(checkSizes(message({ data: { blob: 'y'.repeat(4100) } }), ['apns'])).toMatch(/apns payload is \d+ bytes, over its 4096-byte limit/);
+	});
+
+	it('a campaign streams the audience in pages and sends each device once', async () => {
+		await t.store.importTokens(Array.from({ length: 2500 }, (_, i) => ({ appId: APP, platform: 'android', token: tokens.fcm(1000 + i) })));
+		await t.store.importTokens([{ appId: APP, platform: 'ios', token: tokens.apns(9) }]);
+		fakes.fcm.on(tokens.fcm(1000), { kind: 'error', status: 404, code: 'UNREGISTERED' });
+		const summary = await sender.sendAudience({ appId: APP, pageSize: 700 }, message(), { record: true, failureLimit: 5, sendId: 'c1' });
+		expect(summary).toMatchObject({ devices: 2501, delivered: 2500, invalidToken: 1, removed: 1, failed: 0, byProvider: { fcm: { devices: 2500, delivered: 2499 }, apns: { devices: 1, delivered: 1 } } });
+		expect(summary.failures).toHaveLength(1);
+		expect(new Set(fakes.fcm.received.map((r) => r.token)).size).toBe(fakes.fcm.received.length);
+		const again = await sender.sendAudience({ appId: APP, pageSize: 700 }, message(), { sendId: 'c1' });
+		expect(again).toMatchObject({ devices: 2500, skipped: 2500, delivered: 0 });
+	});
+});

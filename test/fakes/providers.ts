@@ -1,0 +1,344 @@
+/**
+ * Fake push providers on 127.0.0.1 that speak the real protocols:
+ *   FCM      HTTP/2 + TLS: POST /v1/projects/:project/messages:send with a bearer token it issued
+ *            from POST /token (a service-account JWT it verifies, RS256), FcmError bodies.
+ *   APNs     HTTP/2 + TLS: POST /3/device/:token, verifies the ES256 provider JWT (team, key id)
+ *            and the topic; answers apns-id or { reason }.
+ *   Web Push HTTPS: verifies the VAPID JWT and decrypts the aes128gcm body (RFC 8291).
+ * Each is scriptable per token and records what really arrived.
+ */
+import { createECDH, createPublicKey, generateKeyPairSync, hkdfSync, createDecipheriv, randomBytes, randomUUID, verify, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
+
+const CERTS = join(__dirname, 'certs');
+const tlsOptions = () => ({ key: readFileSync(join(CERTS, 'server.key')), cert: readFileSync(join(CERTS, 'server.crt')) });
+
+/** What a fake answers for one token. */
+export type Behaviour =
+	| { kind: 'ok' }
+	| { kind: 'error'; status: number; code: string; message?: string; retryAfter?: number }
+	| { kind: 'reset' }
+	| { kind: 'slow'; ms: number };
+
+export interface Received {
+	token: string;
+	headers: IncomingHttpHeaders;
+	body: unknown;
+}
+
+abstract class Fake<S extends Http2SecureServer | HttpsServer> {
+	readonly received: Received[] = [];
+	/** Answers per token; a list is consumed one answer per request, the last one repeats. */
+	private readonly script = new Map<string, Behaviour[]>();
+	port = 0;
+	protected abstract server: S;
+
+	on(token: string, ...behaviours: Behaviour[]): this {
+		this.script.set(token, behaviours);
+		return this;
+	}
+
+	protected next(token: string): Behaviour {
+		const list = this.script.get(token);
+		if (!list || list.length === 0) return { kind: 'ok' };
+		return list.length > 1 ? list.shift()! : list[0];
+	}
+
+	countFor(token: string): number {
+		return this.received.filter((r) => r.token === token).length;
+	}
+
+	reset(): void {
+		this.received.length = 0;
+		this.script.clear();
+	}
+
+	async listen(): Promise<this> {
+		await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', done));
+		this.port = (this.server.address() as { port: number }).port;
+		return this;
+	}
+
+	close(): Promise<void> {
+		return new Promise((done) => {
+			if ('closeAllConnections' in this.server) (this.server as HttpsServer).closeAllConnections();
+			this.server.close(() => done());
+			setTimeout(done, 1000).unref();
+		});
+	}
+}
+
+async function readBody(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+	return Buffer.concat(chunks);
+}
+
+/** Verifies a compact JWS; returns its claims and header, or throws saying why. */
+export function verifyJwt(jwt: string, key: KeyObject, alg: 'RS256' | 'ES256'): { header: Record<string, unknown>; claims: Record<string, unknown> } {
+	const [h, c, s] = jwt.split('.');
+	if (!h || !c || !s) throw new Error('not a JWT');
+	const header = JSON.parse(Buffer.from(h, 'base64url').toString());
+	if (header.alg !== alg) throw new Error(`expected alg ${alg}, got ${header.alg}`);
+	const ok = verify('sha256', Buffer.from(`${h}.${c}`), alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key, Buffer.from(s, 'base64url'));
+	if (!ok) throw new Error('bad signature');
+	return { header, claims: JSON.parse(Buffer.from(c, 'base64url').toString()) };
+}
+
+// ---------------------------------------------------------------- FCM
+
+export interface ServiceAccount {
+	project_id: string;
+	client_email: string;
+	private_key: string;
+}
+
+export class FakeFcm extends Fake<Http2SecureServer> {
+	readonly serviceAccount: ServiceAccount;
+	private readonly publicKey: KeyObject;
+	private readonly accessTokens = new Set<string>();
+	tokensIssued = 0;
+	protected server: Http2SecureServer;
+
+	constructor(projectId = 'push-tokens-test') {
+		super();
+		const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+		this.publicKey = publicKey;
+		this.serviceAccount = {
+			project_id: projectId,
+			client_email: `sender@${projectId}.iam.gserviceaccount.com`,
+			private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+		};
+		this.server = createSecureServer({ ...tlsOptions(), allowHTTP1: true }, (req, res) => {
+			void this.handle(req.method ?? '', req.url ?? '', req.headers, req, (status, body, headers = {}) => {
+				res.writeHead(status, { 'content-type': 'application/json', ...headers });
+				res.end(JSON.stringify(body));
+			}, () => req.socket.destroy());
+		});
+	}
+
+	private async handle(
+		method: string,
+		url: string,
+		headers: IncomingHttpHeaders,
+		req: Parameters<typeof readBody>[0],
+		reply: (status: number, body: unknown, headers?: Record<string, string>) => void,
+		reset: () => void,
+	) {
+		const raw = await readBody(req);
+		if (method === 'POST' && url === '/token') {
+			const assertion = new URLSearchParams(raw.toString()).get('assertion') ?? '';
+			try {
+				const { claims } = verifyJwt(assertion, this.publicKey, 'RS256');
+				if (claims.iss !== this.serviceAccount.client_email) throw new Error('wrong issuer');
+				const token = `ya29.fake-${randomUUID()}`;
+				this.accessTokens.add(token);
+				this.tokensIssued++;
+				return reply(200, { access_token: token, expires_in: 3600, token_type: 'Bearer' });
+			} catch (error) {
+				return reply(400, { error: 'invalid_grant', error_description: (error as Error).message });
+			}
+		}
+		const match = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(url);
+		if (method !== 'POST' || !match) return reply(404, { error: { code: 404, message: 'Not found', status: 'NOT_FOUND' } });
+		const bearer = String(headers.authorization ?? '').replace(/^Bearer /, '');
+		if (!this.accessTokens.has(bearer)) return reply(401, fcmError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'));
+		if (match[1] !== this.serviceAccount.project_id) return reply(403, fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH'));
+		const body = JSON.parse(raw.toString()) as { message: { token: string } };
+		const token = body.message.token;
+		this.received.push({ token, headers, body });
+		const behaviour = this.next(token);
+		if (behaviour.kind === 'reset') return reset();
+		if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
+		if (behaviour.kind === 'error') {
+			const status = STATUS_OF_FCM[behaviour.code] ?? behaviour.status;
+			return reply(status, fcmError(status, STATUS_NAME[status] ?? 'INTERNAL', behaviour.message ?? behaviour.code, behaviour.code), behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
+		}
+		return reply(200, { name: `projects/${match[1]}/messages/${randomUUID()}` });
+	}
+}
+
+const STATUS_OF_FCM: Record<string, number> = { UNREGISTERED: 404, INVALID_ARGUMENT: 400, SENDER_ID_MISMATCH: 403, QUOTA_EXCEEDED: 429, UNAVAILABLE: 503, INTERNAL: 500, THIRD_PARTY_AUTH_ERROR: 401 };
+const STATUS_NAME: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
+
+function fcmError(code: number, status: string, message: string, errorCode?: string) {
+	return {
+		error: {
+			code,
+			message,
+			status,
+			...(errorCode ? { details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] } : {}),
+		},
+	};
+}
+
+// ---------------------------------------------------------------- APNs
+
+export class FakeApns extends Fake<Http2SecureServer> {
+	readonly teamId = 'TEAM123456';
+	readonly keyId = 'KEY1234567';
+	readonly bundleId = 'com.example.app';
+	readonly signingKey: string;
+	private readonly publicKey: KeyObject;
+	/** JWTs seen (the provider token is re-signed after ExpiredProviderToken). */
+	readonly jwts = new Set<string>();
+	protected server: Http2SecureServer;
+
+	constructor() {
+		super();
+		const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+		this.signingKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+		this.publicKey = publicKey;
+		this.server = createSecureServer(tlsOptions());
+		this.server.on('stream', (stream, headers) => {
+			void (async () => {
+				const raw = await readBody(stream);
+				const reply = (status: number, body?: unknown, extra: Record<string, string> = {}) => {
+					if (stream.destroyed) return;
+					stream.respond({ ':status': status, 'apns-id': randomUUID(), ...(body ? { 'content-type': 'application/json' } : {}), ...extra });
+					stream.end(body ? JSON.stringify(body) : undefined);
+				};
+				const match = /^\/3\/device\/([0-9a-fA-F]+)$/.exec(String(headers[':path']));
+				if (headers[':method'] !== 'POST' || !match) return reply(405, { reason: 'MethodNotAllowed' });
+				const jwt = String(headers.authorization ?? '').replace(/^bearer /i, '');
+				try {
+					const { header, claims } = verifyJwt(jwt, this.publicKey, 'ES256');
+					if (header.kid !== this.keyId || claims.iss !== this.teamId) return reply(403, { reason: 'InvalidProviderToken' });
+				} catch {
+					return reply(403, { reason: 'InvalidProviderToken' });
+				}
+				this.jwts.add(jwt);
+				if (headers['apns-topic'] !== this.bundleId) return reply(400, { reason: 'DeviceTokenNotForTopic' });
+				const token = match[1];
+				this.received.push({ token, headers: headers as IncomingHttpHeaders, body: JSON.parse(raw.toString()) });
+				const behaviour = this.next(token);
+				if (behaviour.kind === 'reset') return stream.session?.destroy();
+				if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
+				if (behaviour.kind === 'error') {
+					return reply(behaviour.status, { reason: behaviour.code, ...(behaviour.status === 410 ? { timestamp: Date.now() } : {}) }, behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
+				}
+				return reply(200);
+			})();
+		});
+	}
+}
+
+// ---------------------------------------------------------------- Web Push
+
+export interface FakeSubscription {
+	endpoint: string;
+	keys: { p256dh: string; auth: string };
+}
+
+export class FakeWebPush extends Fake<HttpsServer> {
+	/** Decrypted payloads per subscription id. */
+	readonly host = 'webpush.fake.test';
+	private readonly subscriptions = new Map<string, { ecdh: ReturnType<typeof createECDH>; auth: Buffer; publicKey: Buffer }>();
+	vapidPublicKey = '';
+	protected server: HttpsServer;
+
+	constructor() {
+		super();
+		this.server = createHttpsServer(tlsOptions(), (req, res) => {
+			void (async () => {
+				const raw = await readBody(req);
+				const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
+					res.writeHead(status, headers);
+					res.end(body);
+				};
+				const id = /^\/push\/([\w-]+)$/.exec(req.url ?? '')?.[1];
+				const subscription = id ? this.subscriptions.get(id) : undefined;
+				if (!id || !subscription) return reply(404, 'no such subscription');
+				// VAPID (RFC 8292): Authorization: vapid t=<JWT>, k=<public key>
+				const vapid = /^vapid t=([^,]+),\s*k=(.+)$/.exec(String(req.headers.authorization ?? ''));
+				try {
+					if (!vapid) throw new Error('no vapid');
+					if (this.vapidPublicKey && vapid[2] !== this.vapidPublicKey) throw new Error('unexpected VAPID key');
+					const key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(vapid[2], 'base64url').subarray(1, 33).toString('base64url'), y: Buffer.from(vapid[2], 'base64url').subarray(33, 65).toString('base64url') }, format: 'jwk' });
+					const { claims } = verifyJwt(vapid[1], key, 'ES256');
+					if (claims.aud !== `https://${this.host}`) throw new Error(`audience ${claims.aud}`);
+				} catch (error) {
+					return reply(403, `bad VAPID: ${(error as Error).message}`);
+				}
+				let body: unknown;
+				try {
+					body = JSON.parse(decryptAes128gcm(raw, subscription.ecdh, subscription.publicKey, subscription.auth).toString('utf8'));
+				} catch (error) {
+					return reply(400, `cannot decrypt: ${(error as Error).message}`);
+				}
+				this.received.push({ token: this.endpoint(id), headers: req.headers, body });
+				const behaviour = this.next(this.endpoint(id));
+				if (behaviour.kind === 'reset') return req.socket.destroy();
+				if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
+				if (behaviour.kind === 'error') return reply(behaviour.status, behaviour.code, behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
+				return reply(201, '', { location: `https://${this.host}/message/${randomUUID()}` });
+			})();
+		});
+	}
+
+	endpoint(id: string): string {
+		return `https://${this.host}/push/${id}`;
+	}
+
+	/** A new browser subscription: its keys are the fake's, so it can decrypt what is sent to it. */
+	subscribe(id: string = randomUUID()): FakeSubscription {
+		const ecdh = createECDH('prime256v1');
+		const publicKey = ecdh.generateKeys();
+		const auth = randomBytes(16);
+		this.subscriptions.set(id, { ecdh, auth, publicKey });
+		return { endpoint: this.endpoint(id), keys: { p256dh: publicKey.toString('base64url'), auth: auth.toString('base64url') } };
+	}
+}
+
+/** RFC 8291 / RFC 8188: one aes128gcm record, as web-push sends it. */
+function decryptAes128gcm(body: Buffer, ecdh: ReturnType<typeof createECDH>, uaPublic: Buffer, auth: Buffer): Buffer {
+	const salt = body.subarray(0, 16);
+	const idlen = body[20];
+	const asPublic = body.subarray(21, 21 + idlen);
+	const ciphertext = body.subarray(21 + idlen);
+	const secret = ecdh.computeSecret(asPublic);
+	const ikm = Buffer.from(hkdfSync('sha256', secret, auth, Buffer.concat([Buffer.from('WebPush: info\0'), uaPublic, asPublic]), 32));
+	const cek = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: aes128gcm\0'), 16));
+	const nonce = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: nonce\0'), 12));
+	const decipher = createDecipheriv('aes-128-gcm', cek, nonce);
+	decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+	const plain = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
+	const end = plain.lastIndexOf(2); // padding delimiter of the last record
+	return plain.subarray(0, end);
+}
+
+export interface Fakes {
+	fcm: FakeFcm;
+	apns: FakeApns;
+	webpush: FakeWebPush;
+	/** For PUSH_TOKENS_FAKE_ROUTES. */
+	routes: Record<string, string>;
+	reset(): void;
+	close(): Promise<void>;
+}
+
+export async function startFakes(): Promise<Fakes> {
+	const [fcm, apns, webpush] = await Promise.all([new FakeFcm().listen(), new FakeApns().listen(), new FakeWebPush().listen()]);
+	return {
+		fcm,
+		apns,
+		webpush,
+		routes: {
+			'fcm.googleapis.com': `127.0.0.1:${fcm.port}`,
+			'oauth2.googleapis.com': `127.0.0.1:${fcm.port}`,
+			'api.push.apple.com': `127.0.0.1:${apns.port}`,
+			'api.sandbox.push.apple.com': `127.0.0.1:${apns.port}`,
+			[webpush.host]: `127.0.0.1:${webpush.port}`,
+		},
+		reset() {
+			for (const fake of [fcm, apns, webpush]) fake.reset();
+		},
+		close: async () => {
+			await Promise.all([fcm.close(), apns.close(), webpush.close()]);
+		},
+	};
+}
