@@ -6,7 +6,7 @@
  *   APNs      apns2 over HTTP/2, one client per environment, JWT signed from the .p8 key
  *   Web Push  web-push (VAPID, aes128gcm), with private and loopback endpoints refused (SSRF)
  */
-import { createHash, sign } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, sign } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
@@ -15,6 +15,7 @@ import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
 import { getMessaging } from 'firebase-admin/messaging';
 import webpush from 'web-push';
 import { z } from 'zod/v4';
+import { ValidationError } from '../errors';
 import type { DeviceView, Outcome, Provider } from '../model';
 import { apnsPayload, fcmMessage, webPushBody, type PushMessage } from '../payload/message';
 import { classifyAnswer } from './outcomes';
@@ -39,6 +40,17 @@ export const FcmConfig = z.object({
 	clientEmail: z.string().min(1, 'expected the client_email of the service account'),
 	privateKey: z.string().includes('PRIVATE KEY', { message: 'expected the private_key (PEM) of the service account' }),
 });
+/** The FCM config in a service account's JSON key file. */
+export function serviceAccountConfig(json: string): z.input<typeof FcmConfig> {
+	let account: Record<string, string>;
+	try {
+		account = JSON.parse(json);
+	} catch {
+		throw new ValidationError('FCM credential', [{ field: 'Service Account JSON', message: 'expected the JSON key file of the service account' }]);
+	}
+	return { projectId: account.project_id, clientEmail: account.client_email, privateKey: account.private_key, ...(account.token_uri ? { tokenUri: account.token_uri } : {}) };
+}
+
 export const ApnsConfig = z.object({
 	teamId: z.string().regex(/^[A-Z0-9]{10}$/, 'expected a 10-character Apple team ID'),
 	keyId: z.string().regex(/^[A-Z0-9]{10}$/, 'expected a 10-character key ID'),
@@ -126,6 +138,11 @@ export class FcmTransport implements Transport {
 		this.app = initializeApp({ credential: new ServiceAccountToken(c), projectId: c.projectId }, name);
 	}
 
+	/** An access token for the service account (what the credential test checks). */
+	async accessToken(): Promise<void> {
+		await this.app.options.credential!.getAccessToken();
+	}
+
 	async send(devices: DeviceView[], message: PushMessage): Promise<Delivery[]> {
 		const base = fcmMessage(message);
 		const out: Delivery[] = [];
@@ -161,6 +178,12 @@ export class ApnsTransport implements Transport {
 
 	constructor(config: z.input<typeof ApnsConfig>) {
 		this.config = ApnsConfig.parse(config);
+	}
+
+	/** Throws unless the key is an EC P-256 private key (what APNs signs with). */
+	static checkKey(pem: string): void {
+		const key = createPrivateKey(pem);
+		if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('Signing Key: expected the EC P-256 key of a .p8 file');
 	}
 
 	private client(environment: 'production' | 'sandbox'): ApnsClient {
@@ -226,6 +249,17 @@ export class WebPushTransport implements Transport {
 
 	constructor(config: z.input<typeof WebPushConfig>) {
 		this.config = WebPushConfig.parse(config);
+	}
+
+	/** Throws unless the private key is the one of the public key (both base64url, P-256). */
+	static checkKeys(publicKey: string, privateKey: string): void {
+		const ecdh = createECDH('prime256v1');
+		try {
+			ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+		} catch {
+			throw new Error('Private Key: expected a base64url VAPID private key');
+		}
+		if (ecdh.getPublicKey('base64url') !== publicKey) throw new Error('Public Key: does not match the private key');
 	}
 
 	/** Null when the endpoint may be posted to; otherwise why not. */

@@ -73,6 +73,11 @@ export class Sender {
 		private readonly transports: Transports,
 	) {}
 
+	/** The providers this sender can reach. */
+	get providers(): Provider[] {
+		return Object.keys(this.transports) as Provider[];
+	}
+
 	/** Sends to these devices (a user's, one token, a page of an audience). */
 	async send(devices: Array<DeviceView & { userId?: string | null }>, message: PushMessage, options: SendOptions = {}): Promise<DeviceResult[]> {
 		const test = !!options.test;
