@@ -47,7 +47,16 @@ export interface NodeSpec {
 	typeVersion?: number;
 	/** Whether the node uses the store credential (our nodes do). */
 	store?: boolean;
+	/** More credentials: type → { id, name }. */
+	credentials?: Json;
 }
+
+/** The provider credentials the e2e suites import (see send.e2e.test.ts). */
+export const PROVIDER_CREDENTIALS = {
+	fcmServiceAccountApi: { id: 'fcmFakeAccount01', name: 'FCM (fake)' },
+	apnsApi: { id: 'apnsFakeKey00001', name: 'APNs (fake)' },
+	webPushVapidApi: { id: 'webPushVapid0001', name: 'Web Push (fake)' },
+};
 
 export const node = {
 	register: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.registerPushToken`, parameters, store: true }),
@@ -55,6 +64,7 @@ export const node = {
 	importTokens: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.importPushTokens`, parameters, store: true }),
 	feedback: (name: string, parameters: Json = {}): NodeSpec => ({ name, type: `${PACKAGE}.handlePushFeedback`, parameters, store: true }),
 	cleanupTrigger: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.pushTokenCleanupTrigger`, parameters, store: true }),
+	sendPush: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.sendPush`, parameters, store: true, credentials: PROVIDER_CREDENTIALS }),
 	/** A Code node that outputs these items. */
 	items: (name: string, items: Json[]): NodeSpec => ({
 		name,
@@ -105,7 +115,7 @@ export function line(name: string, ...nodes: NodeSpec[]): Json {
 			...(n.continueOnFail ? { continueOnFail: true } : {}),
 			// n8n registers a production webhook only when the node has a webhook id
 			...(n.type === 'n8n-nodes-base.webhook' ? { webhookId: randomUUID() } : {}),
-			...(n.store ? { credentials: { pushTokenStoreApi: CREDENTIAL } } : {}),
+			...(n.store ? { credentials: { pushTokenStoreApi: CREDENTIAL, ...n.credentials } } : {}),
 		})),
 	};
 }
@@ -122,18 +132,24 @@ export class N8nHarness {
 		/** The same store n8n writes to, opened by the test to assert on its contents. */
 		readonly store: TokenStore,
 		private readonly disposeStore: () => Promise<void>,
+		private readonly extraEnv: NodeJS.ProcessEnv,
 	) {}
 
-	static async create(engine: EngineName): Promise<N8nHarness> {
+	/** `env`: more environment for every n8n process (e.g. routes to the fake providers). */
+	static async create(engine: EngineName, env: NodeJS.ProcessEnv = {}): Promise<N8nHarness> {
 		const bin = n8n();
 		const folder = mkdtempSync(join(tmpdir(), 'push-tokens-n8n-'));
 		const { config, dispose } = await freshConfig(engine);
 		execFileSync('bash', [join(ROOT, 'scripts/install-package.sh'), folder, tarball()], { stdio: ['ignore', 'ignore', 'inherit'] });
-		const harness = new N8nHarness(engine, folder, config, await TokenStore.open(config), dispose);
+		const harness = new N8nHarness(engine, folder, config, await TokenStore.open(config), dispose, env);
 		const data = config.engine === 'sqlite' ? { engine: 'sqlite', path: config.path } : { engine: 'postgres', connection: 'url', url: config.connectionString };
-		harness.writeJson('credentials.json', [{ ...CREDENTIAL, type: 'pushTokenStoreApi', data }]);
-		await harness.cli(bin, 'import:credentials', `--input=${join(folder, 'credentials.json')}`);
+		await harness.importCredentials([{ ...CREDENTIAL, type: 'pushTokenStoreApi', data }]);
 		return harness;
+	}
+
+	/** Credentials as `n8n import:credentials` takes them: [{ id, name, type, data }] with plaintext data. */
+	async importCredentials(credentials: Json[]): Promise<void> {
+		await this.cli(n8n(), 'import:credentials', `--input=${this.writeJson(`credentials-${workflowCounter++}.json`, credentials)}`);
 	}
 
 	get env(): NodeJS.ProcessEnv {
@@ -150,6 +166,7 @@ export class N8nHarness {
 			N8N_RESTRICT_FILE_ACCESS_TO: this.folder,
 			N8N_RUNNERS_BROKER_PORT: String(5679 + (process.pid % 1000) + 1),
 			DB_SQLITE_POOL_SIZE: '1',
+			...this.extraEnv,
 		};
 	}
 
