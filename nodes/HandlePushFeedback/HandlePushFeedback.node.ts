@@ -7,9 +7,9 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { classifyAnswer, type OutcomeResult } from '../core';
+import { backoffMs, classifyAnswer, type OutcomeResult } from '../core';
 import { optional } from '../shared/fields';
-import { toJson, toNodeError } from '../shared/items';
+import { errorItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
 const OUTPUT = { removed: 0, suppressed: 1, retry: 2, other: 3 } as const;
@@ -136,19 +136,11 @@ export class HandlePushFeedback implements INodeType {
 				const { output, json } = await handle(this, store, i);
 				outputs[output].push({ json: { ...items[i].json, ...json }, pairedItem: { item: i } });
 			} catch (error) {
-				const nodeError = toNodeError(this, error, i);
-				if (!this.continueOnFail()) throw nodeError;
-				outputs[OUTPUT.other].push({ json: { ...items[i].json, error: nodeError.message }, pairedItem: { item: i } });
+				outputs[OUTPUT.other].push(errorItem(this, error, i, { item: i }, items[i].json));
 			}
 		}
 		return outputs;
 	}
-}
-
-/** Exponential backoff with full jitter, from 1 s up to 5 min, never shorter than Retry-After. */
-export function retryDelaySeconds(attempt: number, retryAfter: number): number {
-	const backoff = Math.random() * Math.min(300, 2 ** attempt);
-	return Math.max(retryAfter, Math.ceil(backoff));
 }
 
 async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<typeof getStore>>, i: number): Promise<{ output: number; json: IDataObject }> {
@@ -177,7 +169,7 @@ async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<type
 	if (outcome === 'retry' && result.action === 'unchanged' && !context.getNodeParameter('test', i, false)) {
 		const attempt = Number(context.getNodeParameter('attempt', i, 0)) || 0;
 		if (attempt >= (options.maxAttempts ?? 5)) return { output: OUTPUT.other, json: { ...json, action: 'retries-exhausted', attempt } };
-		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempt: attempt + 1, retryAfterSeconds: retryDelaySeconds(attempt, Number(context.getNodeParameter('retryAfter', i, 0)) || 0) } };
+		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempt: attempt + 1, retryAfterSeconds: Math.ceil(backoffMs(attempt + 1, Number(context.getNodeParameter('retryAfter', i, 0)) || 0, 300) / 1000) } };
 	}
 	if (result.action === 'removed' || result.action === 'tombstoned') return { output: OUTPUT.removed, json };
 	if (result.action === 'suppressed') return { output: OUTPUT.suppressed, json };

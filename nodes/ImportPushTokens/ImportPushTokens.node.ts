@@ -8,7 +8,7 @@ import {
 } from 'n8n-workflow';
 import { readCsv, readJson, toImportRow, type ImportSummary } from '../core';
 import { appIdField, deviceIdField, optional, platformField, tokenField, userIdField } from '../shared/fields';
-import { toJson, toNodeError } from '../shared/items';
+import { errorItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
 const fromItems = { show: { source: ['items'] } };
@@ -154,9 +154,7 @@ export class ImportPushTokens implements INodeType {
 				const summary = await store.importTokens(rowsFromItems(this, items.length), importOptions);
 				return [[{ json: toJson(summary), pairedItem: items.map((_, item) => ({ item })) }]];
 			} catch (error) {
-				const nodeError = toNodeError(this, error, 0);
-				if (!this.continueOnFail()) throw nodeError;
-				return [[{ json: { error: nodeError.message }, pairedItem: items.map((_, item) => ({ item })) }]];
+				return [[errorItem(this, error, 0, items.map((_, item) => ({ item })))]];
 			}
 		}
 
@@ -167,9 +165,7 @@ export class ImportPushTokens implements INodeType {
 				const summary: ImportSummary = await store.importTokens(await rowsFromFile(this, i), importOptions);
 				out.push({ json: toJson(summary), pairedItem: { item: i } });
 			} catch (error) {
-				const nodeError = toNodeError(this, error, i);
-				if (!this.continueOnFail()) throw nodeError;
-				out.push({ json: { error: nodeError.message }, pairedItem: { item: i } });
+				out.push(errorItem(this, error, i));
 			}
 		}
 		return [out];

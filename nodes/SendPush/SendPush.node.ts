@@ -13,7 +13,6 @@ import {
 	PushMessage,
 	RegisterInput,
 	Sender,
-	SendConfigError,
 	parseInput,
 	type AudienceDevice,
 	type DeviceView,
@@ -21,7 +20,7 @@ import {
 	type TokenStore,
 } from '../core';
 import { appIdField, optional, platformField, userIdField } from '../shared/fields';
-import { toJson, toNodeError } from '../shared/items';
+import { errorItem, toJson } from '../shared/items';
 import { apnsCredentialTest, fcmCredentialTest, getTransports, webPushCredentialTest } from '../shared/providers';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -271,9 +270,7 @@ export class SendPush implements INodeType {
 			try {
 				for (const json of await sendItem(this, store, sender, target, i)) out.push({ json, pairedItem });
 			} catch (error) {
-				const nodeError = error instanceof SendConfigError ? new NodeOperationError(this.getNode(), error.message, { itemIndex: i, description: 'Check the provider credential and the topic/bundle ID' }) : toNodeError(this, error, i);
-				if (!this.continueOnFail()) throw nodeError;
-				out.push({ json: { error: nodeError.message }, pairedItem });
+				out.push(errorItem(this, error, i, pairedItem));
 			}
 		}
 		return [out];

@@ -4,10 +4,13 @@
  * into an error item, and every output item is paired with its input item.
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { NotFoundError, ValidationError } from '../core';
+import { NotFoundError, SendConfigError, ValidationError } from '../core';
 
 export function toNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number): Error {
 	if (error instanceof NodeOperationError) return error;
+	if (error instanceof SendConfigError) {
+		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, { itemIndex, description: 'Check the provider credential and the topic or bundle ID' });
+	}
 	if (error instanceof ValidationError) {
 		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, {
 			itemIndex,
@@ -18,6 +21,22 @@ export function toNodeError(context: IExecuteFunctions, error: unknown, itemInde
 		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, { itemIndex });
 	}
 	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+}
+
+/**
+ * A failed item: thrown as a NodeOperationError naming it, or, with Continue On Fail, an error
+ * item (the input's fields kept when given) so the rest of the batch goes on.
+ */
+export function errorItem(
+	context: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	pairedItem: INodeExecutionData['pairedItem'] = { item: itemIndex },
+	keep: IDataObject = {},
+): INodeExecutionData {
+	const nodeError = toNodeError(context, error, itemIndex);
+	if (!context.continueOnFail()) throw nodeError;
+	return { json: { ...keep, error: nodeError.message }, pairedItem };
 }
 
 /**
@@ -35,9 +54,7 @@ export async function forEachItem(
 			const result = await handle(i, items[i]);
 			for (const json of Array.isArray(result) ? result : [result]) out.push({ json, pairedItem: { item: i } });
 		} catch (error) {
-			const nodeError = toNodeError(context, error, i);
-			if (!context.continueOnFail()) throw nodeError;
-			out.push({ json: { error: nodeError.message }, pairedItem: { item: i } });
+			out.push(errorItem(context, error, i));
 		}
 	}
 	return out;

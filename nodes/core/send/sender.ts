@@ -131,7 +131,7 @@ export class Sender {
 			}),
 		);
 
-		const recorded = await this.store.recordDeliveries(
+		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason.slice(0, 500) })),
 			{ sendId: options.sendId, record: !!options.record && !test },
 		);

@@ -15,7 +15,6 @@ import {
 	RegisterInput,
 	SubscriptionInput,
 	type DeviceView,
-	type OutcomeInput as OutcomeInputType,
 	type ProfileView,
 	type TokenEvent,
 } from '../model';
@@ -82,16 +81,6 @@ export class TokenStore {
 		return this.engine.transaction((tx) => recordOutcome(tx, record, this.clock()));
 	}
 
-	/** Applies many answers (one send batch) in one transaction. */
-	async recordOutcomes(inputs: unknown[]): Promise<OutcomeResult[]> {
-		const records = inputs.map((input, i) => parseInput(OutcomeInput, input, `outcome ${i + 1}`));
-		return this.engine.transaction(async (tx) => {
-			const results: OutcomeResult[] = [];
-			for (const record of records) results.push(await recordOutcome(tx, record, this.clock()));
-			return results;
-		});
-	}
-
 	/** Tokens of an app that this send id already reached (a rerun skips them). */
 	async alreadySent(sendId: string, appId: string, tokens: string[]): Promise<Set<string>> {
 		const found = new Set<string>();
@@ -109,16 +98,16 @@ export class TokenStore {
 	}
 
 	/**
-	 * What one send batch did, in one transaction: the outcomes applied to the tokens (when
-	 * `record`), and the devices reached logged under the send id.
+	 * Many answers (one send batch) in one transaction, or none of them: the outcomes applied to
+	 * the tokens (unless `record` is false), and the devices reached logged under the send id.
 	 */
-	async recordDeliveries(entries: Array<{ appId: string; token: string; outcome: OutcomeInputType['outcome']; reason?: string }>, options: { sendId?: string; record: boolean }): Promise<OutcomeResult[]> {
-		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `delivery ${i + 1}`));
+	async recordOutcomes(entries: unknown[], options: { sendId?: string; record?: boolean } = {}): Promise<OutcomeResult[]> {
+		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `outcome ${i + 1}`));
 		return this.engine.transaction(async (tx) => {
 			const now = this.clock();
 			const results: OutcomeResult[] = [];
 			for (const record of records) {
-				results.push(options.record ? await recordOutcome(tx, record, now) : { appId: record.appId, token: record.token, outcome: record.outcome, action: 'unchanged', userId: null });
+				results.push(options.record !== false ? await recordOutcome(tx, record, now) : { appId: record.appId, token: record.token, outcome: record.outcome, action: 'unchanged', userId: null });
 			}
 			const reached = records.filter((r) => r.outcome === 'delivered');
 			if (options.sendId && reached.length > 0) {
