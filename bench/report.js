@@ -1,0 +1,30 @@
+// Timing and reporting shared by the benchmarks: wall time, peak RSS, and the ratio of the
+// raw ceiling's time to ours (1.0 = as fast as the ceiling), printed and appended as JSON.
+const { appendFileSync, mkdirSync } = require('node:fs');
+const { join } = require('node:path');
+
+async function timed(fn) {
+	const start = process.hrtime.bigint();
+	await fn();
+	return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function report(bench, rows) {
+	const out = rows.map((r) => ({
+		bench,
+		what: r.what,
+		oursMs: Math.round(r.ours),
+		ceilingMs: Math.round(r.ceiling),
+		ratio: Number((r.ceiling / r.ours).toFixed(2)),
+		target: r.target,
+		...(r.extra ?? {}),
+	}));
+	for (const r of out) {
+		const verdict = r.target == null ? '' : r.ratio >= r.target ? `  (target ≥ ${r.target}: met)` : `  (target ≥ ${r.target}: MISSED)`;
+		console.log(`${r.what}: ${r.oursMs} ms; ceiling ${r.ceilingMs} ms; ratio ${r.ratio}${verdict}`);
+	}
+	mkdirSync(join(__dirname, 'results'), { recursive: true });
+	appendFileSync(join(__dirname, 'results', 'latest.jsonl'), out.map((r) => JSON.stringify({ ...r, at: new Date().toISOString(), node: process.version })).join('\n') + '\n');
+}
+
+module.exports = { timed, report };

@@ -1,0 +1,97 @@
+/**
+ * The nodes' execute() against a real SQLite store, for quick feedback (the real-n8n suite in
+ * test/e2e is the proof): item loop, Continue On Fail, pairedItem, outputs.
+ */
+import { NodeOperationError } from 'n8n-workflow';
+import { closeAllStores, TokenStore, type StoreConfig } from '../../nodes/core';
+import { HandlePushFeedback } from '../../nodes/HandlePushFeedback/HandlePushFeedback.node';
+import { ImportPushTokens } from '../../nodes/ImportPushTokens/ImportPushTokens.node';
+import { PushTokenCleanupTrigger, toCronExpression } from '../../nodes/PushTokenCleanupTrigger/PushTokenCleanupTrigger.node';
+import { PushTokenIdentity } from '../../nodes/PushTokenIdentity/PushTokenIdentity.node';
+import { RegisterPushToken } from '../../nodes/RegisterPushToken/RegisterPushToken.node';
+import { freshConfig, tokens } from '../support/stores';
+import { execute, triggerOnce } from './context';
+
+const APP = 'com.example.app';
+let store: StoreConfig;
+let dispose: () => Promise<void>;
+let direct: TokenStore;
+
+beforeEach(async () => {
+	({ config: store, dispose } = await freshConfig('sqlite'));
+	direct = await TokenStore.open(store);
+});
+afterEach(async () => {
+	await direct.close();
+	await closeAllStores();
+	await dispose();
+});
+
+describe('nodes, executed with a faithful context', () => {
+	const register = (token: unknown) => ({ appId: APP, platform: 'android', token, deviceId: '', userId: '', additionalFields: {} });
+
+	it('Register: one output item per input, paired; a bad item stops the node with its index and field', async () => {
+		const items = [{ token: tokens.fcm(1) }, { token: 'has space' }];
+		const error = await execute(new RegisterPushToken(), { items, params: (i) => register(items[i].token), store }).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(NodeOperationError);
+		expect((error as Error).message).toBe('Item 2: register: field "token": expected an FCM registration token (a non-empty string without spaces), got "has space"');
+		expect(await direct.getDevice(APP, tokens.fcm(1))).not.toBeNull(); // the first item was done before the second failed
+	});
+
+	it('Register with Continue On Fail: the bad item becomes an error item and the rest goes on', async () => {
+		const items = [{ token: 'has space' }, { token: tokens.fcm(2) }];
+		const [out] = await execute(new RegisterPushToken(), { items, params: (i) => register(items[i].token), store, continueOnFail: true });
+		expect(out.map((o) => [o.json.action ?? 'error', o.pairedItem])).toEqual([
+			['error', { item: 0 }],
+			['registered', { item: 1 }],
+		]);
+	});
+
+	it('Identity: get profile of an unknown user says so instead of failing', async () => {
+		const [out] = await execute(new PushTokenIdentity(), { params: { operation: 'getProfile', userId: 'nobody' }, store });
+		expect(out[0].json).toEqual({ found: false, userId: 'nobody' });
+	});
+
+	it('Import from items: one summary paired with every item, a duplicate skipped', async () => {
+		const items = [{ token: tokens.fcm(1) }, { token: tokens.fcm(2), userId: 'kim' }, { token: tokens.fcm(1) }];
+		const [out] = await execute(new ImportPushTokens(), {
+			items,
+			params: (i) => ({ mode: 'anonymous', source: 'items', appId: APP, platform: 'android', token: items[i].token, deviceId: '', userId: items[i].userId ?? '', options: {} }),
+			store,
+		});
+		expect(out).toHaveLength(1);
+		expect(out[0].pairedItem).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		// (push_token_import mode does not read the User ID field: it is hidden in that mode)
+		expect(out[0].json).toMatchObject({ rows: 3, imported: 2, skippedExisting: 1, invalid: 0 });
+		expect((await direct.getProfile({ userId: 'kim' })) ?? null).toBeNull();
+	});
+
+	it('Handle Feedback: each answer on its branch; a configuration error fails the item, tokens kept', async () => {
+		for (const n of [1, 2, 3]) await direct.register({ appId: APP, platform: 'android', token: tokens.fcm(n) });
+		const answers = [
+			{ token: tokens.fcm(1), code: 'UNREGISTERED' },
+			{ token: tokens.fcm(2), code: 'QUOTA_EXCEEDED' },
+			{ token: tokens.fcm(3), code: 'THIRD_PARTY_AUTH_ERROR' },
+			{ token: tokens.fcm(3), code: 'delivered' },
+		];
+		const params = (i: number) => ({ appId: APP, token: answers[i].token, provider: 'fcm', code: answers[i].code, statusCode: 0, test: false, attempt: 0, retryAfter: 0, message: '', options: {} });
+		const outputs = await execute(new HandlePushFeedback(), { items: answers, params, store, continueOnFail: true });
+		expect(outputs.map((o) => o.map((i) => i.json.action ?? 'error'))).toEqual([['removed'], [], ['retry'], ['error', 'sent']]);
+		expect(outputs[3][0].json.error).toMatch(/^Item 3: the provider refused the push because of the configuration \(THIRD_PARTY_AUTH_ERROR\)/);
+		expect(await direct.getDevice(APP, tokens.fcm(3))).not.toBeNull();
+	});
+
+	it('Cleanup trigger: registers its cron and a manual run emits the summary and the deleted profiles', async () => {
+		await direct.importTokens([{ appId: APP, platform: 'android', token: tokens.fcm(1) }]);
+		await direct.recordOutcome({ appId: APP, token: tokens.fcm(1), outcome: 'invalid-token' });
+		const [items] = await triggerOnce(new PushTokenCleanupTrigger(), { params: { cronExpression: '0 3 1 * *', pruneStale: false, reportLimit: 10, emitDeletedProfiles: true }, store });
+		expect(items.map((i) => i.json.type)).toEqual(['summary', 'deletedProfile']);
+		expect(items[0].json).toMatchObject({ deletedImportedProfiles: 1, keptImportedProfiles: 0 });
+	});
+
+	it('reads five-field and six-field cron expressions, and refuses others', () => {
+		expect(toCronExpression('0 3 1 * *')).toBe('0 0 3 1 * *');
+		expect(toCronExpression('*/2 * * * * *')).toBe('*/2 * * * * *');
+		expect(toCronExpression('monthly')).toBeNull();
+	});
+});
