@@ -5,9 +5,8 @@
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { randomUUID } = require('node:crypto');
 const Database = require('better-sqlite3');
-const { TokenStore } = require('../dist/nodes/core');
+const { TokenStore, newId } = require('../dist/nodes/core');
 const { report, timed } = require('./report');
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -26,6 +25,7 @@ async function main() {
 		const raw = new Database(join(dir, 'raw.sqlite'));
 		raw.pragma('journal_mode = WAL');
 		raw.pragma('synchronous = NORMAL');
+		raw.pragma('cache_size = -65536'); // as the store sets it
 		const insertProfile = raw.prepare("INSERT INTO profiles (id, external_id, kind, unsubscribed, created_at, updated_at) VALUES (?, NULL, 'imported', 0, ?, ?)");
 		const insertDevice = raw.prepare(
 			"INSERT INTO devices (id, app_id, token, device_id, platform, provider, environment, web_p256dh, web_auth, profile_id, foreground, push_enabled, provisional, last_status, consecutive_bounces, registered_at, last_seen_at, last_active_at) VALUES (?, ?, ?, ?, 'android', 'fcm', NULL, NULL, NULL, ?, 1, NULL, 0, 'unused', 0, ?, ?, NULL)",
@@ -33,9 +33,9 @@ async function main() {
 		const insertEvent = raw.prepare("INSERT INTO token_events (at, type, app_id, token, device_id, to_profile_id, reason) VALUES (?, 'imported', ?, ?, ?, ?, 'push token import')");
 		const batch = raw.transaction((list, now) => {
 			for (const r of list) {
-				const profile = randomUUID();
+				const profile = newId();
 				insertProfile.run(profile, now, now);
-				insertDevice.run(randomUUID(), r.appId, r.token, r.deviceId, profile, now, now);
+				insertDevice.run(newId(), r.appId, r.token, r.deviceId, profile, now, now);
 				insertEvent.run(now, r.appId, r.token, r.deviceId, profile);
 			}
 		});

@@ -14,3 +14,4 @@ export { classifyAnswer, type ProviderAnswer, type Classification } from './prov
 export { PushMessage, PAYLOAD_LIMITS, flatten, fcmData, type PushMessageInput } from './payload/message';
 export { FcmTransport, ApnsTransport, WebPushTransport, FcmConfig, ApnsConfig, WebPushConfig, isPrivateAddress, serviceAccountConfig, type Transport, type Delivery } from './providers/transports';
 export { Sender, SendConfigError, checkSizes, backoffMs, type SendOptions, type DeviceResult, type CampaignSummary, type Transports } from './send/sender';
+export { newId } from './ids';

@@ -5,7 +5,7 @@
  * A token already in the store, or known dead, is skipped and counted: re-running an import
  * changes nothing. Each batch is one transaction.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids';
 import { fieldIssues, type FieldIssue } from '../errors';
 import { UnreadableRow } from '../import/sources';
 import { ImportRow } from '../model';
@@ -182,7 +182,7 @@ async function writeBatch(tx: Tx, batch: ValidRow[], now: number): Promise<Batch
 
 		let profileId = row.userId === undefined ? undefined : users.get(row.userId);
 		if (profileId === undefined) {
-			profileId = randomUUID();
+			profileId = newId();
 			profiles.push({ id: profileId, external_id: row.userId ?? null, kind: row.userId ? 'identified' : 'imported', unsubscribed: 0, created_at: now, updated_at: now });
 			if (row.userId) {
 				users.set(row.userId, profileId);
@@ -190,7 +190,7 @@ async function writeBatch(tx: Tx, batch: ValidRow[], now: number): Promise<Batch
 			}
 		}
 		devices.push({
-			id: randomUUID(),
+			id: newId(),
 			app_id: row.appId,
 			token: row.token,
 			device_id: row.deviceId ?? null,

@@ -3,7 +3,7 @@
  * changelog, dropping a profile that a rule left empty, and turning rows into views.
  * Every function takes the transaction it runs in.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids';
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { DeviceRef, DeviceView, ProfileKind, ProfileView, TokenEvent, TokenEventType } from '../model';
 import type { Tx } from '../store/engines';
@@ -23,7 +23,7 @@ export async function findOrCreateUser(tx: Tx, userId: string, now: number): Pro
 }
 
 export async function createProfile(tx: Tx, kind: ProfileKind, now: number, userId: string | null = null): Promise<ProfileRow> {
-	const row: ProfileRow = { id: randomUUID(), external_id: userId, kind, unsubscribed: 0, created_at: now, updated_at: now };
+	const row: ProfileRow = { id: newId(), external_id: userId, kind, unsubscribed: 0, created_at: now, updated_at: now };
 	await tx.insertInto('profiles').values(row).execute();
 	return row;
 }

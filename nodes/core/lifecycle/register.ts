@@ -3,7 +3,7 @@
  * identified; every call refreshes last_seen; a new token for the same (app, device id)
  * supersedes the old one; a token known dead is refused.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids';
 import type { z } from 'zod/v4';
 import type { DeviceView, RegisterInput } from '../model';
 import type { Tx } from '../store/engines';
@@ -107,7 +107,7 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 		}
 	} else {
 		row = {
-			id: randomUUID(),
+			id: newId(),
 			app_id: input.appId,
 			token: input.token,
 			...fields,
