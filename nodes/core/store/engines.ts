@@ -93,7 +93,7 @@ function openSqlite(config: { path: string; busyTimeoutMs: number }): Engine {
 	connection.pragma('foreign_keys = ON');
 	// 64 MB of page cache (the default is 2 MB): random keys in large indexes otherwise turn every insert into disk reads.
 	connection.pragma('cache_size = -65536');
-	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
 	const engine: Engine = {
 		name: 'sqlite',
 		db,
@@ -115,6 +115,26 @@ function openSqlite(config: { path: string; busyTimeoutMs: number }): Engine {
 	if (path === ':memory:') return engine;
 	sqliteFiles.set(path, { engine, users: 1 });
 	return { ...engine, close: () => releaseSqlite(path) };
+}
+
+/** Prepared statements kept per SQL text (LRU): Kysely prepares every query anew, and parsing and planning dominated a register call. */
+const STATEMENT_CACHE_SIZE = 500;
+
+function withStatementCache(connection: BetterSqlite3.Database) {
+	const cache = new Map<string, BetterSqlite3.Statement>();
+	return {
+		close: () => connection.close(),
+		prepare(sql: string) {
+			let statement = cache.get(sql);
+			if (statement) cache.delete(sql);
+			else {
+				statement = connection.prepare(sql);
+				if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+			}
+			cache.set(sql, statement);
+			return statement;
+		},
+	};
 }
 
 async function releaseSqlite(path: string): Promise<void> {
