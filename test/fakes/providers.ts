@@ -14,7 +14,8 @@ import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 
-const CERTS = join(__dirname, 'certs');
+/** The test CA and server certificate (the compiled copy used by benchmarks is told where they are). */
+const CERTS = process.env.PUSH_TOKENS_FAKE_CERTS ?? join(__dirname, 'certs');
 const tlsOptions = () => ({ key: readFileSync(join(CERTS, 'server.key')), cert: readFileSync(join(CERTS, 'server.crt')) });
 
 /** What a fake answers for one token. */
