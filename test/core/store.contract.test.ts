@@ -283,6 +283,23 @@ describe.each(ENGINES)('[%s] token store', (engine) => {
 			expect(await status()).toBe('unused');
 		});
 
+		it('records a send batch in bulk: every device sent, its changelog written, unknown tokens said', async () => {
+			await store.register({ appId: APP, platform: 'android', token: tokens.fcm(2), userId: 'lee' });
+			await store.recordOutcome({ appId: APP, token: tokens.fcm(2), outcome: 'bounced' });
+			const results = await store.recordOutcomes([
+				{ appId: APP, token: tokens.fcm(1), outcome: 'delivered' },
+				{ appId: APP, token: tokens.fcm(2), outcome: 'delivered', reason: 'accepted' },
+				{ appId: APP, token: tokens.fcm(9), outcome: 'delivered' },
+			]);
+			expect(results.map((r) => [r.action, r.userId])).toEqual([
+				['sent', 'kim'],
+				['sent', 'lee'],
+				['not-found', null],
+			]);
+			expect(await store.getDevice(APP, tokens.fcm(2))).toMatchObject({ lastStatus: 'sent', consecutiveBounces: 0 });
+			expect((await store.changelog({ appId: APP, token: tokens.fcm(2) })).at(-1)).toMatchObject({ type: 'sent', toUserId: 'lee', reason: 'accepted' });
+		});
+
 		it('records a batch of outcomes in one transaction, or none of them', async () => {
 			await expect(
 				store.recordOutcomes([

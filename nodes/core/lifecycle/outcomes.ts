@@ -9,7 +9,7 @@
 import type { z } from 'zod/v4';
 import type { OutcomeInput } from '../model';
 import type { Tx } from '../store/engines';
-import { deviceByToken, dropIfEmpty, logEvents, profileById } from './records';
+import { deviceByToken, dropIfEmpty, eventRow, logEvents, profileById } from './records';
 
 export type OutcomeAction = 'sent' | 'bounced' | 'suppressed' | 'removed' | 'tombstoned' | 'unchanged' | 'not-found';
 
@@ -64,4 +64,48 @@ export async function recordOutcome(tx: Tx, input: z.output<typeof OutcomeInput>
 	await tx.updateTable('devices').set({ last_status: status, consecutive_bounces: bounces }).where('id', '=', device.id).execute();
 	await logEvents(tx, [{ type: status, device, to: owner, reason: input.reason ?? `bounce ${bounces} in a row` }], now);
 	return result(status, owner.external_id);
+}
+
+/**
+ * Many deliveries at once (a send batch): last_status sent and bounces reset with one UPDATE,
+ * the changelog with one INSERT, per 1,000 tokens of an app, instead of four queries a device.
+ * The tokens must be distinct (one final answer each).
+ */
+export async function recordDelivered(tx: Tx, records: Array<{ appId: string; token: string; reason?: string }>, now: number): Promise<OutcomeResult[]> {
+	const found = new Map<string, { id: string; device_id: string | null; profile_id: string; external_id: string | null }>();
+	const key = (appId: string, token: string) => `${appId}\u0000${token}`;
+	const byApp = new Map<string, string[]>();
+	for (const r of records) byApp.set(r.appId, [...(byApp.get(r.appId) ?? []), r.token]);
+	for (const [appId, tokens] of byApp) {
+		for (let i = 0; i < tokens.length; i += 1000) {
+			const rows = await tx
+				.selectFrom('devices')
+				.innerJoin('profiles', 'profiles.id', 'devices.profile_id')
+				.select(['devices.id', 'devices.token', 'devices.device_id', 'devices.profile_id', 'profiles.external_id'])
+				.where('devices.app_id', '=', appId)
+				.where('devices.token', 'in', tokens.slice(i, i + 1000))
+				.execute();
+			for (const row of rows) found.set(key(appId, row.token), row);
+		}
+	}
+	const hits = records.flatMap((r) => {
+		const device = found.get(key(r.appId, r.token));
+		return device ? [{ record: r, device }] : [];
+	});
+	for (let i = 0; i < hits.length; i += 1000) {
+		const chunk = hits.slice(i, i + 1000);
+		await tx.updateTable('devices').set({ last_status: 'sent', consecutive_bounces: 0 }).where('id', 'in', chunk.map((h) => h.device.id)).execute();
+		await tx
+			.insertInto('token_events')
+			.values(
+				chunk.map(({ record, device }) =>
+					eventRow({ type: 'sent', device: { app_id: record.appId, token: record.token, device_id: device.device_id }, to: { id: device.profile_id, external_id: device.external_id }, reason: record.reason }, now),
+				),
+			)
+			.execute();
+	}
+	return records.map((r) => {
+		const device = found.get(key(r.appId, r.token));
+		return { appId: r.appId, token: r.token, outcome: 'delivered' as const, action: device ? ('sent' as const) : ('not-found' as const), userId: device?.external_id ?? null };
+	});
 }

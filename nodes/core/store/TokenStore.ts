@@ -21,7 +21,7 @@ import {
 import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
-import { recordOutcome, type OutcomeResult } from '../lifecycle/outcomes';
+import { recordDelivered, recordOutcome, type OutcomeResult } from '../lifecycle/outcomes';
 import { audience, changelog, devicesOfUser, exportProfile, type AudienceDevice, type ProfileExport } from '../lifecycle/queries';
 import { deviceByToken, deviceView, findOrCreateUser, profileView } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
@@ -105,9 +105,17 @@ export class TokenStore {
 		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `outcome ${i + 1}`));
 		return this.engine.transaction(async (tx) => {
 			const now = this.clock();
-			const results: OutcomeResult[] = [];
-			for (const record of records) {
-				results.push(options.record !== false ? await recordOutcome(tx, record, now) : { appId: record.appId, token: record.token, outcome: record.outcome, action: 'unchanged', userId: null });
+			const results = new Array<OutcomeResult>(records.length);
+			if (options.record === false) {
+				records.forEach((r, i) => (results[i] = { appId: r.appId, token: r.token, outcome: r.outcome, action: 'unchanged', userId: null }));
+			} else {
+				// Deliveries of distinct tokens (a send batch) in bulk; anything else one by one, in order.
+				const counts = new Map<string, number>();
+				for (const r of records) counts.set(`${r.appId}\u0000${r.token}`, (counts.get(`${r.appId}\u0000${r.token}`) ?? 0) + 1);
+				const bulk = records.flatMap((r, i) => (r.outcome === 'delivered' && !r.test && counts.get(`${r.appId}\u0000${r.token}`) === 1 ? [i] : []));
+				const delivered = await recordDelivered(tx, bulk.map((i) => records[i]), now);
+				bulk.forEach((i, k) => (results[i] = delivered[k]));
+				for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
 			}
 			const reached = records.filter((r) => r.outcome === 'delivered');
 			if (options.sendId && reached.length > 0) {
