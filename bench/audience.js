@@ -3,23 +3,21 @@
 // The ceiling is the bare apns2 loop over the same tokens. The fake APNs runs in its own process.
 //   node bench/audience.js [N ...]      e.g. node bench/audience.js 100000 1000000
 require('../test/fakes/network-edge.cjs');
-const { spawn } = require('node:child_process');
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { createInterface } = require('node:readline');
 const { ApnsClient, Notification } = require('apns2');
 const { TokenStore, Sender, PushMessage, ApnsTransport } = require('../dist/nodes/core');
 const { report, timed } = require('./report');
+const { startFakeProcess } = require('./fake-server');
 
 const SIZES = process.argv.slice(2).map(Number);
 if (SIZES.length === 0) SIZES.push(100_000, 1_000_000);
 const token = (i) => i.toString(16).padStart(64, '0');
 
 async function main() {
-	const fake = spawn(process.execPath, [join(__dirname, 'fake-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-	const config = JSON.parse((await createInterface({ input: fake.stdout })[Symbol.asyncIterator]().next()).value);
-	process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify(config.routes);
+	const fake = await startFakeProcess();
+	const { config } = fake;
 	const dir = mkdtempSync(join(tmpdir(), 'push-tokens-bench-'));
 	const rows = [];
 	try {
@@ -56,7 +54,7 @@ async function main() {
 		report('audience', rows);
 		for (const r of rows) console.log(`  ${r.what}: peak RSS ${r.extra.peakRssAboveBaselineMB} MB above baseline, ${r.extra.messagesPerSecond}/s`);
 	} finally {
-		fake.kill();
+		fake.stop();
 		rmSync(dir, { recursive: true, force: true });
 	}
 }

@@ -1,6 +1,32 @@
 // The fake providers in a process of their own (so a benchmark's sender does not share its CPU
-// with them). Prints one JSON line: the routes and the keys, then serves until killed.
-process.env.PUSH_TOKENS_FAKE_CERTS = require('node:path').join(__dirname, '../test/fakes/certs');
+// with them). Run as a script it prints one JSON line (the routes and the keys), then serves
+// until killed; required, it gives `startFakeProcess()` to the benchmarks.
+const { spawn } = require('node:child_process');
+const { join } = require('node:path');
+const { createInterface } = require('node:readline');
+
+/**
+ * Starts this file as a child process and points this process's network edge at it.
+ * Returns the fakes' config, `subscribe(n)` (Web Push subscriptions the fake can decrypt) and `stop()`.
+ */
+async function startFakeProcess() {
+	const child = spawn(process.execPath, [__filename], { stdio: ['pipe', 'pipe', 'inherit'] });
+	const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+	const config = JSON.parse((await lines.next()).value);
+	process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify(config.routes);
+	return {
+		config,
+		async subscribe(n) {
+			child.stdin.write(`subscribe ${n}\n`);
+			return JSON.parse((await lines.next()).value);
+		},
+		stop: () => child.kill(),
+	};
+}
+module.exports = { startFakeProcess };
+if (require.main !== module) return;
+
+process.env.PUSH_TOKENS_FAKE_CERTS = join(__dirname, '../test/fakes/certs');
 const { startFakes } = require('./.build/test/fakes/providers');
 
 startFakes().then((fakes) => {

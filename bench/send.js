@@ -3,17 +3,16 @@
 // web-push sendNotification) against the same fake, which runs in a separate process.
 //   node bench/send.js [FCM devices] [APNs devices] [Web Push devices]
 require('../test/fakes/network-edge.cjs');
-const { spawn } = require('node:child_process');
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { createInterface } = require('node:readline');
 const { ApnsClient, Notification } = require('apns2');
 const { initializeApp, cert, deleteApp } = require('firebase-admin/app');
 const { getMessaging } = require('firebase-admin/messaging');
 const webpush = require('web-push');
 const { TokenStore, Sender, PushMessage, FcmTransport, ApnsTransport, WebPushTransport } = require('../dist/nodes/core');
 const { report, timed } = require('./report');
+const { startFakeProcess } = require('./fake-server');
 
 const [FCM_N, APNS_N, WEB_N] = [Number(process.argv[2] ?? 20_000), Number(process.argv[3] ?? 20_000), Number(process.argv[4] ?? 3_000)];
 const APP = 'bench.app';
@@ -21,12 +20,9 @@ const vapid = webpush.generateVAPIDKeys();
 const message = PushMessage.parse({ title: 'Sale', body: 'Everything -20%', data: { campaign: 'bench' } });
 
 async function main() {
-	const fake = spawn(process.execPath, [join(__dirname, 'fake-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-	const lines = createInterface({ input: fake.stdout })[Symbol.asyncIterator]();
-	const config = JSON.parse((await lines.next()).value);
-	process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify(config.routes);
-	fake.stdin.write(`subscribe ${WEB_N}\n`);
-	const subscriptions = JSON.parse((await lines.next()).value);
+	const fake = await startFakeProcess();
+	const { config } = fake;
+	const subscriptions = await fake.subscribe(WEB_N);
 	const dir = mkdtempSync(join(tmpdir(), 'push-tokens-bench-'));
 	const rows = [];
 	try {
@@ -101,7 +97,7 @@ async function main() {
 		report('send', rows);
 		for (const r of rows) console.log(`  ${r.what}: ${r.extra.messagesPerSecond}/s (bare library ${r.extra.bareMessagesPerSecond}/s)`);
 	} finally {
-		fake.kill();
+		fake.stop();
 		rmSync(dir, { recursive: true, force: true });
 	}
 }

@@ -12,7 +12,7 @@ import { ImportRow } from '../model';
 import { sql } from 'kysely';
 import type { Engine, Tx } from '../store/engines';
 import type { DevicesTable, ProfilesTable } from '../store/schema';
-import { eventRow } from './records';
+import { byApp, eventRow, tokenKey } from './records';
 
 export interface ImportOptions {
 	batchSize?: number;
@@ -150,21 +150,6 @@ async function importBatch(engine: Engine, batch: ValidRow[], dryRun: boolean, n
 	}
 }
 
-const key = (appId: string, value: string) => `${appId}\u0000${value}`;
-
-/** Groups values by app id, for `app_id = ? AND x IN (...)` lookups. */
-function byApp(rows: ValidRow[], pick: (row: ValidRow) => string | undefined): Map<string, string[]> {
-	const groups = new Map<string, string[]>();
-	for (const row of rows) {
-		const value = pick(row);
-		if (value === undefined) continue;
-		const group = groups.get(row.appId);
-		if (group) group.push(value);
-		else groups.set(row.appId, [value]);
-	}
-	return groups;
-}
-
 async function existingKeys(tx: Tx, table: 'devices' | 'dead_tokens', column: 'token' | 'device_id', groups: Map<string, string[]>): Promise<Set<string>> {
 	const found = new Set<string>();
 	for (const [appId, values] of groups) {
@@ -174,7 +159,7 @@ async function existingKeys(tx: Tx, table: 'devices' | 'dead_tokens', column: 't
 			.where('app_id', '=', appId)
 			.where(column as 'token', 'in', values)
 			.execute();
-		for (const row of rows) found.add(key(appId, row.token));
+		for (const row of rows) found.add(tokenKey(appId, row.token));
 	}
 	return found;
 }
@@ -198,19 +183,19 @@ async function writeBatch(tx: Tx, engine: Engine['name'], batch: ValidRow[], now
 	const profiles: ProfilesTable[] = [];
 	const devices: DevicesTable[] = [];
 	for (const row of batch) {
-		const tokenKey = key(row.appId, row.token);
-		if (dead.has(tokenKey)) {
+		const thisToken = tokenKey(row.appId, row.token);
+		if (dead.has(thisToken)) {
 			counts.skippedDead++;
 			continue;
 		}
 		// A token already held, or a device already registered with a (fresher) token, is kept as it is.
-		const deviceKey = row.deviceId === undefined ? undefined : key(row.appId, row.deviceId);
-		if (knownTokens.has(tokenKey) || (deviceKey !== undefined && knownDevices.has(deviceKey))) {
+		const thisDevice = row.deviceId === undefined ? undefined : tokenKey(row.appId, row.deviceId);
+		if (knownTokens.has(thisToken) || (thisDevice !== undefined && knownDevices.has(thisDevice))) {
 			counts.skippedExisting++;
 			continue;
 		}
-		knownTokens.add(tokenKey);
-		if (deviceKey !== undefined) knownDevices.add(deviceKey);
+		knownTokens.add(thisToken);
+		if (thisDevice !== undefined) knownDevices.add(thisDevice);
 
 		let profileId = row.userId === undefined ? undefined : users.get(row.userId);
 		if (profileId === undefined) {

@@ -9,7 +9,7 @@
 import type { z } from 'zod/v4';
 import type { OutcomeInput } from '../model';
 import type { Tx } from '../store/engines';
-import { deviceByToken, dropIfEmpty, eventRow, logEvents, profileById } from './records';
+import { byApp, deviceByToken, dropIfEmpty, eventRow, logEvents, profileById, tokenKey } from './records';
 
 export type OutcomeAction = 'sent' | 'bounced' | 'suppressed' | 'removed' | 'tombstoned' | 'unchanged' | 'not-found';
 
@@ -73,10 +73,7 @@ export async function recordOutcome(tx: Tx, input: z.output<typeof OutcomeInput>
  */
 export async function recordDelivered(tx: Tx, records: Array<{ appId: string; token: string; reason?: string }>, now: number): Promise<OutcomeResult[]> {
 	const found = new Map<string, { id: string; device_id: string | null; profile_id: string; external_id: string | null }>();
-	const key = (appId: string, token: string) => `${appId}\u0000${token}`;
-	const byApp = new Map<string, string[]>();
-	for (const r of records) byApp.set(r.appId, [...(byApp.get(r.appId) ?? []), r.token]);
-	for (const [appId, tokens] of byApp) {
+	for (const [appId, tokens] of byApp(records, (r) => r.token)) {
 		for (let i = 0; i < tokens.length; i += 1000) {
 			const rows = await tx
 				.selectFrom('devices')
@@ -85,11 +82,11 @@ export async function recordDelivered(tx: Tx, records: Array<{ appId: string; to
 				.where('devices.app_id', '=', appId)
 				.where('devices.token', 'in', tokens.slice(i, i + 1000))
 				.execute();
-			for (const row of rows) found.set(key(appId, row.token), row);
+			for (const row of rows) found.set(tokenKey(appId, row.token), row);
 		}
 	}
 	const hits = records.flatMap((r) => {
-		const device = found.get(key(r.appId, r.token));
+		const device = found.get(tokenKey(r.appId, r.token));
 		return device ? [{ record: r, device }] : [];
 	});
 	for (let i = 0; i < hits.length; i += 1000) {
@@ -105,7 +102,7 @@ export async function recordDelivered(tx: Tx, records: Array<{ appId: string; to
 			.execute();
 	}
 	return records.map((r) => {
-		const device = found.get(key(r.appId, r.token));
+		const device = found.get(tokenKey(r.appId, r.token));
 		return { appId: r.appId, token: r.token, outcome: 'delivered' as const, action: device ? ('sent' as const) : ('not-found' as const), userId: device?.external_id ?? null };
 	});
 }

@@ -39,6 +39,22 @@ export function deviceByToken(tx: Tx, appId: string, token: string): Promise<Dev
 	return tx.selectFrom('devices').selectAll().where('app_id', '=', appId).where('token', '=', token).executeTakeFirst();
 }
 
+/** One key for a token of an app (tokens are unique per app, not across apps). */
+export const tokenKey = (appId: string, token: string) => `${appId}\u0000${token}`;
+
+/** Groups values by app id, for `app_id = ? AND x IN (...)` lookups. */
+export function byApp<T extends { appId: string }>(rows: T[], pick: (row: T) => string | undefined): Map<string, string[]> {
+	const groups = new Map<string, string[]>();
+	for (const row of rows) {
+		const value = pick(row);
+		if (value === undefined) continue;
+		const group = groups.get(row.appId);
+		if (group) group.push(value);
+		else groups.set(row.appId, [value]);
+	}
+	return groups;
+}
+
 export function describeRef(ref: DeviceRef): string {
 	const by = ref.token !== undefined ? `token ${short(ref.token)}` : `device id "${ref.deviceId}"`;
 	return `no device is registered for app "${ref.appId}" with ${by}`;

@@ -12,6 +12,7 @@ import { payloadSize, type PushMessage } from '../payload/message';
 import type { Delivery, Transport } from '../providers/transports';
 import type { TokenStore } from '../store/TokenStore';
 import type { OutcomeAction } from '../lifecycle/outcomes';
+import { byApp, tokenKey } from '../lifecycle/records';
 
 export interface SendOptions {
 	/** Idempotency: devices this id already reached are skipped. */
@@ -94,12 +95,12 @@ export class Sender {
 		let pending = devices.map((device, index) => ({ device, index }));
 
 		if (options.sendId) {
-			const byApp = new Map<string, string[]>();
-			for (const d of devices) byApp.set(d.appId, [...(byApp.get(d.appId) ?? []), d.token]);
 			const reached = new Set<string>();
-			for (const [appId, tokens] of byApp) for (const t of await this.store.alreadySent(options.sendId, appId, tokens)) reached.add(`${appId}\u0000${t}`);
+			for (const [appId, tokens] of byApp(devices, (d) => d.token)) {
+				for (const token of await this.store.alreadySent(options.sendId, appId, tokens)) reached.add(tokenKey(appId, token));
+			}
 			pending = pending.filter(({ device, index }) => {
-				if (!reached.has(`${device.appId}\u0000${device.token}`)) return true;
+				if (!reached.has(tokenKey(device.appId, device.token))) return true;
 				results[index] = { ...base(device), outcome: 'delivered', reason: 'already reached by this send id', attempts: 0, action: 'skipped' };
 				return false;
 			});

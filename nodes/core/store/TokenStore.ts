@@ -23,7 +23,7 @@ import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult 
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { recordDelivered, recordOutcome, type OutcomeResult } from '../lifecycle/outcomes';
 import { audience, changelog, devicesOfUser, exportProfile, type AudienceDevice, type ProfileExport } from '../lifecycle/queries';
-import { deviceByToken, deviceView, findOrCreateUser, profileView } from '../lifecycle/records';
+import { deviceByToken, deviceView, findOrCreateUser, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
 import { openEngine, type Engine, type StoreConfig } from './engines';
 import { z } from 'zod/v4';
@@ -111,8 +111,8 @@ export class TokenStore {
 			} else {
 				// Deliveries of distinct tokens (a send batch) in bulk; anything else one by one, in order.
 				const counts = new Map<string, number>();
-				for (const r of records) counts.set(`${r.appId}\u0000${r.token}`, (counts.get(`${r.appId}\u0000${r.token}`) ?? 0) + 1);
-				const bulk = records.flatMap((r, i) => (r.outcome === 'delivered' && !r.test && counts.get(`${r.appId}\u0000${r.token}`) === 1 ? [i] : []));
+				for (const r of records) counts.set(tokenKey(r.appId, r.token), (counts.get(tokenKey(r.appId, r.token)) ?? 0) + 1);
+				const bulk = records.flatMap((r, i) => (r.outcome === 'delivered' && !r.test && counts.get(tokenKey(r.appId, r.token)) === 1 ? [i] : []));
 				const delivered = await recordDelivered(tx, bulk.map((i) => records[i]), now);
 				bulk.forEach((i, k) => (results[i] = delivered[k]));
 				for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
