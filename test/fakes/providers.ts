@@ -5,12 +5,13 @@
  *   APNs     HTTP/2 + TLS: POST /3/device/:token, verifies the ES256 provider JWT (team, key id)
  *            and the topic; answers apns-id or { reason }.
  *   Web Push HTTPS: verifies the VAPID JWT and decrypts the aes128gcm body (RFC 8291).
- * Each is scriptable per token and records what really arrived.
+ * Each is scriptable per token and records what really arrived. Each can also inject faults at a
+ * seeded rate (`faults`, below) and counts, per token, the messages it accepted (`delivered`).
  */
-import { createECDH, createPublicKey, generateKeyPairSync, hkdfSync, createDecipheriv, randomBytes, randomUUID, verify, type KeyObject } from 'node:crypto';
+import { createECDH, createHash, createPublicKey, generateKeyPairSync, hkdfSync, createDecipheriv, randomBytes, randomUUID, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import { constants as h2, createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 
@@ -31,8 +32,53 @@ export interface Received {
 	body: unknown;
 }
 
+/** Faults a fake injects: 429 with Retry-After, 500, 503, a reset connection, an HTTP/2 GOAWAY, an answer slower than the client waits. */
+export type FaultKind = 'rate-limit' | 'server-error' | 'unavailable' | 'reset' | 'goaway' | 'slow';
+export const FAULT_KINDS: FaultKind[] = ['rate-limit', 'server-error', 'unavailable', 'reset', 'goaway', 'slow'];
+
+/**
+ * Fault injection. Whether a request is faulted, and how, is a hash of (seed, token, how many
+ * requests for that token came before): the same seed gives the same faults whatever order the
+ * requests arrive in.
+ *
+ * `point: 'before'` (the default) is the honest "not delivered" case: a faulted request is not
+ * processed — not counted in `delivered` — and a reset or GOAWAY also drops every request of that
+ * connection not yet processed (a slow one is processed only if the client still waits for it).
+ * `point: 'after'` processes the request (counted as delivered) and then loses the answer
+ * (reset): the case where a retry reaches the device twice, since neither APNs (apns-id) nor FCM
+ * (message name) deduplicates a resent request.
+ */
+export interface FaultPlan {
+	/** Share of requests faulted, 0..1. */
+	rate: number;
+	seed: number;
+	/** Kinds drawn from, uniformly (GOAWAY becomes a reset on the HTTP/1.1 Web Push fake). */
+	kinds?: FaultKind[];
+	/** How long a slow answer takes (make it longer than the client's timeout). */
+	slowMs?: number;
+	/** Retry-After of a 429, in seconds. */
+	retryAfterSeconds?: number;
+	/** At most this many faults of a kind (FCM's client waits a fixed 15 s for a slow answer). */
+	limits?: Partial<Record<FaultKind, number>>;
+	point?: 'before' | 'after';
+	/** Share of tokens the provider says are dead, every time they are sent to (410 / UNREGISTERED). */
+	deadRate?: number;
+}
+
+/** Uniform in [0, 1) from a string: the fakes' seeded randomness. */
+export function unitHash(text: string): number {
+	return createHash('sha1').update(text).digest().readUInt32BE(0) / 2 ** 32;
+}
+
 abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 	readonly received: Received[] = [];
+	/** Messages accepted (answered 2xx, or processed before an injected 'after' fault), per token. */
+	readonly delivered = new Map<string, number>();
+	/** Faults injected, per kind; `dead`: answers that a token is dead. */
+	readonly injected: Record<FaultKind | 'dead', number> = { 'rate-limit': 0, 'server-error': 0, unavailable: 0, reset: 0, goaway: 0, slow: 0, dead: 0 };
+	faults: FaultPlan | null = null;
+	/** Requests per token so far (the fault draw's counter). */
+	private readonly requests = new Map<string, number>();
 	/** Answers per token; a list is consumed one answer per request, the last one repeats. */
 	private readonly script = new Map<string, Behaviour[]>();
 	port = 0;
@@ -49,6 +95,71 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 		return list.length > 1 ? list.shift()! : list[0];
 	}
 
+	/** Whether the fault plan marks this token dead (the same answer every time). */
+	isDead(token: string): boolean {
+		return !!this.faults?.deadRate && unitHash(`${this.faults.seed}:dead:${token}`) < this.faults.deadRate;
+	}
+
+	/** The fault (if any) for this request, from the plan; a scripted token is never faulted. */
+	protected fault(token: string): FaultKind | 'dead' | null {
+		const plan = this.faults;
+		if (!plan || this.script.has(token)) return null;
+		if (this.isDead(token)) {
+			this.injected.dead++;
+			return 'dead';
+		}
+		const n = this.requests.get(token) ?? 0;
+		this.requests.set(token, n + 1);
+		if (unitHash(`${plan.seed}:${token}:${n}`) >= plan.rate) return null;
+		const kinds = plan.kinds ?? FAULT_KINDS;
+		const kind = kinds[Math.floor(unitHash(`${plan.seed}:kind:${token}:${n}`) * kinds.length)];
+		if (plan.limits?.[kind] !== undefined && this.injected[kind] >= plan.limits[kind]!) return null;
+		this.injected[kind]++;
+		return kind;
+	}
+
+	protected accept(token: string): void {
+		this.delivered.set(token, (this.delivered.get(token) ?? 0) + 1);
+	}
+
+	/** Tokens the fake accepted more than once. */
+	duplicates(): string[] {
+		return [...this.delivered].filter(([, n]) => n > 1).map(([token]) => token);
+	}
+
+	/** The fault plan's error answer for a kind. */
+	protected faultAnswer(kind: 'rate-limit' | 'server-error' | 'unavailable'): { status: number; headers: Record<string, string> } {
+		if (kind === 'rate-limit') return { status: 429, headers: { 'retry-after': String(this.faults?.retryAfterSeconds ?? 1) } };
+		return { status: kind === 'server-error' ? 500 : 503, headers: {} };
+	}
+
+	/** HTTP/2 connections this fake reset or sent GOAWAY on: requests on them not yet processed never will be. */
+	protected readonly gone = new WeakSet<Http2Session>();
+	private readonly lastProcessed = new WeakMap<Http2Session, number>();
+
+	protected processed(stream: ServerHttp2Stream): void {
+		if (stream.session) this.lastProcessed.set(stream.session, Math.max(stream.id ?? 0, this.lastProcessed.get(stream.session) ?? 0));
+	}
+
+	/** True when this HTTP/2 request must not be processed (its connection is gone, or the client gave up on it). */
+	protected abandoned(stream: ServerHttp2Stream): boolean {
+		return stream.destroyed || stream.closed || !stream.session || this.gone.has(stream.session);
+	}
+
+	/** An HTTP/2 fault on the connection: 'reset' destroys it, 'goaway' sends GOAWAY (NO_ERROR) and refuses this stream. */
+	protected connectionFault(stream: ServerHttp2Stream, kind: 'reset' | 'goaway'): void {
+		const session = stream.session;
+		if (!session) return;
+		this.gone.add(session);
+		if (kind === 'reset') {
+			session.destroy();
+			return;
+		}
+		session.goaway(h2.NGHTTP2_NO_ERROR, this.lastProcessed.get(session) ?? 0);
+		if (!stream.destroyed) stream.close(h2.NGHTTP2_REFUSED_STREAM);
+		session.close();
+	}
+
 	countFor(token: string): number {
 		return this.received.filter((r) => r.token === token).length;
 	}
@@ -56,6 +167,10 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 	reset(): void {
 		this.received.length = 0;
 		this.script.clear();
+		this.delivered.clear();
+		this.requests.clear();
+		this.faults = null;
+		for (const kind of Object.keys(this.injected) as Array<keyof typeof this.injected>) this.injected[kind] = 0;
 	}
 
 	async listen(): Promise<this> {
@@ -115,10 +230,13 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 			private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
 		};
 		this.server = createSecureServer({ ...tlsOptions(), allowHTTP1: true }, (req, res) => {
+			// req.stream: the HTTP/2 stream (firebase-admin's transport); undefined over HTTP/1.1 (the token endpoint)
+			const stream = (req as { stream?: ServerHttp2Stream }).stream;
 			void this.handle(req.method ?? '', req.url ?? '', req.headers, req, (status, body, headers = {}) => {
+				if (res.destroyed || (stream && this.abandoned(stream))) return;
 				res.writeHead(status, { 'content-type': 'application/json', ...headers });
 				res.end(JSON.stringify(body));
-			}, () => req.socket.destroy());
+			}, () => req.socket.destroy(), stream);
 		});
 	}
 
@@ -126,11 +244,16 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		method: string,
 		url: string,
 		headers: IncomingHttpHeaders,
-		req: Parameters<typeof readBody>[0],
+		req: Parameters<typeof readBody>[0] & { destroyed?: boolean },
 		reply: (status: number, body: unknown, headers?: Record<string, string>) => void,
 		reset: () => void,
+		stream?: ServerHttp2Stream,
 	) {
 		const raw = await readBody(req);
+		if (stream && this.abandoned(stream)) {
+			if (!stream.destroyed) stream.close(h2.NGHTTP2_REFUSED_STREAM);
+			return;
+		}
 		if (method === 'POST' && url === '/token') {
 			const assertion = new URLSearchParams(raw.toString()).get('assertion') ?? '';
 			try {
@@ -152,6 +275,28 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		const body = JSON.parse(raw.toString()) as { message: { token: string } };
 		const token = body.message.token;
 		this.received.push({ token, headers, body });
+		const ok = () => {
+			if (stream) this.processed(stream);
+			this.accept(token);
+			return reply(200, { name: `projects/${match[1]}/messages/${randomUUID()}` });
+		};
+		const fault = this.fault(token);
+		if (fault === 'dead') return reply(404, fcmError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED'));
+		if (fault && this.faults?.point === 'after') {
+			this.accept(token);
+			return stream ? this.connectionFault(stream, 'reset') : reset();
+		}
+		if (fault === 'reset' || fault === 'goaway') return stream ? this.connectionFault(stream, fault) : reset();
+		if (fault === 'slow') {
+			await new Promise((done) => setTimeout(done, this.faults?.slowMs ?? 20_000));
+			if (stream ? this.abandoned(stream) : req.destroyed) return; // the client gave up: not processed
+			return ok();
+		}
+		if (fault) {
+			const { status, headers: extra } = this.faultAnswer(fault);
+			const code = { 429: 'QUOTA_EXCEEDED', 500: 'INTERNAL', 503: 'UNAVAILABLE' }[status]!;
+			return reply(status, fcmError(status, STATUS_NAME[status] ?? 'INTERNAL', `injected ${fault}`, code), extra);
+		}
 		const behaviour = this.next(token);
 		if (behaviour.kind === 'reset') return reset();
 		if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
@@ -159,7 +304,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 			const status = STATUS_OF_FCM[behaviour.code] ?? behaviour.status;
 			return reply(status, fcmError(status, STATUS_NAME[status] ?? 'INTERNAL', behaviour.message ?? behaviour.code, behaviour.code), behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
 		}
-		return reply(200, { name: `projects/${match[1]}/messages/${randomUUID()}` });
+		return ok();
 	}
 }
 
@@ -198,8 +343,12 @@ export class FakeApns extends Fake<Http2SecureServer> {
 		this.server.on('stream', (stream, headers) => {
 			void (async () => {
 				const raw = await readBody(stream);
+				if (this.abandoned(stream)) {
+					if (!stream.destroyed) stream.close(h2.NGHTTP2_REFUSED_STREAM);
+					return;
+				}
 				const reply = (status: number, body?: unknown, extra: Record<string, string> = {}) => {
-					if (stream.destroyed) return;
+					if (this.abandoned(stream)) return;
 					stream.respond({ ':status': status, 'apns-id': randomUUID(), ...(body ? { 'content-type': 'application/json' } : {}), ...extra });
 					stream.end(body ? JSON.stringify(body) : undefined);
 				};
@@ -216,13 +365,34 @@ export class FakeApns extends Fake<Http2SecureServer> {
 				if (headers['apns-topic'] !== this.bundleId) return reply(400, { reason: 'DeviceTokenNotForTopic' });
 				const token = match[1];
 				this.received.push({ token, headers: headers as IncomingHttpHeaders, body: JSON.parse(raw.toString()) });
+				const ok = () => {
+					this.processed(stream);
+					this.accept(token);
+					return reply(200);
+				};
+				const fault = this.fault(token);
+				if (fault === 'dead') return reply(410, { reason: 'Unregistered', timestamp: Date.now() });
+				if (fault && this.faults?.point === 'after') {
+					this.accept(token);
+					return this.connectionFault(stream, 'reset');
+				}
+				if (fault === 'reset' || fault === 'goaway') return this.connectionFault(stream, fault);
+				if (fault === 'slow') {
+					await new Promise((done) => setTimeout(done, this.faults?.slowMs ?? 20_000));
+					if (this.abandoned(stream)) return; // the client gave up: not processed
+					return ok();
+				}
+				if (fault) {
+					const { status, headers: extra } = this.faultAnswer(fault);
+					return reply(status, { reason: { 429: 'TooManyRequests', 500: 'InternalServerError', 503: 'ServiceUnavailable' }[status]! }, extra);
+				}
 				const behaviour = this.next(token);
 				if (behaviour.kind === 'reset') return stream.session?.destroy();
 				if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
 				if (behaviour.kind === 'error') {
 					return reply(behaviour.status, { reason: behaviour.code, ...(behaviour.status === 410 ? { timestamp: Date.now() } : {}) }, behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
 				}
-				return reply(200);
+				return ok();
 			})();
 		});
 	}
@@ -248,6 +418,7 @@ export class FakeWebPush extends Fake<HttpsServer> {
 			void (async () => {
 				const raw = await readBody(req);
 				const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
+					if (res.destroyed || req.socket.destroyed) return;
 					res.writeHead(status, headers);
 					res.end(body);
 				};
@@ -271,12 +442,33 @@ export class FakeWebPush extends Fake<HttpsServer> {
 				} catch (error) {
 					return reply(400, `cannot decrypt: ${(error as Error).message}`);
 				}
-				this.received.push({ token: this.endpoint(id), headers: req.headers, body });
-				const behaviour = this.next(this.endpoint(id));
+				const token = this.endpoint(id);
+				this.received.push({ token, headers: req.headers, body });
+				const ok = () => {
+					this.accept(token);
+					return reply(201, '', { location: `https://${this.host}/message/${randomUUID()}` });
+				};
+				const fault = this.fault(token);
+				if (fault === 'dead') return reply(410, 'push subscription has unsubscribed or expired');
+				if (fault && this.faults?.point === 'after') {
+					this.accept(token);
+					return req.socket.destroy();
+				}
+				if (fault === 'reset' || fault === 'goaway') return req.socket.destroy(); // no GOAWAY in HTTP/1.1: a reset
+				if (fault === 'slow') {
+					await new Promise((done) => setTimeout(done, this.faults?.slowMs ?? 20_000));
+					if (res.destroyed || req.socket.destroyed) return; // the client gave up: not processed
+					return ok();
+				}
+				if (fault) {
+					const { status, headers: extra } = this.faultAnswer(fault);
+					return reply(status, `injected ${fault}`, extra);
+				}
+				const behaviour = this.next(token);
 				if (behaviour.kind === 'reset') return req.socket.destroy();
 				if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
 				if (behaviour.kind === 'error') return reply(behaviour.status, behaviour.code, behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
-				return reply(201, '', { location: `https://${this.host}/message/${randomUUID()}` });
+				return ok();
 			})();
 		});
 	}

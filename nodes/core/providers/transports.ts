@@ -195,8 +195,8 @@ export class ApnsTransport implements Transport {
 				signingKey: this.config.signingKey,
 				defaultTopic: this.config.bundleId,
 				host: environment === 'sandbox' ? Host.development : Host.production,
-				requestTimeout: this.config.requestTimeoutMs,
 			});
+			withRequestTimeout(client, this.config.requestTimeoutMs);
 			client.on('error', () => undefined); // errors are answered per notification below
 			this.clients.set(environment, client);
 		}
@@ -235,11 +235,26 @@ export class ApnsTransport implements Transport {
 	}
 }
 
+/**
+ * apns2 12 sends through an undici Pool and ignores its own `requestTimeout` option: a silent
+ * APNs would hold a push for undici's default 300 s. The pool's requests get our timeout instead
+ * (undici then cancels the HTTP/2 stream with RST_STREAM and the push is retried as transient).
+ */
+function withRequestTimeout(client: ApnsClient, timeoutMs: number): void {
+	const pool = (client as unknown as { client?: { request?: (options: object) => Promise<unknown> } }).client;
+	if (!pool || typeof pool.request !== 'function') throw new Error('apns2: its HTTP client is not where this package expects it (check the apns2 version)');
+	const request = pool.request.bind(pool);
+	pool.request = (options: object) => request({ ...options, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+}
+
 const PRIVATE_V4 = [/^10\./, /^127\./, /^169\.254\./, /^172\.(1[6-9]|2\d|3[01])\./, /^192\.168\./, /^0\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./];
 export function isPrivateAddress(address: string): boolean {
-	const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+	// IPv6 in its one canonical form (0:0:0:0:0:0:0:1 is ::1), and IPv4-mapped addresses as the
+	// IPv4 they lead to, whether written ::ffff:127.0.0.1 or, as URL parsing writes it, ::ffff:7f00:1.
+	const v6 = isIP(address) === 6 ? new URL(`http://[${address}]`).hostname.slice(1, -1) : address.toLowerCase();
+	const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+	const v4 = hex ? [parseInt(hex[1], 16) >> 8, parseInt(hex[1], 16) & 255, parseInt(hex[2], 16) >> 8, parseInt(hex[2], 16) & 255].join('.') : v6.startsWith('::ffff:') ? v6.slice(7) : v6;
 	if (isIP(v4) === 4) return PRIVATE_V4.some((r) => r.test(v4));
-	const v6 = address.toLowerCase();
 	return v6 === '::1' || v6 === '::' || v6.startsWith('fe8') || v6.startsWith('fe9') || v6.startsWith('fea') || v6.startsWith('feb') || v6.startsWith('fc') || v6.startsWith('fd');
 }
 

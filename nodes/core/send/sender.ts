@@ -4,6 +4,23 @@
  * backoff and jitter honouring Retry-After, within a bound, and records what happened in one
  * transaction per batch. A send id makes a rerun skip the devices it already reached; a test
  * send changes no token.
+ *
+ * What a send id promises: **at most once per device**, even across a crash. Each chunk handed
+ * to a transport (500 FCM or APNs devices, 50 Web Push) is first claimed in the send log in a
+ * transaction of its own (claimSends: INSERT … ON CONFLICT DO NOTHING RETURNING), and only the
+ * devices this run claimed are sent to. Devices the send did not reach (a transient failure
+ * after the last attempt, a dead token, a configuration error) are released once their
+ * outcomes are recorded, so a rerun tries them again. So:
+ *   - a rerun, or a second worker running the same send id at the same time, never sends to a
+ *     device already reached or in flight;
+ *   - if the process dies between the claim and the recording (provider accepted or not — we
+ *     cannot know), the device stays claimed and a rerun skips it: such a device is reached
+ *     once or not at all, never twice. At most the chunks in flight at the crash (one per
+ *     provider) are affected, plus the unreached devices of a batch whose release did not commit.
+ * Within one run, a transient failure is retried: a request the provider processed but whose
+ * answer was lost (a connection reset after processing) may then reach the device twice —
+ * neither APNs (apns-id) nor FCM (message name) deduplicates a resent request. Resets before
+ * processing, 429/5xx answers, GOAWAY and timed-out requests (cancelled by the client) do not.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AudienceDevice } from '../lifecycle/queries';
@@ -11,8 +28,8 @@ import type { AudienceQuery, DeviceView, Outcome, Provider } from '../model';
 import { payloadSize, type PushMessage } from '../payload/message';
 import type { Delivery, Transport } from '../providers/transports';
 import type { TokenStore } from '../store/TokenStore';
-import type { OutcomeAction } from '../lifecycle/outcomes';
-import { byApp, tokenKey } from '../lifecycle/records';
+import { claimSends, releaseSends, type OutcomeAction } from '../lifecycle/outcomes';
+import { tokenKey } from '../lifecycle/records';
 
 export interface SendOptions {
 	/** Idempotency: devices this id already reached are skipped. */
@@ -92,40 +109,51 @@ export class Sender {
 			...(options.sendId ? { sendId: options.sendId } : {}),
 		});
 		const results = new Array<DeviceResult>(devices.length);
-		let pending = devices.map((device, index) => ({ device, index }));
-
-		if (options.sendId) {
-			const reached = new Set<string>();
-			for (const [appId, tokens] of byApp(devices, (d) => d.token)) {
-				for (const token of await this.store.alreadySent(options.sendId, appId, tokens)) reached.add(tokenKey(appId, token));
-			}
-			pending = pending.filter(({ device, index }) => {
-				if (!reached.has(tokenKey(device.appId, device.token))) return true;
-				results[index] = { ...base(device), outcome: 'delivered', reason: 'already reached by this send id', attempts: 0, action: 'skipped' };
+		const sendId = options.sendId;
+		type Pending = { device: (typeof devices)[number]; index: number };
+		/** Claims a chunk in the send log before it is sent; the devices already claimed are skipped. */
+		const claim = async (chunk: Pending[]): Promise<Pending[]> => {
+			if (!sendId) return chunk;
+			const claimed = await this.store.engine.transaction((tx) => claimSends(tx, sendId, chunk.map((p) => p.device), Date.now()));
+			return chunk.filter(({ device, index }) => {
+				// (claimed once: a token listed twice is sent once)
+				if (claimed.delete(tokenKey(device.appId, device.token))) return true;
+				results[index] = { ...base(device), outcome: 'delivered', reason: 'already reached by this send id (or in flight when an earlier run stopped)', attempts: 0, action: 'skipped' };
 				return false;
 			});
-		}
+		};
 
 		const maxAttempts = options.maxAttempts ?? 3;
 		const final: Array<{ index: number; delivery: Delivery; attempts: number }> = [];
 		await Promise.all(
-			groupBy(pending, (p) => p.device.provider).map(async ([provider, group]) => {
+			groupBy(
+				devices.map((device, index) => ({ device, index })),
+				(p) => p.device.provider,
+			).map(async ([provider, group]) => {
 				const transport = this.transports[provider];
 				if (!transport) {
 					for (const p of group) final.push({ index: p.index, attempts: 0, delivery: { outcome: 'config-error', reason: `no ${provider} credential is set on the node` } });
 					return;
 				}
+				const limit = options.concurrency ?? CONCURRENCY[provider];
 				let todo = group;
 				for (let attempt = 1; todo.length > 0; attempt++) {
-					const deliveries = await sendLimited(transport, todo.map((p) => p.device), message, options.concurrency ?? CONCURRENCY[provider]);
+					const sent: Array<{ p: Pending; delivery: Delivery }> = [];
+					for (let i = 0; i < todo.length; i += limit) {
+						// At most `limit` devices handed to the transport at once; claimed first on the first attempt.
+						const chunk = attempt === 1 ? await claim(todo.slice(i, i + limit)) : todo.slice(i, i + limit);
+						if (chunk.length === 0) continue;
+						const deliveries = await transport.send(chunk.map((p) => p.device), message);
+						deliveries.forEach((delivery, k) => sent.push({ p: chunk[k], delivery }));
+					}
 					const again: typeof todo = [];
 					let waitMs = 0;
-					deliveries.forEach((delivery, k) => {
+					for (const { p, delivery } of sent) {
 						if (delivery.outcome === 'retry' && attempt < maxAttempts) {
-							again.push(todo[k]);
+							again.push(p);
 							waitMs = Math.max(waitMs, backoffMs(attempt, delivery.retryAfterSeconds, options.maxWaitSeconds ?? 30));
-						} else final.push({ index: todo[k].index, delivery, attempts: attempt });
-					});
+						} else final.push({ index: p.index, delivery, attempts: attempt });
+					}
 					todo = again;
 					if (todo.length > 0) await (options.wait ?? sleep)(waitMs);
 				}
@@ -134,8 +162,11 @@ export class Sender {
 
 		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason.slice(0, 500) })),
-			{ sendId: options.sendId, record: !!options.record && !test },
+			{ sendId, record: !!options.record && !test },
 		);
+		// (attempts 0: never claimed by this run — no transport — so not ours to release)
+		const unreached = final.filter(({ delivery, attempts }) => delivery.outcome !== 'delivered' && attempts > 0).map(({ index }) => devices[index]);
+		if (sendId && unreached.length > 0) await this.store.engine.transaction((tx) => releaseSends(tx, sendId, unreached));
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {
 				...base(devices[index]),
@@ -219,9 +250,3 @@ function groupBy<T, K>(items: T[], key: (item: T) => K): Array<[K, T[]]> {
 	return [...groups];
 }
 
-/** At most `limit` devices handed to a transport at once. */
-async function sendLimited(transport: Transport, devices: DeviceView[], message: PushMessage, limit: number): Promise<Delivery[]> {
-	const out: Delivery[] = [];
-	for (let i = 0; i < devices.length; i += limit) out.push(...(await transport.send(devices.slice(i, i + limit), message)));
-	return out;
-}
