@@ -103,7 +103,7 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 			movedFrom = formerProfile;
 			events.push({ type: 'moved', device: row, from: formerProfile, to: owner, reason: 'registered with a user id' });
 		} else {
-			events.push({ type: 'refreshed', device: row, to: owner, reason: 'app open' });
+			events.push({ type: 'refreshed', device: row, to: owner, reason: reset ? `app open with its user id: ${existing.last_status} status cleared` : 'app open' });
 		}
 	} else {
 		row = {

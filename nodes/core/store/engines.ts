@@ -147,8 +147,14 @@ async function releaseSqlite(path: string): Promise<void> {
 /** A fixed advisory-lock key: only one worker migrates at a time, the others wait and find it done. */
 const MIGRATION_LOCK_KEY = 0x70757368; // "push"
 
-/** PostgreSQL error codes after which a transaction is simply run again. */
-const RETRYABLE_PG = new Set(['40001', '40P01']);
+/**
+ * PostgreSQL error codes after which a transaction is simply run again: serialization failure,
+ * deadlock, and unique violation (23505). The rules read a key before inserting it (a device's
+ * token, a user id), so a unique violation is another writer's concurrent insert of that key:
+ * a serialization failure the server does not report as one when the read was a sequential
+ * scan (PostgreSQL's manual, "Serialization Failure Handling", advises retrying it too).
+ */
+const RETRYABLE_PG = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 30;
 
 /**
