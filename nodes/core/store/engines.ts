@@ -50,6 +50,11 @@ export function expandHome(path: string): string {
 export interface Engine {
 	readonly name: EngineName;
 	readonly db: Kysely<Database>;
+	/**
+	 * SQLite only: a prepared statement on the store's one connection, for bulk paths (import)
+	 * that run inside `transaction` and would spend most of their time in Kysely's compiler.
+	 */
+	readonly sqliteStatement?: (sql: string) => BetterSqlite3.Statement;
 	/** Runs fn in one transaction that no other writer (thread, worker or process) interleaves with badly. */
 	transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 	/** Brings the schema up to date; safe when many processes start at once. */
@@ -93,10 +98,12 @@ function openSqlite(config: { path: string; busyTimeoutMs: number }): Engine {
 	connection.pragma('foreign_keys = ON');
 	// 64 MB of page cache (the default is 2 MB): random keys in large indexes otherwise turn every insert into disk reads.
 	connection.pragma('cache_size = -65536');
-	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+	const statements = withStatementCache(connection);
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
 	const engine: Engine = {
 		name: 'sqlite',
 		db,
+		sqliteStatement: (text) => statements.prepare(text),
 		transaction: (fn) =>
 			db.connection().execute(async (tx) => {
 				await sql`BEGIN IMMEDIATE`.execute(tx);
