@@ -8,14 +8,16 @@ import {
 	type ITriggerFunctions,
 	type ITriggerResponse,
 } from 'n8n-workflow';
-import { DEFAULT_STALE_AFTER_DAYS } from '../core';
+import { DEFAULT_STALE_AFTER_DAYS, describe } from '../core';
 import { toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
 /** n8n schedules with six fields (seconds first); a classic five-field cron runs at second 0. */
 export function toCronExpression(text: string): CronExpression | null {
-	const fields = text.trim().split(/\s+/);
+	const fields = String(text).trim().split(/\s+/);
 	if (fields.length !== 5 && fields.length !== 6) return null;
+	// Numbers, ranges, steps, lists, month and day names, and the ? L W # of cron dialects: nothing else.
+	if (!fields.every((f) => /^[\w*/,?#-]+$/.test(f))) return null;
 	return (fields.length === 5 ? `0 ${fields.join(' ')}` : fields.join(' ')) as CronExpression;
 }
 
@@ -86,7 +88,7 @@ export class PushTokenCleanupTrigger implements INodeType {
 		const text = this.getNodeParameter('cronExpression') as string;
 		const expression = toCronExpression(text);
 		if (!expression) {
-			throw new NodeOperationError(this.getNode(), `Cron Expression "${text}" is not a cron expression: expected 5 fields (or 6 with seconds first)`);
+			throw new NodeOperationError(this.getNode(), `Cron Expression ${describe(text)} is not a cron expression: expected 5 fields (or 6 with seconds first)`);
 		}
 		const runCleanup = async () => {
 			const store = await getStore(this);

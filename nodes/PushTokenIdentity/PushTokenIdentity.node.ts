@@ -2,7 +2,7 @@ import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, t
 import { appIdField, deviceIdField, optional, userIdField } from '../shared/fields';
 import { forEachItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
-import type { TokenStore } from '../core';
+import { parseInput, ProfileByUserId, type TokenStore } from '../core';
 
 const onDevice = { show: { operation: ['identify', 'clearIdentify'] } };
 
@@ -106,8 +106,8 @@ async function run(context: IExecuteFunctions, store: TokenStore, operation: Ope
 		case 'clearIdentify':
 			return store.clearIdentify({ appId: param('appId'), token: param('token'), deviceId: param('deviceId'), mode: param('mode') });
 		case 'getProfile': {
-			const userId = param('userId');
-			const profile = await store.getProfile({ userId: userId as string });
+			const { userId } = parseInput(ProfileByUserId, { userId: context.getNodeParameter('userId', i, '') }, 'get profile');
+			const profile = await store.getProfile({ userId });
 			return profile ? { found: true, ...profile } : { found: false, userId };
 		}
 		case 'setSubscription':

@@ -288,6 +288,10 @@ function message(context: IExecuteFunctions, i: number, options: Options): PushM
 			throw new NodeOperationError(context.getNode(), `Item ${i + 1}: Custom Data (JSON) is not valid JSON`, { itemIndex: i });
 		}
 	}
+	// An array, a string or null spread into the pairs would become keys "0", "1", … or nothing.
+	if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+		throw new NodeOperationError(context.getNode(), `Item ${i + 1}: Custom Data (JSON): expected a JSON object of key-value pairs, got ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}`, { itemIndex: i });
+	}
 	return parseInput(
 		PushMessage,
 		{

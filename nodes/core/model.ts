@@ -251,6 +251,9 @@ export const ProfileRef = z.union(
 );
 export type ProfileRef = z.input<typeof ProfileRef>;
 
+/** A profile asked for by its user id (Get Profile): the error names the field. */
+export const ProfileByUserId = z.object({ userId: UserId });
+
 export const AudienceQuery = z.object({
 	appId: AppId,
 	platform: z.enum(PLATFORMS).optional(),
