@@ -10,6 +10,13 @@ import type { Provider } from '../model';
 
 const optionalText = (what: string, max = 1000) => z.string({ error: `expected ${what} as text` }).max(max, `expected ${what} of at most ${max} characters`).optional();
 
+/** A plain object (of any realm, or without a prototype): JSON's objects, not arrays, dates or class instances. */
+function isPairs(value: unknown): value is Record<string, unknown> {
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+	const proto = Object.getPrototypeOf(value) as object | null;
+	return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
 export const PushMessage = z.object({
 	title: optionalText('a title'),
 	body: optionalText('a body', 4000),
@@ -18,8 +25,8 @@ export const PushMessage = z.object({
 	deepLink: optionalText('a deep link', 2000),
 	badge: z.number().int().min(0, 'expected badge to be 0 or more').optional(),
 	sound: optionalText('a sound name', 200),
-	/** Custom key-value pairs. */
-	data: z.record(z.string(), z.unknown(), { error: 'expected data to be an object of key-value pairs' }).default({}),
+	/** Custom key-value pairs (any key: z.record refuses a key named "constructor", or throws a TypeError on one set to null). */
+	data: z.custom<Record<string, unknown>>(isPairs, { error: 'expected data to be an object of key-value pairs' }).default({}),
 	flatten: z.boolean().default(false),
 	/** A background (silent) push: no alert, wakes the app. */
 	silent: z.boolean().default(false),
@@ -59,15 +66,19 @@ export type PushMessageInput = z.input<typeof PushMessage>;
 /** Provider payload limits, in bytes. Web Push: 4096 after encryption, less the aes128gcm overhead (86 + 16 + 1). */
 export const PAYLOAD_LIMITS: Record<Provider, number> = { apns: 4096, fcm: 4096, webpush: 3993 };
 
-/** `{ a: { b: 1 } }` → `{ 'a.b': 1 }`. */
-export function flatten(data: Record<string, unknown>, prefix = ''): Record<string, unknown> {
-	const out: Record<string, unknown> = {};
-	for (const [key, value] of Object.entries(data)) {
+/**
+ * `{ a: { b: 1 } }` → `{ 'a.b': 1 }`. Built with Object.fromEntries, which keeps every key as its
+ * own property: assigning `out[key]` would drop a key named "__proto__" (or set the prototype).
+ */
+export function flatten(data: Record<string, unknown>): Record<string, unknown> {
+	return Object.fromEntries(flatEntries(data, ''));
+}
+
+function flatEntries(data: Record<string, unknown>, prefix: string): Array<[string, unknown]> {
+	return Object.entries(data).flatMap(([key, value]) => {
 		const name = prefix ? `${prefix}.${key}` : key;
-		if (value !== null && typeof value === 'object' && !Array.isArray(value)) Object.assign(out, flatten(value as Record<string, unknown>, name));
-		else out[name] = value;
-	}
-	return out;
+		return value !== null && typeof value === 'object' && !Array.isArray(value) ? flatEntries(value as Record<string, unknown>, name) : [[name, value] as [string, unknown]];
+	});
 }
 
 function customPairs(message: PushMessage): Record<string, unknown> {
@@ -78,9 +89,7 @@ function customPairs(message: PushMessage): Record<string, unknown> {
 
 /** FCM data values are strings: strings stay, everything else is JSON. */
 export function fcmData(pairs: Record<string, unknown>): Record<string, string> {
-	const out: Record<string, string> = {};
-	for (const [key, value] of Object.entries(pairs)) if (value !== undefined) out[key] = typeof value === 'string' ? value : JSON.stringify(value);
-	return out;
+	return Object.fromEntries(Object.entries(pairs).flatMap(([key, value]) => (value === undefined ? [] : [[key, typeof value === 'string' ? value : JSON.stringify(value)]])));
 }
 
 /** The FCM v1 message, without its target token. */
