@@ -77,6 +77,8 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 	/** Faults injected, per kind; `dead`: answers that a token is dead. */
 	readonly injected: Record<FaultKind | 'dead', number> = { 'rate-limit': 0, 'server-error': 0, unavailable: 0, reset: 0, goaway: 0, slow: 0, dead: 0 };
 	faults: FaultPlan | null = null;
+	/** The faults each token met, in order (to explain a failure). */
+	readonly faultsOf = new Map<string, FaultKind[]>();
 	/** Requests per token so far (the fault draw's counter). */
 	private readonly requests = new Map<string, number>();
 	/** Answers per token; a list is consumed one answer per request, the last one repeats. */
@@ -115,6 +117,7 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 		const kind = kinds[Math.floor(unitHash(`${plan.seed}:kind:${token}:${n}`) * kinds.length)];
 		if (plan.limits?.[kind] !== undefined && this.injected[kind] >= plan.limits[kind]!) return null;
 		this.injected[kind]++;
+		this.faultsOf.set(token, [...(this.faultsOf.get(token) ?? []), kind]);
 		return kind;
 	}
 
@@ -169,6 +172,7 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 		this.script.clear();
 		this.delivered.clear();
 		this.requests.clear();
+		this.faultsOf.clear();
 		this.faults = null;
 		for (const kind of Object.keys(this.injected) as Array<keyof typeof this.injected>) this.injected[kind] = 0;
 	}
@@ -236,7 +240,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 				if (res.destroyed || (stream && this.abandoned(stream))) return;
 				res.writeHead(status, { 'content-type': 'application/json', ...headers });
 				res.end(JSON.stringify(body));
-			}, () => req.socket.destroy(), stream);
+			}, () => req.socket.destroy(), stream).catch(() => undefined); // a request cut off by a reset: nothing to answer
 		});
 	}
 
@@ -332,6 +336,18 @@ export class FakeApns extends Fake<Http2SecureServer> {
 	private readonly publicKey: KeyObject;
 	/** JWTs seen (the provider token is re-signed after ExpiredProviderToken). */
 	readonly jwts = new Set<string>();
+	/** Provider tokens declared expired: a request carrying one is answered 403 ExpiredProviderToken, unprocessed. */
+	readonly expiredJwts = new Set<string>();
+	/** Declare the provider token in use expired once this many pushes were accepted (null: never). */
+	expireProviderTokenAfter: number | null = null;
+	private acceptedTotal = 0;
+
+	override reset(): void {
+		super.reset();
+		this.expiredJwts.clear();
+		this.expireProviderTokenAfter = null;
+		this.acceptedTotal = 0;
+	}
 	protected server: Http2SecureServer;
 
 	constructor() {
@@ -362,12 +378,17 @@ export class FakeApns extends Fake<Http2SecureServer> {
 					return reply(403, { reason: 'InvalidProviderToken' });
 				}
 				this.jwts.add(jwt);
+				if (this.expiredJwts.has(jwt)) return reply(403, { reason: 'ExpiredProviderToken' });
 				if (headers['apns-topic'] !== this.bundleId) return reply(400, { reason: 'DeviceTokenNotForTopic' });
 				const token = match[1];
 				this.received.push({ token, headers: headers as IncomingHttpHeaders, body: JSON.parse(raw.toString()) });
 				const ok = () => {
 					this.processed(stream);
 					this.accept(token);
+					if (this.expireProviderTokenAfter !== null && ++this.acceptedTotal >= this.expireProviderTokenAfter) {
+						this.expiredJwts.add(jwt);
+						this.expireProviderTokenAfter = null;
+					}
 					return reply(200);
 				};
 				const fault = this.fault(token);
@@ -393,7 +414,7 @@ export class FakeApns extends Fake<Http2SecureServer> {
 					return reply(behaviour.status, { reason: behaviour.code, ...(behaviour.status === 410 ? { timestamp: Date.now() } : {}) }, behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
 				}
 				return ok();
-			})();
+			})().catch(() => undefined); // a request cut off by a reset: nothing to answer
 		});
 	}
 }
@@ -418,7 +439,7 @@ export class FakeWebPush extends Fake<HttpsServer> {
 			void (async () => {
 				const raw = await readBody(req);
 				const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
-					if (res.destroyed || req.socket.destroyed) return;
+					if (res.destroyed || req.socket.destroyed || req.socket.readableEnded) return;
 					res.writeHead(status, headers);
 					res.end(body);
 				};
@@ -457,7 +478,7 @@ export class FakeWebPush extends Fake<HttpsServer> {
 				if (fault === 'reset' || fault === 'goaway') return req.socket.destroy(); // no GOAWAY in HTTP/1.1: a reset
 				if (fault === 'slow') {
 					await new Promise((done) => setTimeout(done, this.faults?.slowMs ?? 20_000));
-					if (res.destroyed || req.socket.destroyed) return; // the client gave up: not processed
+					if (res.destroyed || req.socket.destroyed || req.socket.readableEnded) return; // the client gave up: not processed
 					return ok();
 				}
 				if (fault) {
@@ -469,7 +490,7 @@ export class FakeWebPush extends Fake<HttpsServer> {
 				if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
 				if (behaviour.kind === 'error') return reply(behaviour.status, behaviour.code, behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
 				return ok();
-			})();
+			})().catch(() => undefined); // a request cut off by a reset: nothing to answer
 		});
 	}
 
