@@ -124,6 +124,8 @@ export class N8nHarness {
 	private server?: ChildProcess;
 	/** What `n8n start` printed so far (for failure messages). */
 	serverLog: () => string = () => '';
+	/** `n8n worker` processes (queue mode), by name. */
+	private readonly workers = new Map<string, { process: ChildProcess; log: () => string }>();
 
 	private constructor(
 		readonly engine: EngineName,
@@ -211,13 +213,38 @@ export class N8nHarness {
 		return base;
 	}
 
+	/**
+	 * `n8n worker` (queue mode: create the harness with EXECUTIONS_MODE=queue, the QUEUE_BULL_*
+	 * settings, a PostgreSQL DB_* for n8n and one N8N_ENCRYPTION_KEY). Each worker gets its own
+	 * task-runner broker port; resolves when the worker says it is ready.
+	 */
+	async startWorker(name: string, concurrency = 10): Promise<void> {
+		const env = { ...this.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), QUEUE_HEALTH_CHECK_ACTIVE: 'false' };
+		const worker = spawn(n8n(), ['worker', `--concurrency=${concurrency}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+		let log = '';
+		worker.stdout!.on('data', (d) => (log += d));
+		worker.stderr!.on('data', (d) => (log += d));
+		this.workers.set(name, { process: worker, log: () => log });
+		await waitFor(
+			async () => {
+				if (worker.exitCode !== null) throw new Error(`n8n worker ${name} exited with ${worker.exitCode}:\n${log.slice(-3000)}`);
+				return log.includes('n8n worker is now ready');
+			},
+			120_000,
+			() => `n8n worker ${name} did not start:\n${log.slice(-3000)}`,
+		);
+	}
+
+	/** What a worker printed so far. */
+	workerLog(name: string): string {
+		const worker = this.workers.get(name);
+		if (!worker) throw new Error(`no worker named ${name}`);
+		return worker.log();
+	}
+
+	/** Stops `n8n start` and every worker. */
 	async stop(): Promise<void> {
-		const server = this.server;
-		if (!server || server.exitCode !== null) return;
-		const exited = new Promise((done) => server.once('exit', done));
-		server.kill('SIGTERM');
-		await Promise.race([exited, new Promise((done) => setTimeout(done, 20_000))]);
-		if (server.exitCode === null) server.kill('SIGKILL');
+		await Promise.all([this.server, ...[...this.workers.values()].map((w) => w.process)].map(stopProcess));
 	}
 
 	async dispose(): Promise<void> {
@@ -249,7 +276,15 @@ function tarball(): string {
 	return packed;
 }
 
-function freePort(): Promise<number> {
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+	if (!child || child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((done) => child.once('exit', done));
+	child.kill('SIGTERM');
+	await Promise.race([exited, new Promise((done) => setTimeout(done, 20_000))]);
+	if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+export function freePort(): Promise<number> {
 	return new Promise((done, fail) => {
 		const server = createServer();
 		server.listen(0, '127.0.0.1', () => {

@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { TokenStore } from '../../nodes/core';
+import { line, N8nHarness, node, waitFor, type Json, type NodeSpec } from '../e2e/harness';
+import { nextOperation, random, tally, type Plan, type Verb } from '../support/mixed-operations';
 import { checkStore, compareCounts, sumCounts } from '../support/replay';
 import { ENGINES, freshConfig, tokens } from '../support/stores';
 
@@ -95,4 +97,90 @@ describe.each(ENGINES)('[%s] 4 OS processes, 10,000 mixed operations on shared t
 			await dispose();
 		}
 	}, 180_000);
+});
+
+/** One published workflow with a webhook per verb; every store node continues on fail (a not-found is an answer). */
+function webhookWorkflow(): Json {
+	const body = (field: string) => `={{ $json.body.${field} ?? '' }}`;
+	const keepGoing = (spec: NodeSpec): NodeSpec => ({ ...spec, continueOnFail: true });
+	const chains = [
+		line('register', node.webhook('Register hook', 'mix/register'), keepGoing(node.register('Register', { appId: body('appId'), platform: 'android', token: body('token'), deviceId: body('deviceId'), userId: body('userId') }))),
+		line('identify', node.webhook('Identify hook', 'mix/identify'), keepGoing(node.identity('Identify', { operation: 'identify', appId: body('appId'), token: body('token'), userId: body('userId') }))),
+		line('clear', node.webhook('Clear hook', 'mix/clear'), keepGoing(node.identity('Clear', { operation: 'clearIdentify', appId: body('appId'), token: body('token'), mode: body('mode') }))),
+		line('outcome', node.webhook('Outcome hook', 'mix/outcome'), keepGoing(node.feedback('Feedback', { appId: body('appId'), token: body('token'), code: body('event') })), { name: 'Answer', type: 'n8n-nodes-base.noOp' }),
+	] as Array<Json & { nodes: Json[]; connections: Record<string, { main: unknown[][] }> }>;
+	const connections = Object.assign({}, ...chains.map((c) => c.connections)) as Record<string, { main: unknown[][] }>;
+	// Every output of Handle Push Feedback (removed, suppressed, retry, other) answers the call.
+	connections.Feedback = { main: [0, 1, 2, 3].map(() => [{ node: 'Answer', type: 'main', index: 0 }]) };
+	return { ...chains[0], name: 'concurrent mix', nodes: chains.flatMap((c) => c.nodes), connections };
+}
+
+/** A webhook body for an operation of the mix (feedback takes the provider's words: delivered, bounced, uninstall). */
+function webhookBody(verb: Verb, input: Record<string, unknown>): Json {
+	if (verb !== 'outcome') return input;
+	const event = { delivered: 'delivered', bounced: 'bounced', 'invalid-token': 'uninstall' }[input.outcome as string];
+	return { appId: input.appId, token: input.token, event };
+}
+
+describe('[sqlite] 8 concurrent executions in one real n8n', () => {
+	let n8n: N8nHarness;
+	beforeAll(async () => {
+		n8n = await N8nHarness.create('sqlite');
+	}, 15 * 60_000);
+	afterAll(() => n8n?.dispose());
+
+	it('8 streams of webhook calls on shared tokens: one owner per token, a changelog that replays, nothing lost', async () => {
+		await n8n.importWorkflow(webhookWorkflow(), true);
+		const base = await n8n.start();
+		await waitFor(
+			async () => (await fetch(`${base}/webhook/mix/clear`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appId: APP, token: 'none' }) })).status === 200,
+			60_000,
+			() => `the webhooks never became active:\n${n8n.serverLog().slice(-3000)}`,
+		);
+		const plan: Plan = {
+			appId: APP,
+			tokens: Array.from({ length: 16 }, (_, i) => tokens.fcm(i)),
+			devices: Array.from({ length: 8 }, (_, i) => `device-${i}`),
+			users: Array.from({ length: 4 }, (_, i) => `user-${i}`),
+			invalidPerMille: 8,
+		};
+		const STREAMS = 8;
+		const CALLS = 30;
+		const errors: string[] = [];
+		const started = Date.now();
+		const tallies = await Promise.all(
+			Array.from({ length: STREAMS }, async (_, stream) => {
+				const rand = random(104_729 * (stream + 1));
+				const results = tally();
+				for (let i = 0; i < CALLS; i++) {
+					const [verb, input] = nextOperation(rand, plan);
+					const response = await fetch(`${base}/webhook/mix/${verb}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(webhookBody(verb, input)) });
+					const text = await response.text();
+					const answer = (response.status === 200 ? JSON.parse(text) : { error: `HTTP ${response.status}: ${text}` }) as { action?: string; error?: string };
+					if (typeof answer.action === 'string') results.count(verb, input, answer as { action: string });
+					else if (/no device is registered/.test(answer.error ?? '')) results.count(verb, input, null);
+					else errors.push(`${verb} ${JSON.stringify(input)}: ${JSON.stringify(answer).slice(0, 500)}`);
+				}
+				return results;
+			}),
+		);
+		const elapsed = Date.now() - started;
+		await n8n.stop();
+
+		expect(errors).toEqual([]);
+		const reported = sumCounts(tallies.map((t) => t.counts));
+		expect(operationsIn(reported)).toBe(STREAMS * CALLS);
+		const check = await checkStore(n8n.store.engine.db);
+		expect(check.problems).toEqual([]);
+		expect(compareCounts(reported, check.counts)).toEqual([]);
+		expect([...check.dead].sort()).toEqual([...new Set(tallies.flatMap((t) => [...t.killed]))].map((t) => `${APP}\u0000${t}`).sort());
+		for (const name of ['register:registered', 'register:refreshed', 'identify:moved', 'clear:anonymized', 'outcome:sent', 'outcome:bounced']) {
+			expect([name, reported[name] ?? 0]).toEqual([name, expect.any(Number)]);
+			expect(reported[name]).toBeGreaterThan(0);
+		}
+		console.log(
+			`[n8n, sqlite store] ${STREAMS} streams × ${CALLS} webhook calls in ${elapsed} ms; pool ${plan.tokens.length} tokens, ${plan.devices.length} devices, ${plan.users.length} users; ` +
+				`results ${JSON.stringify(Object.fromEntries(Object.entries(reported).sort()))}; changelog ${check.events} events; ${check.devices} devices, ${check.dead.size} tombstoned`,
+		);
+	}, 300_000);
 });
