@@ -220,6 +220,22 @@ describe.each(ENGINES)('[%s] token store', (engine) => {
 			expect((await store.changelog({ userId: 'charlie' }))[0]).toMatchObject({ type: 'imported', toUserId: 'charlie' });
 		});
 
+		it('creates a new user once, with the first of their tokens that goes in, whatever came before it in the batch', async () => {
+			await store.register({ appId: APP, platform: 'android', token: tokens.fcm(1) });
+			const summary = await store.importTokens([
+				{ appId: APP, platform: 'android', token: tokens.fcm(1), userId: 'dana' }, // held already: skipped
+				{ appId: APP, platform: 'android', token: tokens.fcm(2), userId: 'dana' },
+				{ appId: APP, platform: 'android', token: tokens.fcm(2), userId: 'dana' }, // the same row twice in one batch
+				{ appId: APP, platform: 'android', token: tokens.fcm(3), userId: 'dana' },
+				{ appId: APP, platform: 'android', token: tokens.fcm(4), userId: 'eve' },
+				{ appId: APP, platform: 'android', token: tokens.fcm(5), userId: 'fay' },
+			]);
+			expect(summary).toMatchObject({ imported: 4, skippedExisting: 2 });
+			expect((await store.getProfile({ userId: 'dana' }))!.push_tokens.map((t) => t.token).sort()).toEqual([tokens.fcm(2), tokens.fcm(3)].sort());
+			const profiles = await store.engine.db.selectFrom('profiles').select(['kind', 'external_id']).execute();
+			expect(profiles.map((p) => `${p.kind}:${p.external_id}`).sort()).toEqual(['anonymous:null', 'identified:dana', 'identified:eve', 'identified:fay']);
+		});
+
 		it('a dry run counts what would happen and writes nothing', async () => {
 			const summary = await store.importTokens(rows(50), { dryRun: true });
 			expect(summary).toMatchObject({ imported: 50, dryRun: true });
