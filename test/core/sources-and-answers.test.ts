@@ -79,6 +79,7 @@ describe('provider answer tables', () => {
 		['fcm', 'INTERNAL', 500, 'retry'],
 		['fcm', 'messaging/internal-error', undefined, 'retry'],
 		['fcm', 'THIRD_PARTY_AUTH_ERROR', 401, 'config-error'],
+		['fcm', 'app/invalid-credential', 0, 'config-error'],
 		['fcm', 'PERMISSION_DENIED', 403, 'config-error'],
 		// APNs reasons
 		['apns', 'Unregistered', 410, 'invalid-token'],

@@ -57,6 +57,7 @@ const FCM = table({
 		'UNAUTHENTICATED',
 		'messaging/authentication-error',
 		'messaging/invalid-credential',
+		'app/invalid-credential', // the token endpoint refused the service account
 		'messaging/payload-size-limit-exceeded',
 		'MessageTooBig',
 		'InvalidPackageName',
