@@ -236,6 +236,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		this.server = createSecureServer({ ...tlsOptions(), allowHTTP1: true }, (req, res) => {
 			// req.stream: the HTTP/2 stream (firebase-admin's transport); undefined over HTTP/1.1 (the token endpoint)
 			const stream = (req as { stream?: ServerHttp2Stream }).stream;
+			stream?.on('error', () => undefined); // a stream this fake refused or reset
 			void this.handle(req.method ?? '', req.url ?? '', req.headers, req, (status, body, headers = {}) => {
 				if (res.destroyed || (stream && this.abandoned(stream))) return;
 				res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -357,6 +358,7 @@ export class FakeApns extends Fake<Http2SecureServer> {
 		this.publicKey = publicKey;
 		this.server = createSecureServer(tlsOptions());
 		this.server.on('stream', (stream, headers) => {
+			stream.on('error', () => undefined); // a stream this fake refused or reset
 			void (async () => {
 				const raw = await readBody(stream);
 				if (this.abandoned(stream)) {
