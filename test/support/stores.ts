@@ -82,7 +82,7 @@ export async function openTestStore(engine: EngineName): Promise<TestStore> {
 
 /** Test tokens of the right shape per provider. */
 export const tokens = {
-	apns: (n: number) => n.toString(16).padStart(64, 'a'),
+	apns: (n: number) => n.toString(16).padStart(64, '0'),
 	fcm: (n: number) => `fcm-token-${n}:APA91b${'x'.repeat(20)}`,
 	webpush: (n: number) => ({
 		endpoint: `https://push.example.com/send/${n}`,
