@@ -6,16 +6,19 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { TokenStore, type StoreConfig } from '../../nodes/core';
 import { freshConfig, type EngineName } from '../support/stores';
 
 const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../..');
+/** The checkout: the nearest folder above with a package.json (the harness also runs compiled, from bench/.build). */
+const ROOT = (function packageRoot(dir: string): string {
+	return existsSync(join(dir, 'package.json')) ? dir : packageRoot(dirname(dir));
+})(__dirname);
 export const PACKAGE = 'n8n-nodes-push-tokens';
 export const CREDENTIAL = { id: 'pushTokenStore01', name: 'Push Token Store' };
 
