@@ -10,7 +10,13 @@ const community = n8nCommunityNodesPlugin.configs.recommended;
 const selfHosted = { '@n8n/community-nodes/no-runtime-dependencies': 'off' };
 
 export default tseslint.config(
-	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/.build/**'] },
+	// The tests and their helpers: the general TypeScript rules (n8n's rules are for the package).
+	{
+		files: ['test/**/*.ts'],
+		extends: [js.configs.recommended, tseslint.configs.recommended],
+		rules: { '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }] },
+	},
 	{
 		files: ['nodes/**/*.ts', 'credentials/**/*.ts'],
 		extends: [js.configs.recommended, tseslint.configs.recommended, community],

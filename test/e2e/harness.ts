@@ -142,7 +142,7 @@ export class N8nHarness {
 
 	/** `env`: more environment for every n8n process (e.g. routes to the fake providers). */
 	static async create(engine: EngineName, env: NodeJS.ProcessEnv = {}): Promise<N8nHarness> {
-		const bin = n8n();
+		n8n(); // installs n8n on first use
 		const folder = mkdtempSync(join(tmpdir(), 'push-tokens-n8n-'));
 		const { config, dispose } = await freshConfig(engine);
 		execFileSync('bash', [join(ROOT, 'scripts/install-package.sh'), folder, tarball()], { stdio: ['ignore', 'ignore', 'inherit'] });
