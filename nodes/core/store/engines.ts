@@ -162,7 +162,11 @@ const MIGRATION_LOCK_KEY = 0x70757368; // "push"
  * scan (PostgreSQL's manual, "Serialization Failure Handling", advises retrying it too).
  */
 const RETRYABLE_PG = new Set(['40001', '40P01', '23505']);
-const MAX_ATTEMPTS = 30;
+/**
+ * Attempts of one transaction. 20 executions at once (two n8n queue-mode workers) on a small
+ * store conflict often (SSI locks btree pages whole): a transaction can lose 30 times in a row.
+ */
+const MAX_ATTEMPTS = 100;
 
 /**
  * PostgreSQL: a pool, SERIALIZABLE transactions retried on serialization failure, so the same
@@ -203,7 +207,9 @@ function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'p
 						await sql`ROLLBACK`.execute(tx).catch(() => undefined);
 						const code = (error as { code?: string }).code;
 						if (!code || !RETRYABLE_PG.has(code) || attempt >= MAX_ATTEMPTS) throw error;
-						await sleep(Math.random() * Math.min(200, 2 ** attempt));
+						// Full jitter, 20 ms doubling to 1 s: 20 executions at once on a small table (index
+						// pages are predicate-locked whole) conflicted 30 times within the old 200 ms cap.
+						await sleep(Math.random() * Math.min(1000, 10 * 2 ** attempt));
 					}
 				}
 			}),
