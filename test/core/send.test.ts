@@ -127,14 +127,77 @@ describe('[sqlite] send through the real libraries to fake providers', () => {
 		expect(fakes.webpush.countFor(sub.endpoint)).toBe(2);
 	});
 
-	it('a transient error that outlasts the attempts changes no token; a reset connection is transient too', async () => {
-		const devices = [await device('ios', tokens.apns(2)), await device('ios', tokens.apns(3))];
+	it('a transient error that outlasts the attempts changes no token', async () => {
+		const devices = [await device('ios', tokens.apns(2)), await device('android', tokens.fcm(3))];
 		fakes.apns.on(tokens.apns(2), { kind: 'error', status: 503, code: 'ServiceUnavailable' });
-		fakes.apns.on(tokens.apns(3), { kind: 'reset' }, { kind: 'ok' });
+		fakes.fcm.on(tokens.fcm(3), { kind: 'error', status: 429, code: 'QUOTA_EXCEEDED' });
 		const results = await sender.send(devices, message(), { record: true, wait: noWait, maxAttempts: 3 });
-		expect(results[0]).toMatchObject({ outcome: 'retry', attempts: 3, action: 'unchanged' });
-		expect(results[1]).toMatchObject({ outcome: 'delivered' });
+		expect(results.map((r) => [r.outcome, r.attempts, r.action, r.deliveryUnknown])).toEqual([
+			['retry', 3, 'unchanged', undefined],
+			['retry', 3, 'unchanged', undefined],
+		]);
+		expect(fakes.apns.countFor(tokens.apns(2))).toBe(3);
 		expect(await t.store.getDevice(APP, tokens.apns(2))).toMatchObject({ lastStatus: 'unused' });
+		expect(await t.store.getDevice(APP, tokens.fcm(3))).toMatchObject({ lastStatus: 'unused' });
+	});
+
+	it('a push refused by a GOAWAY (above its last stream id) is resent; one whose connection is lost after sending is reported failed, delivery unknown, never resent', async () => {
+		const devices = [await device('ios', tokens.apns(2)), await device('ios', tokens.apns(3)), await device('android', tokens.fcm(4)), await device('android', tokens.fcm(5))];
+		fakes.apns.on(tokens.apns(2), { kind: 'goaway' }, { kind: 'ok' });
+		fakes.apns.on(tokens.apns(3), { kind: 'reset' }, { kind: 'ok' });
+		fakes.fcm.on(tokens.fcm(4), { kind: 'goaway' }, { kind: 'ok' });
+		fakes.fcm.on(tokens.fcm(5), { kind: 'reset' }, { kind: 'ok' });
+		// (the GOAWAY ones first: a reset on the same connection would cut them off too)
+		const refused = await sender.send([devices[0], devices[2]], message(), { record: true, wait: noWait, maxAttempts: 3, sendId: 'lost' });
+		const lost = await sender.send([devices[1], devices[3]], message(), { record: true, wait: noWait, maxAttempts: 3, sendId: 'lost' });
+		const results = [refused[0], lost[0], refused[1], lost[1]];
+		expect(results.map((r) => [r.token, r.outcome, r.attempts, r.deliveryUnknown ?? false])).toEqual([
+			[tokens.apns(2), 'delivered', 2, false],
+			[tokens.apns(3), 'retry', 1, true],
+			[tokens.fcm(4), 'delivered', 2, false],
+			[tokens.fcm(5), 'retry', 1, true],
+		]);
+		for (const r of [results[1], results[3]]) expect(r.reason).toMatch(/^connection lost after the push was sent: delivery unknown, not retried so it is never pushed twice \(.+\)$/);
+		// The refused ones were not processed the first time: each device got its push once.
+		expect([fakes.apns.delivered.get(tokens.apns(2)), fakes.fcm.delivered.get(tokens.fcm(4))]).toEqual([1, 1]);
+		expect(fakes.apns.goaways.length + fakes.fcm.goaways.length).toBe(2);
+		expect(fakes.apns.refusedStreams + fakes.fcm.refusedStreams).toBe(2);
+		// The lost ones were sent once, and stay claimed by the send id: a rerun does not push them again.
+		expect([fakes.apns.countFor(tokens.apns(3)), fakes.fcm.countFor(tokens.fcm(5))]).toEqual([1, 1]);
+		const rerun = await sender.send(devices, message(), { wait: noWait, sendId: 'lost' });
+		expect(rerun.map((r) => r.action)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+		expect([fakes.apns.countFor(tokens.apns(3)), fakes.fcm.countFor(tokens.fcm(5))]).toEqual([1, 1]);
+		// No token changed because of it.
+		for (const d of [tokens.apns(3), tokens.fcm(5)]) expect(await t.store.getDevice(APP, d)).toMatchObject({ lastStatus: 'unused' });
+	});
+
+	it('a push that outlasts the timeout is reported failed, delivery unknown, never resent', async () => {
+		const quick = new ApnsTransport({ teamId: fakes.apns.teamId, keyId: fakes.apns.keyId, signingKey: fakes.apns.signingKey, bundleId: fakes.apns.bundleId, requestTimeoutMs: 200 });
+		try {
+			const d = await device('ios', tokens.apns(2));
+			fakes.apns.on(tokens.apns(2), { kind: 'slow', ms: 1000 }, { kind: 'ok' });
+			const [result] = await new Sender(t.store, { apns: quick }).send([d], message(), { wait: noWait });
+			expect(result).toMatchObject({ outcome: 'retry', attempts: 1, deliveryUnknown: true, reason: expect.stringContaining('no answer within 200 ms') });
+			expect(fakes.apns.countFor(tokens.apns(2))).toBe(1);
+		} finally {
+			await quick.close();
+		}
+	});
+
+	it('a provider that cannot be reached is retried: nothing was sent', async () => {
+		const closed = new FcmTransport({ projectId: fakes.fcm.serviceAccount.project_id, clientEmail: fakes.fcm.serviceAccount.client_email, privateKey: fakes.fcm.serviceAccount.private_key });
+		const routes = process.env.PUSH_TOKENS_FAKE_ROUTES!;
+		try {
+			const d = await device('android', tokens.fcm(2));
+			await closed.accessToken(); // (the token endpoint is the same fake: get the token first)
+			process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify({ ...fakes.routes, 'fcm.googleapis.com': '127.0.0.1:1' });
+			const [result] = await new Sender(t.store, { fcm: closed }).send([d], message(), { wait: noWait, maxAttempts: 2 });
+			expect(result).toMatchObject({ outcome: 'retry', attempts: 2, reason: expect.stringMatching(/^not sent \(safe to retry\)/) });
+			expect(result.deliveryUnknown).toBeUndefined();
+		} finally {
+			process.env.PUSH_TOKENS_FAKE_ROUTES = routes;
+			await closed.close();
+		}
 	});
 
 	it('re-signs an expired APNs provider token and retries', async () => {

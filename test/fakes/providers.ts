@@ -24,6 +24,8 @@ export type Behaviour =
 	| { kind: 'ok' }
 	| { kind: 'error'; status: number; code: string; message?: string; retryAfter?: number }
 	| { kind: 'reset' }
+	/** HTTP/2 only: a graceful GOAWAY whose last stream id is below this request, which is refused unprocessed. */
+	| { kind: 'goaway' }
 	| { kind: 'slow'; ms: number };
 
 export interface Received {
@@ -41,12 +43,17 @@ export const FAULT_KINDS: FaultKind[] = ['rate-limit', 'server-error', 'unavaila
  * requests for that token came before): the same seed gives the same faults whatever order the
  * requests arrive in.
  *
- * `point: 'before'` (the default) is the honest "not delivered" case: a faulted request is not
- * processed — not counted in `delivered` — and a reset or GOAWAY also drops every request of that
- * connection not yet processed (a slow one is processed only if the client still waits for it).
- * `point: 'after'` processes the request (counted as delivered) and then loses the answer
- * (reset): the case where a retry reaches the device twice, since neither APNs (apns-id) nor FCM
- * (message name) deduplicates a resent request.
+ * `point: 'before'` (the default): the faulted request itself is not processed — not counted in
+ * `delivered`. A 429/500/503 is an answer; a slow answer is processed only if the client still
+ * waits for it. A GOAWAY is graceful, as a real HTTP/2 server sends it: its last stream id is the
+ * one below the faulted request; streams up to it are still processed and answered, the faulted
+ * one and every stream above are refused (REFUSED_STREAM) unprocessed — safe to retry. A reset
+ * destroys the connection: the faulted request is not processed, but answers to requests of that
+ * connection already processed may be lost with it — from the client's side, a request cut off by
+ * a reset may or may not have been processed.
+ * `point: 'after'` processes the request (counted as delivered) and then resets the connection:
+ * the answer is lost, the case where a retry would reach the device twice, since neither APNs
+ * (apns-id) nor FCM (message name) deduplicates a resent request.
  */
 export interface FaultPlan {
 	/** Share of requests faulted, 0..1. */
@@ -136,31 +143,65 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 		return { status: kind === 'server-error' ? 500 : 503, headers: {} };
 	}
 
-	/** HTTP/2 connections this fake reset or sent GOAWAY on: requests on them not yet processed never will be. */
+	/** HTTP/2 connections this fake reset: nothing more on them is processed or answered. */
 	protected readonly gone = new WeakSet<Http2Session>();
-	private readonly lastProcessed = new WeakMap<Http2Session, number>();
+	/** HTTP/2 connections this fake sent GOAWAY on, with the last stream id it still processes and answers. */
+	private readonly goawayLast = new WeakMap<Http2Session, number>();
+	/** The last-stream-id of each GOAWAY this fake sent. */
+	readonly goaways: number[] = [];
+	/** Streams refused (REFUSED_STREAM) unprocessed, above a GOAWAY's last-stream-id. */
+	refusedStreams = 0;
 
-	protected processed(stream: ServerHttp2Stream): void {
-		if (stream.session) this.lastProcessed.set(stream.session, Math.max(stream.id ?? 0, this.lastProcessed.get(stream.session) ?? 0));
-	}
-
-	/** True when this HTTP/2 request must not be processed (its connection is gone, or the client gave up on it). */
+	/**
+	 * True when this HTTP/2 request must not be processed: its connection was reset, its stream id
+	 * is above the last-stream-id of a GOAWAY this fake sent, or the client gave up on it.
+	 */
 	protected abandoned(stream: ServerHttp2Stream): boolean {
-		return stream.destroyed || stream.closed || !stream.session || this.gone.has(stream.session);
+		if (stream.destroyed || stream.closed || !stream.session || this.gone.has(stream.session)) return true;
+		const last = this.goawayLast.get(stream.session);
+		return last !== undefined && (stream.id ?? 0) > last;
 	}
 
-	/** An HTTP/2 fault on the connection: 'reset' destroys it, 'goaway' sends GOAWAY (NO_ERROR) and refuses this stream. */
+	/**
+	 * Leaves a request unprocessed and unanswered: refused (RST_STREAM REFUSED_STREAM, which tells
+	 * the client it may retry) when it is above a GOAWAY's last stream id; nothing more to do when
+	 * its connection was reset or the client gave up on it.
+	 */
+	protected refuse(stream: ServerHttp2Stream): void {
+		if (stream.destroyed || stream.closed || !stream.session || this.gone.has(stream.session)) return;
+		this.refusedStreams++;
+		stream.close(h2.NGHTTP2_REFUSED_STREAM);
+	}
+
+	/**
+	 * An HTTP/2 fault on the connection, met while handling `stream` (which is not processed):
+	 *   'reset'  the connection is destroyed: nothing on it is answered any more, whether processed
+	 *            or not (answers already written may be lost with it — the ambiguous case);
+	 *   'goaway' a graceful GOAWAY, as a real server sends it (RFC 9113 §6.8): NO_ERROR with the
+	 *            last stream id below this one; streams up to it are still processed and answered,
+	 *            this one and every stream above it are refused (REFUSED_STREAM) unprocessed, and
+	 *            the connection is closed once the streams it still owes are answered.
+	 */
 	protected connectionFault(stream: ServerHttp2Stream, kind: 'reset' | 'goaway'): void {
 		const session = stream.session;
 		if (!session) return;
-		this.gone.add(session);
 		if (kind === 'reset') {
+			this.gone.add(session);
 			session.destroy();
 			return;
 		}
-		session.goaway(h2.NGHTTP2_NO_ERROR, this.lastProcessed.get(session) ?? 0);
-		if (!stream.destroyed) stream.close(h2.NGHTTP2_REFUSED_STREAM);
-		session.close();
+		// (client streams are odd: the one before this stream is id - 2; a second GOAWAY never raises it)
+		const last = Math.max(0, Math.min(this.goawayLast.get(session) ?? Infinity, (stream.id ?? 1) - 2));
+		const first = !this.goawayLast.has(session);
+		this.goawayLast.set(session, last);
+		if (first) {
+			this.goaways.push(last);
+			session.goaway(h2.NGHTTP2_NO_ERROR, last);
+		}
+		this.refuse(stream);
+		// Graceful: the connection closes once its open streams are done (those above `last` are
+		// refused as they come; any later GOAWAY nghttp2 sends never raises the last stream id).
+		if (first) session.close();
 	}
 
 	countFor(token: string): number {
@@ -174,6 +215,8 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 		this.requests.clear();
 		this.faultsOf.clear();
 		this.faults = null;
+		this.goaways.length = 0;
+		this.refusedStreams = 0;
 		for (const kind of Object.keys(this.injected) as Array<keyof typeof this.injected>) this.injected[kind] = 0;
 	}
 
@@ -238,7 +281,8 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 			const stream = (req as { stream?: ServerHttp2Stream }).stream;
 			stream?.on('error', () => undefined); // a stream this fake refused or reset
 			void this.handle(req.method ?? '', req.url ?? '', req.headers, req, (status, body, headers = {}) => {
-				if (res.destroyed || (stream && this.abandoned(stream))) return;
+				if (stream && this.abandoned(stream)) return this.refuse(stream);
+				if (res.destroyed) return;
 				res.writeHead(status, { 'content-type': 'application/json', ...headers });
 				res.end(JSON.stringify(body));
 			}, () => req.socket.destroy(), stream).catch(() => undefined); // a request cut off by a reset: nothing to answer
@@ -255,10 +299,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		stream?: ServerHttp2Stream,
 	) {
 		const raw = await readBody(req);
-		if (stream && this.abandoned(stream)) {
-			if (!stream.destroyed) stream.close(h2.NGHTTP2_REFUSED_STREAM);
-			return;
-		}
+		if (stream && this.abandoned(stream)) return this.refuse(stream);
 		if (method === 'POST' && url === '/token') {
 			const assertion = new URLSearchParams(raw.toString()).get('assertion') ?? '';
 			try {
@@ -281,7 +322,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		const token = body.message.token;
 		this.received.push({ token, headers, body });
 		const ok = () => {
-			if (stream) this.processed(stream);
+			if (stream && this.abandoned(stream)) return this.refuse(stream); // (a GOAWAY came meanwhile: above its last stream id, not processed)
 			this.accept(token);
 			return reply(200, { name: `projects/${match[1]}/messages/${randomUUID()}` });
 		};
@@ -294,7 +335,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		if (fault === 'reset' || fault === 'goaway') return stream ? this.connectionFault(stream, fault) : reset();
 		if (fault === 'slow') {
 			await new Promise((done) => setTimeout(done, this.faults?.slowMs ?? 20_000));
-			if (stream ? this.abandoned(stream) : req.destroyed) return; // the client gave up: not processed
+			if (stream ? this.abandoned(stream) : req.destroyed) return stream && this.refuse(stream); // the client gave up, or a GOAWAY came: not processed
 			return ok();
 		}
 		if (fault) {
@@ -303,7 +344,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 			return reply(status, fcmError(status, STATUS_NAME[status] ?? 'INTERNAL', `injected ${fault}`, code), extra);
 		}
 		const behaviour = this.next(token);
-		if (behaviour.kind === 'reset') return reset();
+		if (behaviour.kind === 'reset' || behaviour.kind === 'goaway') return stream ? this.connectionFault(stream, behaviour.kind) : reset();
 		if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
 		if (behaviour.kind === 'error') {
 			const status = STATUS_OF_FCM[behaviour.code] ?? behaviour.status;
@@ -361,12 +402,9 @@ export class FakeApns extends Fake<Http2SecureServer> {
 			stream.on('error', () => undefined); // a stream this fake refused or reset
 			void (async () => {
 				const raw = await readBody(stream);
-				if (this.abandoned(stream)) {
-					if (!stream.destroyed) stream.close(h2.NGHTTP2_REFUSED_STREAM);
-					return;
-				}
+				if (this.abandoned(stream)) return this.refuse(stream);
 				const reply = (status: number, body?: unknown, extra: Record<string, string> = {}) => {
-					if (this.abandoned(stream)) return;
+					if (this.abandoned(stream)) return this.refuse(stream);
 					stream.respond({ ':status': status, 'apns-id': randomUUID(), ...(body ? { 'content-type': 'application/json' } : {}), ...extra });
 					stream.end(body ? JSON.stringify(body) : undefined);
 				};
@@ -385,7 +423,7 @@ export class FakeApns extends Fake<Http2SecureServer> {
 				const token = match[1];
 				this.received.push({ token, headers: headers as IncomingHttpHeaders, body: JSON.parse(raw.toString()) });
 				const ok = () => {
-					this.processed(stream);
+					if (this.abandoned(stream)) return this.refuse(stream); // (a GOAWAY came meanwhile: above its last stream id, not processed)
 					this.accept(token);
 					if (this.expireProviderTokenAfter !== null && ++this.acceptedTotal >= this.expireProviderTokenAfter) {
 						this.expiredJwts.add(jwt);
@@ -402,7 +440,7 @@ export class FakeApns extends Fake<Http2SecureServer> {
 				if (fault === 'reset' || fault === 'goaway') return this.connectionFault(stream, fault);
 				if (fault === 'slow') {
 					await new Promise((done) => setTimeout(done, this.faults?.slowMs ?? 20_000));
-					if (this.abandoned(stream)) return; // the client gave up: not processed
+					if (this.abandoned(stream)) return this.refuse(stream); // the client gave up, or a GOAWAY came: not processed
 					return ok();
 				}
 				if (fault) {
@@ -410,7 +448,7 @@ export class FakeApns extends Fake<Http2SecureServer> {
 					return reply(status, { reason: { 429: 'TooManyRequests', 500: 'InternalServerError', 503: 'ServiceUnavailable' }[status]! }, extra);
 				}
 				const behaviour = this.next(token);
-				if (behaviour.kind === 'reset') return stream.session?.destroy();
+				if (behaviour.kind === 'reset' || behaviour.kind === 'goaway') return this.connectionFault(stream, behaviour.kind);
 				if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
 				if (behaviour.kind === 'error') {
 					return reply(behaviour.status, { reason: behaviour.code, ...(behaviour.status === 410 ? { timestamp: Date.now() } : {}) }, behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
@@ -488,7 +526,7 @@ export class FakeWebPush extends Fake<HttpsServer> {
 					return reply(status, `injected ${fault}`, extra);
 				}
 				const behaviour = this.next(token);
-				if (behaviour.kind === 'reset') return req.socket.destroy();
+				if (behaviour.kind === 'reset' || behaviour.kind === 'goaway') return req.socket.destroy();
 				if (behaviour.kind === 'slow') await new Promise((done) => setTimeout(done, behaviour.ms));
 				if (behaviour.kind === 'error') return reply(behaviour.status, behaviour.code, behaviour.retryAfter ? { 'retry-after': String(behaviour.retryAfter) } : {});
 				return ok();

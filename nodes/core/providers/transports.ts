@@ -2,13 +2,28 @@
  * The three transports behind one interface (gorush's shape): each takes devices and a message,
  * sends through the provider's real library, and answers one Delivery per device — the outcome
  * from the provider's table, never an exception per device.
- *   FCM       firebase-admin sendEach, 500 messages per call (its HTTP/2 transport)
- *   APNs      apns2 over HTTP/2, one client per environment, JWT signed from the .p8 key
+ *   FCM       firebase-admin: its message validation, auth and error codes, one request per
+ *             message (as its sendEach does) on our HTTP/2 connection, under our concurrency
+ *   APNs      apns2 (JWT from the .p8 key, headers, reasons), one client per environment, its
+ *             requests on our HTTP/2 connections
  *   Web Push  web-push (VAPID, aes128gcm), with private and loopback endpoints refused (SSRF)
+ *
+ * A request that got no answer is one of two cases, and the Delivery says which:
+ *   - certainly not processed (connection refused, never sent, REFUSED_STREAM, above a GOAWAY's
+ *     last stream id): outcome 'retry', the sender sends it again;
+ *   - sent and the answer lost (connection reset or closed mid-request, no answer in time):
+ *     `unknown: true` — the provider may have delivered it, and neither APNs nor FCM deduplicates
+ *     a resent request, so it is reported failed and never sent again by this send.
+ * HTTP/2 is ours (./http2) because the libraries' own clients cannot tell the two apart: undici
+ * (under apns2) destroys the connection on GOAWAY, losing answers the server still sends, and
+ * firebase-admin's sendEach never settles a request whose connection closes without an error
+ * (the whole batch then waits forever) and itself resends requests cut off by a reset.
  */
 import { createECDH, createHash, createPrivateKey, sign } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import { constants, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { ApnsClient, Host, Notification, type ApnsError } from 'apns2';
 import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
@@ -18,6 +33,7 @@ import { z } from 'zod/v4';
 import { ValidationError } from '../errors';
 import type { DeviceView, Outcome, Provider } from '../model';
 import { apnsPayload, fcmMessage, webPushBody, type PushMessage } from '../payload/message';
+import { Http2Origin, NoAnswer, streamSent } from './http2';
 import { classifyAnswer } from './outcomes';
 
 export interface Delivery {
@@ -26,6 +42,12 @@ export interface Delivery {
 	statusCode?: number;
 	retryAfterSeconds?: number;
 	messageId?: string;
+	/**
+	 * The request was sent and its answer lost (a connection reset or closed mid-request, no
+	 * answer in time): the provider may have delivered it. Outcome 'retry' (a transient failure,
+	 * no token touched) that the sender never sends again, so no device gets it twice.
+	 */
+	unknown?: true;
 }
 
 export interface Transport {
@@ -84,10 +106,22 @@ function classified(provider: Provider, code: string | undefined, statusCode: nu
 	return { outcome: outcome ?? 'retry', reason, statusCode, retryAfterSeconds: retry };
 }
 
-/** A network failure (reset, GOAWAY, timeout): transient. */
-function networkFailure(error: unknown): Delivery {
+/** Node errors of a request that never reached the server (no connection, no TLS): safe to send again. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED']);
+
+export const UNKNOWN_REASON = 'connection lost after the push was sent: delivery unknown, not retried so it is never pushed twice';
+
+/**
+ * A request with no answer. Certainly not processed (see NOT_SENT, NoAnswer.sent false): a
+ * transient 'retry'. Otherwise — a reset, a connection closed or a timeout after the request went
+ * out, or an error nobody knows — the provider may have delivered it: `unknown`, never resent.
+ */
+export function networkFailure(error: unknown): Delivery {
 	const e = error as { code?: string; message?: string };
-	return { outcome: 'retry', reason: `network: ${e.code ?? ''} ${e.message ?? String(error)}`.trim() };
+	const detail = `${e.code && !String(e.message).includes(e.code) ? `${e.code} ` : ''}${e.message ?? String(error)}`.trim();
+	const sent = error instanceof NoAnswer ? error.sent : !(e.code && NOT_SENT.has(e.code));
+	if (!sent) return { outcome: 'retry', reason: `not sent (safe to retry): ${detail}` };
+	return { outcome: 'retry', unknown: true, reason: `${UNKNOWN_REASON} (${detail})` };
 }
 
 /**
@@ -127,9 +161,27 @@ class ServiceAccountToken {
 	}
 }
 
+/** The parts of firebase-admin 14's Messaging that send one message over an HTTP/2 session we give it. */
+interface MessagingInternals {
+	getUrlPath(): Promise<string>;
+	messagingRequestHandler: {
+		http2Client: { retry: { ioErrorCodes?: string[] } | null };
+		invokeHttp2RequestHandlerForSendResponse(host: string, path: string, request: object, handler: { readonly session: unknown }): Promise<{ success: boolean; messageId?: string; error?: unknown }>;
+	};
+}
+type FcmError = { code?: string; message?: string; cause?: { code?: string }; httpResponse?: { status?: number; headers?: Record<string, string> } };
+
+const FCM_HOST = 'fcm.googleapis.com';
+/** Messages in flight at once per transport (firebase-admin's sendEach lets 100 streams share its connection). */
+const FCM_CONCURRENCY = 100;
+/** firebase-admin gives up on an answer after 15 s; past that plus a margin, we settle the message ourselves. */
+const FCM_DEADLINE_MS = 20_000;
+
 export class FcmTransport implements Transport {
 	readonly provider = 'fcm';
 	private readonly app: App;
+	private readonly origin = new Http2Origin(`https://${FCM_HOST}`);
+	private internals?: MessagingInternals & { validate: (message: object) => void };
 
 	constructor(config: z.input<typeof FcmConfig>) {
 		const c = FcmConfig.parse(config);
@@ -143,31 +195,102 @@ export class FcmTransport implements Transport {
 		await this.app.options.credential!.getAccessToken();
 	}
 
+	/**
+	 * firebase-admin's own path for one message of sendEach (validation, auth, error codes), on our
+	 * session, with its resending of requests cut off by a reset or a timeout turned off (it would
+	 * push twice when the first one was processed); a 503 it still retries (never processed).
+	 */
+	private messaging(): MessagingInternals & { validate: (message: object) => void } {
+		if (this.internals) return this.internals;
+		const messaging = getMessaging(this.app) as unknown as Partial<MessagingInternals>;
+		const handler = messaging.messagingRequestHandler;
+		const internal = createRequire(require.resolve('firebase-admin'))('./messaging/messaging-internal') as { validateMessage?: (message: object) => void };
+		if (typeof messaging.getUrlPath !== 'function' || typeof handler?.invokeHttp2RequestHandlerForSendResponse !== 'function' || !handler.http2Client?.retry || typeof internal.validateMessage !== 'function') {
+			throw new Error('firebase-admin: its messaging internals are not where this package expects them (check the firebase-admin version)');
+		}
+		handler.http2Client.retry = { ...handler.http2Client.retry, ioErrorCodes: [] };
+		this.internals = Object.assign(messaging as MessagingInternals, { validate: internal.validateMessage });
+		return this.internals;
+	}
+
 	async send(devices: DeviceView[], message: PushMessage): Promise<Delivery[]> {
 		const base = fcmMessage(message);
-		const out: Delivery[] = [];
-		for (let i = 0; i < devices.length; i += 500) {
-			const chunk = devices.slice(i, i + 500);
-			try {
-				const batch = await getMessaging(this.app).sendEach(chunk.map((d) => ({ ...base, token: d.token })));
-				for (const r of batch.responses) {
-					if (r.success) out.push({ outcome: 'delivered', reason: 'accepted', messageId: r.messageId });
-					else {
-						const err = r.error as unknown as { code?: string; message?: string; httpResponse?: { status?: number; headers?: Record<string, string> } };
-						out.push(classified('fcm', err?.code, err?.httpResponse?.status, err?.message, retryAfter(err?.httpResponse?.headers?.['retry-after'])));
-					}
-				}
-			} catch (error) {
-				const e = error as { code?: string; message?: string };
-				const failure = e.code?.startsWith('app/') || e.code?.startsWith('messaging/') ? classified('fcm', e.code, undefined, e.message) : networkFailure(error);
-				for (let k = 0; k < chunk.length; k++) out.push(failure);
-			}
+		const messaging = this.messaging();
+		let path: string;
+		try {
+			path = await messaging.getUrlPath();
+		} catch (error) {
+			const e = error as FcmError;
+			return devices.map(() => classified('fcm', e.code, undefined, e.message));
 		}
+		const out = new Array<Delivery>(devices.length);
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: Math.min(FCM_CONCURRENCY, devices.length) }, async () => {
+				while (next < devices.length) {
+					const i = next++;
+					out[i] = await this.sendOne(messaging, path, { ...base, token: devices[i].token });
+				}
+			}),
+		);
 		return out;
 	}
 
-	close(): Promise<void> {
-		return deleteApp(this.app);
+	/** One message; always settles: by its answer, by its stream closing unanswered, or at the deadline. */
+	private sendOne(messaging: MessagingInternals & { validate: (message: object) => void }, path: string, message: object): Promise<Delivery> {
+		const copy = structuredClone(message);
+		try {
+			messaging.validate(copy);
+		} catch (error) {
+			const e = error as FcmError;
+			return Promise.resolve(classified('fcm', e.code, undefined, e.message));
+		}
+		return new Promise<Delivery>((resolve) => {
+			let stream: ClientHttp2Stream | undefined;
+			let settled = false;
+			const settle = (delivery: Delivery) => {
+				if (settled) return;
+				settled = true;
+				clearTimeout(deadline);
+				resolve(delivery);
+			};
+			const lost = (why: string, code?: string) => {
+				const s = stream;
+				if (s && !s.destroyed) s.close();
+				settle(networkFailure(new NoAnswer(why, streamSent(s, { code }), code)));
+			};
+			const deadline = setTimeout(() => lost(`no answer within ${FCM_DEADLINE_MS} ms`, stream?.pending ? 'ERR_HTTP2_STREAM_CANCEL' : 'ETIMEDOUT'), FCM_DEADLINE_MS);
+			const origin = this.origin;
+			const session = {
+				request(headers: OutgoingHttpHeaders) {
+					const s = origin.open(headers);
+					stream = s;
+					let answered = false;
+					s.once('response', () => (answered = true));
+					// firebase-admin never settles a request whose stream closes without an error: we do.
+					s.once('close', () => setTimeout(() => !answered && stream === s && lost(s.rstCode === constants.NGHTTP2_REFUSED_STREAM ? 'refused by the server (REFUSED_STREAM)' : 'the connection closed before the answer'), 50));
+					return s;
+				},
+			};
+			messaging.messagingRequestHandler.invokeHttp2RequestHandlerForSendResponse(FCM_HOST, path, { message: copy }, { session }).then(
+				(r) => {
+					if (r.success) return settle({ outcome: 'delivered', reason: 'accepted', messageId: r.messageId });
+					const err = r.error as FcmError;
+					settle(classified('fcm', err?.code, err?.httpResponse?.status, err?.message, retryAfter(err?.httpResponse?.headers?.['retry-after'])));
+				},
+				(error) => {
+					const e = error as FcmError;
+					if (e.code === 'app/network-error' || e.code === 'app/network-timeout') return lost(e.message ?? e.code, e.cause?.code);
+					if (e.code?.startsWith('app/') || e.code?.startsWith('messaging/')) return settle(classified('fcm', e.code, undefined, e.message));
+					settle(networkFailure(stream ? new NoAnswer(e.message ?? String(error), streamSent(stream, e), e.code) : error));
+				},
+			);
+		});
+	}
+
+	async close(): Promise<void> {
+		await this.origin.close();
+		await deleteApp(this.app);
 	}
 }
 
@@ -189,14 +312,9 @@ export class ApnsTransport implements Transport {
 	private client(environment: 'production' | 'sandbox'): ApnsClient {
 		let client = this.clients.get(environment);
 		if (!client) {
-			client = new ApnsClient({
-				team: this.config.teamId,
-				keyId: this.config.keyId,
-				signingKey: this.config.signingKey,
-				defaultTopic: this.config.bundleId,
-				host: environment === 'sandbox' ? Host.development : Host.production,
-			});
-			withRequestTimeout(client, this.config.requestTimeoutMs);
+			const host = environment === 'sandbox' ? Host.development : Host.production;
+			client = new ApnsClient({ team: this.config.teamId, keyId: this.config.keyId, signingKey: this.config.signingKey, defaultTopic: this.config.bundleId, host, keepAlive: false });
+			onOurConnections(client, new Http2Origin(`https://${host}:443`, APNS_CONNECTIONS), this.config.requestTimeoutMs);
 			client.on('error', () => undefined); // errors are answered per notification below
 			this.clients.set(environment, client);
 		}
@@ -235,16 +353,28 @@ export class ApnsTransport implements Transport {
 	}
 }
 
+/** HTTP/2 connections per APNs environment (each carries hundreds of concurrent streams). */
+const APNS_CONNECTIONS = 2;
+
 /**
- * apns2 12 sends through an undici Pool and ignores its own `requestTimeout` option: a silent
- * APNs would hold a push for undici's default 300 s. The pool's requests get our timeout instead
- * (undici then cancels the HTTP/2 stream with RST_STREAM and the push is retried as transient).
+ * apns2 12 sends through an undici Pool, which destroys its connection on GOAWAY (the answers the
+ * server still sends for the streams below its last stream id are lost) and ignores apns2's own
+ * `requestTimeout`. Its requests go to our HTTP/2 connections instead (./http2), each with our
+ * timeout; apns2 keeps building, signing and reading them.
  */
-function withRequestTimeout(client: ApnsClient, timeoutMs: number): void {
-	const pool = (client as unknown as { client?: { request?: (options: object) => Promise<unknown> } }).client;
-	if (!pool || typeof pool.request !== 'function') throw new Error('apns2: its HTTP client is not where this package expects it (check the apns2 version)');
-	const request = pool.request.bind(pool);
-	pool.request = (options: object) => request({ ...options, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+function onOurConnections(client: ApnsClient, origin: Http2Origin, timeoutMs: number): void {
+	const holder = client as unknown as { client?: { request?: unknown; close?: () => Promise<void> } };
+	if (!holder.client || typeof holder.client.request !== 'function') throw new Error('apns2: its HTTP client is not where this package expects it (check the apns2 version)');
+	void holder.client.close?.().catch(() => undefined); // undici's pool, never used
+	holder.client = {
+		async request(options: { path: string; method: string; headers: Record<string, string>; body?: string }) {
+			const answer = await origin.request({ ':method': options.method, ':path': options.path, ...options.headers }, options.body, timeoutMs);
+			const text = answer.body.toString('utf8');
+			return { statusCode: answer.status, headers: answer.headers, body: { json: async () => JSON.parse(text), text: async () => text } };
+		},
+		close: () => origin.close(),
+		destroy: () => origin.close(),
+	} as typeof holder.client;
 }
 
 const PRIVATE_V4 = [/^10\./, /^127\./, /^169\.254\./, /^172\.(1[6-9]|2\d|3[01])\./, /^192\.168\./, /^0\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./];

@@ -1,26 +1,35 @@
 /**
  * Sending: devices in, one result per device out. Groups devices by provider, sends through
- * the transports, retries transient answers (429, 5xx, resets, timeouts) with exponential
- * backoff and jitter honouring Retry-After, within a bound, and records what happened in one
- * transaction per batch. A send id makes a rerun skip the devices it already reached; a test
- * send changes no token.
+ * the transports, retries what certainly did not reach the provider with exponential backoff and
+ * jitter honouring Retry-After, within a bound, and records what happened in one transaction per
+ * batch. A send id makes a rerun skip the devices it already reached; a test send changes no token.
  *
- * What a send id promises: **at most once per device**, even across a crash. Each chunk handed
- * to a transport (500 FCM or APNs devices, 50 Web Push) is first claimed in the send log in a
- * transaction of its own (claimSends: INSERT … ON CONFLICT DO NOTHING RETURNING), and only the
- * devices this run claimed are sent to. Devices the send did not reach (a transient failure
- * after the last attempt, a dead token, a configuration error) are released once their
- * outcomes are recorded, so a rerun tries them again. So:
+ * The delivery promise: **a device is pushed at most once by a send, and every device ends
+ * delivered or failed with a reason.** Per device, a failure is one of:
+ *   - certainly not processed by the provider — a 429 or 5xx answer, a connection refused, a
+ *     request never sent, a stream refused (REFUSED_STREAM) or above a GOAWAY's last stream id:
+ *     retried, up to `maxAttempts`, then reported failed ('retry');
+ *   - ambiguous — the request went out and its answer was lost (a connection reset or closed
+ *     mid-request, no answer in time): the provider may have delivered it, and neither APNs
+ *     (apns-id) nor FCM (message name) deduplicates a resent request, so it is **not retried**:
+ *     reported failed ('retry', `deliveryUnknown`, reason "connection lost after the push was sent:
+ *     delivery unknown, …") and never sent again by this send;
+ *   - a dead token ('invalid-token', removed) or a configuration error ('config-error').
+ * No token is removed or suppressed because of a transient or ambiguous failure.
+ *
+ * What a send id adds: **at most once per device across runs**, even across a crash. Each chunk
+ * handed to a transport (500 FCM or APNs devices, 50 Web Push) is first claimed in the send log in
+ * a transaction of its own (claimSends: INSERT … ON CONFLICT DO NOTHING RETURNING), and only the
+ * devices this run claimed are sent to. Devices the send certainly did not reach (a transient
+ * failure after the last attempt, a dead token, a configuration error) are released once their
+ * outcomes are recorded, so a rerun tries them again; a delivered device and an ambiguous one stay
+ * claimed, so a rerun skips them. So:
  *   - a rerun, or a second worker running the same send id at the same time, never sends to a
- *     device already reached or in flight;
+ *     device already reached, possibly reached, or in flight;
  *   - if the process dies between the claim and the recording (provider accepted or not — we
  *     cannot know), the device stays claimed and a rerun skips it: such a device is reached
  *     once or not at all, never twice. At most the chunks in flight at the crash (one per
  *     provider) are affected, plus the unreached devices of a batch whose release did not commit.
- * Within one run, a transient failure is retried: a request the provider processed but whose
- * answer was lost (a connection reset after processing) may then reach the device twice —
- * neither APNs (apns-id) nor FCM (message name) deduplicates a resent request. Resets before
- * processing, 429/5xx answers, GOAWAY and timed-out requests (cancelled by the client) do not.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AudienceDevice } from '../lifecycle/queries';
@@ -60,6 +69,8 @@ export interface DeviceResult {
 	attempts: number;
 	/** What the store did (removed, sent, …), or 'skipped' for a device this send id already reached. */
 	action: OutcomeAction | 'skipped';
+	/** The push was sent and its answer lost: it may have been delivered; not retried (never twice). */
+	deliveryUnknown?: true;
 	test: boolean;
 	sendId?: string;
 	messageId?: string;
@@ -67,7 +78,7 @@ export interface DeviceResult {
 
 export type Transports = Partial<Record<Provider, Transport>>;
 
-/** Devices handed to a transport at once: FCM's sendEach takes 500, APNs multiplexes HTTP/2 streams, Web Push is one HTTPS request (and an ECDH) each. */
+/** Devices handed to a transport at once: FCM and APNs multiplex them as HTTP/2 streams, Web Push is one HTTPS request (and an ECDH) each. */
 const CONCURRENCY: Record<Provider, number> = { fcm: 500, apns: 500, webpush: 50 };
 
 /** Exponential backoff with full jitter (0.5 s base), never shorter than Retry-After, capped. */
@@ -149,7 +160,8 @@ export class Sender {
 					const again: typeof todo = [];
 					let waitMs = 0;
 					for (const { p, delivery } of sent) {
-						if (delivery.outcome === 'retry' && attempt < maxAttempts) {
+						// (an ambiguous failure is never sent again: the provider may have delivered it)
+						if (delivery.outcome === 'retry' && !delivery.unknown && attempt < maxAttempts) {
 							again.push(p);
 							waitMs = Math.max(waitMs, backoffMs(attempt, delivery.retryAfterSeconds, options.maxWaitSeconds ?? 30));
 						} else final.push({ index: p.index, delivery, attempts: attempt });
@@ -164,8 +176,9 @@ export class Sender {
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason.slice(0, 500) })),
 			{ sendId, record: !!options.record && !test },
 		);
-		// (attempts 0: never claimed by this run — no transport — so not ours to release)
-		const unreached = final.filter(({ delivery, attempts }) => delivery.outcome !== 'delivered' && attempts > 0).map(({ index }) => devices[index]);
+		// (attempts 0: never claimed by this run — no transport — so not ours to release; an
+		// ambiguous failure stays claimed: a rerun of the send id must not push it a second time)
+		const unreached = final.filter(({ delivery, attempts }) => delivery.outcome !== 'delivered' && !delivery.unknown && attempts > 0).map(({ index }) => devices[index]);
 		if (sendId && unreached.length > 0) await this.store.engine.transaction((tx) => releaseSends(tx, sendId, unreached));
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {
@@ -174,6 +187,7 @@ export class Sender {
 				reason: delivery.reason,
 				...(delivery.statusCode ? { statusCode: delivery.statusCode } : {}),
 				...(delivery.messageId ? { messageId: delivery.messageId } : {}),
+				...(delivery.unknown ? { deliveryUnknown: true as const } : {}),
 				attempts,
 				action: recorded[k].action,
 			};
@@ -186,7 +200,7 @@ export class Sender {
 	 * before the next is read, so memory stays flat however large the audience.
 	 */
 	async sendAudience(query: AudienceQuery, message: PushMessage, options: SendOptions & { failureLimit?: number } = {}): Promise<CampaignSummary> {
-		const summary: CampaignSummary = { devices: 0, delivered: 0, skipped: 0, invalidToken: 0, failed: 0, configError: 0, removed: 0, byProvider: {}, failures: [] };
+		const summary: CampaignSummary = { devices: 0, delivered: 0, skipped: 0, invalidToken: 0, failed: 0, deliveryUnknown: 0, configError: 0, removed: 0, byProvider: {}, failures: [] };
 		for await (const page of this.store.audience(query)) {
 			const results = await this.send(page as AudienceDevice[], message, options);
 			for (const r of results) {
@@ -200,7 +214,10 @@ export class Sender {
 				} else {
 					if (r.outcome === 'invalid-token') summary.invalidToken++;
 					else if (r.outcome === 'config-error') summary.configError++;
-					else summary.failed++;
+					else {
+						summary.failed++;
+						if (r.deliveryUnknown) summary.deliveryUnknown++;
+					}
 					if (r.action === 'removed') summary.removed++;
 					if (summary.failures.length < (options.failureLimit ?? 0)) summary.failures.push(r);
 				}
@@ -220,8 +237,10 @@ export interface CampaignSummary {
 	/** Already reached by this send id. */
 	skipped: number;
 	invalidToken: number;
-	/** Transient failures left after the last attempt. */
+	/** Transient failures left after the last attempt, and ambiguous ones (deliveryUnknown). */
 	failed: number;
+	/** Of `failed`: sent, the answer lost — possibly delivered, not retried (never twice). */
+	deliveryUnknown: number;
 	configError: number;
 	/** Dead tokens removed from the store. */
 	removed: number;

@@ -1,0 +1,138 @@
+/**
+ * HTTP/2 to one provider origin (APNs, FCM), on Node's own HTTP/2 client, for one reason: to know,
+ * when a request gets no answer, whether the provider may have processed it.
+ *   - GOAWAY is graceful (RFC 9113 §6.8): streams up to its last stream id finish and are answered
+ *     on the old connection; streams above it are closed by the peer as REFUSED_STREAM, never
+ *     processed; new requests go to a new connection. (undici, under apns2, destroys the socket on
+ *     GOAWAY and loses the answers the server was about to send; firebase-admin's sendEach leaves
+ *     a request unsettled when its connection closes without an error.)
+ *   - A request with no answer fails with NoAnswer, whose `sent` says which case it is: false when
+ *     the provider certainly did not process it (never sent, refused, above GOAWAY's last stream
+ *     id) — safe to send again; true when it was sent and the answer was lost (connection reset or
+ *     closed mid-request, no answer in time) — the provider may have processed it.
+ * Every request settles: by its answer, its stream's end, or its deadline.
+ */
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+
+const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = constants;
+
+/** No answer to a request; `sent`: whether the provider may have processed it. */
+export class NoAnswer extends Error {
+	override readonly name = 'NoAnswer';
+	constructor(
+		message: string,
+		/** False: certainly not processed (safe to send again). True: sent, the answer lost — processed or not, nobody knows. */
+		readonly sent: boolean,
+		readonly code?: string,
+	) {
+		super(message);
+	}
+}
+
+export interface Answer {
+	status: number;
+	headers: IncomingHttpHeaders;
+	body: Buffer;
+}
+
+/** Whether a stream that got no answer may have been processed by the peer. */
+export function streamSent(stream: ClientHttp2Stream | undefined, error?: { code?: string }): boolean {
+	if (!stream || stream.pending) return false; // never given a stream id: never sent
+	if (stream.rstCode === NGHTTP2_REFUSED_STREAM) return false; // refused, or above GOAWAY's last stream id
+	if (error?.code === 'ERR_HTTP2_STREAM_CANCEL' || error?.code === 'ERR_HTTP2_GOAWAY_SESSION' || error?.code === 'ERR_HTTP2_INVALID_SESSION') return false;
+	return true;
+}
+
+/** Connections to one origin, reopened when one goes away; requests spread over them. */
+export class Http2Origin {
+	private readonly sessions: Array<ClientHttp2Session | undefined>;
+	private readonly streams = new WeakMap<ClientHttp2Session, number>();
+	private turn = 0;
+	private closed = false;
+
+	constructor(
+		readonly origin: string,
+		private readonly connections = 1,
+	) {
+		this.sessions = new Array(connections);
+	}
+
+	/** A connection that takes new streams (a closing one, after GOAWAY, does not). */
+	private session(): ClientHttp2Session {
+		if (this.closed) throw Object.assign(new Error(`the connection to ${this.origin} is closed`), { code: 'ERR_HTTP2_INVALID_SESSION' });
+		const slot = this.turn++ % this.connections;
+		const current = this.sessions[slot];
+		if (current && !current.closed && !current.destroyed) return current;
+		const session = connect(this.origin);
+		// Each stream reports its own failure; a session error also ends its streams.
+		session.on('error', () => undefined);
+		session.on('close', () => {
+			if (this.sessions[slot] === session) this.sessions[slot] = undefined;
+		});
+		session.unref(); // referenced only while it has streams open (see open())
+		this.sessions[slot] = session;
+		return session;
+	}
+
+	/** Opens a stream (the request headers sent, the body left to the caller); null when no connection takes it. */
+	open(headers: OutgoingHttpHeaders): ClientHttp2Stream {
+		const session = this.session();
+		const stream = session.request(headers);
+		const count = (this.streams.get(session) ?? 0) + 1;
+		this.streams.set(session, count);
+		if (count === 1) session.ref();
+		stream.once('close', () => {
+			const left = (this.streams.get(session) ?? 1) - 1;
+			this.streams.set(session, left);
+			if (left === 0 && !session.destroyed) session.unref();
+		});
+		return stream;
+	}
+
+	/** One request: its answer, or NoAnswer (never sent / refused, or sent and the answer lost). */
+	request(headers: OutgoingHttpHeaders, body: string | Buffer | undefined, timeoutMs: number): Promise<Answer> {
+		return new Promise((resolve, reject) => {
+			let stream: ClientHttp2Stream;
+			try {
+				stream = this.open(headers);
+			} catch (error) {
+				const e = error as { code?: string; message?: string };
+				return reject(new NoAnswer(`not sent: ${e.message ?? String(error)}`, false, e.code));
+			}
+			let status: number | undefined;
+			let answerHeaders: IncomingHttpHeaders = {};
+			const chunks: Buffer[] = [];
+			let settled = false;
+			const fail = (why: string, error?: { code?: string }) => {
+				if (settled) return;
+				settled = true;
+				clearTimeout(timer);
+				const sent = streamSent(stream, error);
+				if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+				reject(new NoAnswer(why, sent, error?.code));
+			};
+			const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`, { code: stream.pending ? 'ERR_HTTP2_STREAM_CANCEL' : 'ETIMEDOUT' }), timeoutMs);
+			stream.on('response', (h) => {
+				status = Number(h[':status']);
+				answerHeaders = h;
+			});
+			stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+			stream.on('end', () => {
+				if (status === undefined) return fail('the stream ended without an answer');
+				settled = true;
+				clearTimeout(timer);
+				resolve({ status, headers: answerHeaders, body: Buffer.concat(chunks) });
+			});
+			stream.on('error', (error: Error & { code?: string }) => fail(`${error.code ?? 'error'}: ${error.message}`, error));
+			stream.on('close', () => fail(stream.rstCode === NGHTTP2_REFUSED_STREAM ? 'refused by the server (REFUSED_STREAM)' : 'the connection closed before the answer'));
+			stream.end(body);
+		});
+	}
+
+	async close(): Promise<void> {
+		this.closed = true;
+		await Promise.all(
+			this.sessions.map((s) => (s && !s.destroyed ? new Promise<void>((done) => (s.closed ? done() : s.close(() => done()))) : undefined)),
+		);
+	}
+}
