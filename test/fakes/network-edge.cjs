@@ -18,9 +18,13 @@ const http2 = require('node:http2');
 const CA = fs.readFileSync(path.join(__dirname, 'certs/ca.crt'), 'utf8');
 const TRUSTED = [...tls.rootCertificates, CA];
 
+// The patch below is made once per process, but jest gives each test file its own `process.env`:
+// the routes are read from the environment of the file that loaded this module last (shared
+// through the real tls module), not from the first file's, whose fakes may be gone.
+tls.__pushTokensEnv = process.env;
 function routes() {
 	try {
-		return JSON.parse(process.env.PUSH_TOKENS_FAKE_ROUTES || '{}');
+		return JSON.parse(tls.__pushTokensEnv.PUSH_TOKENS_FAKE_ROUTES || '{}');
 	} catch {
 		return {};
 	}

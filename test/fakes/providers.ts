@@ -200,8 +200,10 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 		}
 		this.refuse(stream);
 		// Graceful: the connection closes once its open streams are done (those above `last` are
-		// refused as they come; any later GOAWAY nghttp2 sends never raises the last stream id).
-		if (first) session.close();
+		// refused as they come). Not at once: close() makes nghttp2 send a second GOAWAY, with the
+		// last stream it received, and only once the first is on the wire does it keep the lower id
+		// (a client seeing the last stream id rise treats it as a protocol error).
+		if (first) setTimeout(() => !session.closed && !session.destroyed && session.close(), 20).unref();
 	}
 
 	countFor(token: string): number {

@@ -15,6 +15,9 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = constants;
+/** Streams per connection: the peer's limit once its settings arrive, until then this; never above MAX_STREAMS. */
+const DEFAULT_STREAMS = 100;
+const MAX_STREAMS = 500;
 
 /** No answer to a request; `sent`: whether the provider may have processed it. */
 export class NoAnswer extends Error {
@@ -74,9 +77,33 @@ export class Http2Origin {
 		return session;
 	}
 
-	/** Opens a stream (the request headers sent, the body left to the caller); null when no connection takes it. */
-	open(headers: OutgoingHttpHeaders): ClientHttp2Stream {
-		const session = this.session();
+	/**
+	 * Waits for a connection with room for one more stream: never more streams open on a connection
+	 * than its peer allows (SETTINGS_MAX_CONCURRENT_STREAMS). A stream over the limit would get an
+	 * id and wait, unsent, inside nghttp2 — and then, if the connection is lost, look sent.
+	 */
+	async ready(): Promise<ClientHttp2Session> {
+		for (;;) {
+			const session = this.withRoom();
+			if (session) return session;
+			await new Promise<void>((wake) => this.waiting.push(wake));
+		}
+	}
+
+	private readonly waiting: Array<() => void> = [];
+
+	private withRoom(): ClientHttp2Session | undefined {
+		for (let k = 0; k < this.connections; k++) {
+			const session = this.session();
+			const limit = Math.min(MAX_STREAMS, session.remoteSettings?.maxConcurrentStreams ?? DEFAULT_STREAMS);
+			if ((this.streams.get(session) ?? 0) < limit) return session;
+		}
+		return undefined;
+	}
+
+	/** Opens a stream (the request headers sent, the body left to the caller), on the connection ready() gave, if still open. */
+	open(headers: OutgoingHttpHeaders, on?: ClientHttp2Session): ClientHttp2Stream {
+		const session = on && !on.closed && !on.destroyed ? on : this.session();
 		const stream = session.request(headers);
 		const count = (this.streams.get(session) ?? 0) + 1;
 		this.streams.set(session, count);
@@ -85,16 +112,21 @@ export class Http2Origin {
 			const left = (this.streams.get(session) ?? 1) - 1;
 			this.streams.set(session, left);
 			if (left === 0 && !session.destroyed) session.unref();
+			this.waiting.shift()?.();
 		});
 		return stream;
 	}
 
 	/** One request: its answer, or NoAnswer (never sent / refused, or sent and the answer lost). */
 	request(headers: OutgoingHttpHeaders, body: string | Buffer | undefined, timeoutMs: number): Promise<Answer> {
+		return this.ready().then((session) => this.send(session, headers, body, timeoutMs));
+	}
+
+	private send(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body: string | Buffer | undefined, timeoutMs: number): Promise<Answer> {
 		return new Promise((resolve, reject) => {
 			let stream: ClientHttp2Stream;
 			try {
-				stream = this.open(headers);
+				stream = this.open(headers, session);
 			} catch (error) {
 				const e = error as { code?: string; message?: string };
 				return reject(new NoAnswer(`not sent: ${e.message ?? String(error)}`, false, e.code));

@@ -174,13 +174,15 @@ type FcmError = { code?: string; message?: string; cause?: { code?: string }; ht
 const FCM_HOST = 'fcm.googleapis.com';
 /** Messages in flight at once per transport (firebase-admin's sendEach lets 100 streams share its connection). */
 const FCM_CONCURRENCY = 100;
+/** Connections they are spread over: a connection lost takes only its own requests in flight with it. */
+const FCM_CONNECTIONS = 4;
 /** firebase-admin gives up on an answer after 15 s; past that plus a margin, we settle the message ourselves. */
 const FCM_DEADLINE_MS = 20_000;
 
 export class FcmTransport implements Transport {
 	readonly provider = 'fcm';
 	private readonly app: App;
-	private readonly origin = new Http2Origin(`https://${FCM_HOST}`);
+	private readonly origin = new Http2Origin(`https://${FCM_HOST}`, FCM_CONNECTIONS);
 	private internals?: MessagingInternals & { validate: (message: object) => void };
 
 	constructor(config: z.input<typeof FcmConfig>) {
@@ -245,7 +247,7 @@ export class FcmTransport implements Transport {
 			const e = error as FcmError;
 			return Promise.resolve(classified('fcm', e.code, undefined, e.message));
 		}
-		return new Promise<Delivery>((resolve) => {
+		return this.origin.ready().then((ready) => new Promise<Delivery>((resolve) => {
 			let stream: ClientHttp2Stream | undefined;
 			let settled = false;
 			const settle = (delivery: Delivery) => {
@@ -263,7 +265,7 @@ export class FcmTransport implements Transport {
 			const origin = this.origin;
 			const session = {
 				request(headers: OutgoingHttpHeaders) {
-					const s = origin.open(headers);
+					const s = origin.open(headers, ready);
 					stream = s;
 					let answered = false;
 					s.once('response', () => (answered = true));
@@ -285,7 +287,7 @@ export class FcmTransport implements Transport {
 					settle(networkFailure(stream ? new NoAnswer(e.message ?? String(error), streamSent(stream, e), e.code) : error));
 				},
 			);
-		});
+		}));
 	}
 
 	async close(): Promise<void> {
@@ -353,8 +355,8 @@ export class ApnsTransport implements Transport {
 	}
 }
 
-/** HTTP/2 connections per APNs environment (each carries hundreds of concurrent streams). */
-const APNS_CONNECTIONS = 2;
+/** HTTP/2 connections per APNs environment: a connection lost takes only its own requests in flight with it. */
+const APNS_CONNECTIONS = 4;
 
 /**
  * apns2 12 sends through an undici Pool, which destroys its connection on GOAWAY (the answers the
