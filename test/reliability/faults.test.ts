@@ -203,12 +203,13 @@ const run = (c: Case) => async () => {
 		for (const f of summary.failures.filter((x) => x.outcome === 'retry' && !x.deliveryUnknown)) expect([f.token, f.attempts]).toEqual([f.token, 6]);
 		for (const f of unknown) expect([f.token, f.attempts]).toEqual([f.token, expect.any(Number)]);
 		// The ambiguous ones stay claimed by the send id: a rerun (faults over) skips them, and reaches only the ones certainly not delivered.
-		const received = new Map(unknown.map((f) => [f.token, fake.countFor(f.token)]));
+		const accepted = new Map(unknown.map((f) => [f.token, fake.delivered.get(f.token) ?? 0]));
 		const certain = summary.failures.filter((f) => f.outcome === 'retry' && !f.deliveryUnknown).length;
 		fake.faults = null;
 		const rerun = await sender.sendAudience({ appId: APP, pageSize: 5000 }, message, { sendId: `faults-${c.provider}`, failureLimit: 10 });
 		expect(rerun).toMatchObject({ devices: c.n - dead.size, skipped: c.n - dead.size - certain, delivered: certain, failed: 0 });
-		for (const f of unknown) expect([f.token, fake.countFor(f.token)]).toEqual([f.token, received.get(f.token)]);
+		// (a request cancelled by the client may still reach a backlogged fake late, refused: count what it accepted)
+		for (const f of unknown) expect([f.token, fake.delivered.get(f.token) ?? 0]).toEqual([f.token, accepted.get(f.token)]);
 		expect(fake.duplicates()).toEqual([]);
 		if (c.provider === 'apns') {
 			expect(fakes.apns.expiredJwts.size).toBe(1);
