@@ -6,7 +6,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INode, type INodeExecutionData, type INodeType, type ITriggerFunctions } from 'n8n-workflow';
 import type { StoreConfig } from '../../nodes/core';
 
-type Params = Record<string, unknown> | ((itemIndex: number) => Record<string, unknown>);
+export type Params = Record<string, unknown> | ((itemIndex: number) => Record<string, unknown>);
 
 export interface RunOptions {
 	items?: IDataObject[];
@@ -15,14 +15,14 @@ export interface RunOptions {
 	continueOnFail?: boolean;
 }
 
-const node: INode = { id: 'node-under-test', name: 'Node under test', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
+export const node: INode = { id: 'node-under-test', name: 'Node under test', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
 
 function credentials(store: StoreConfig) {
 	return store.engine === 'sqlite' ? { engine: 'sqlite', path: store.path } : { engine: 'postgres', connection: 'url', url: store.connectionString };
 }
 
 /** Reads `a.b.c` from the item's parameters, as n8n's getNodeParameter does for collections. */
-function param(params: Params, itemIndex: number, name: string, fallback?: unknown): unknown {
+export function param(params: Params, itemIndex: number, name: string, fallback?: unknown): unknown {
 	const values = typeof params === 'function' ? params(itemIndex) : params;
 	const value = name.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), values);
 	if (value !== undefined) return value;

@@ -5,9 +5,8 @@
  * snapshot of a SQLite store's tables, to prove a rejected item wrote nothing.
  */
 import Database from 'better-sqlite3';
-import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFunctions, type INode, type INodeExecutionData, type INodeType } from 'n8n-workflow';
-
-type Params = Record<string, unknown> | ((itemIndex: number) => Record<string, unknown>);
+import { node, param, type Params } from '../nodes/context';
+import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType } from 'n8n-workflow';
 
 export interface InputItem {
 	json?: IDataObject;
@@ -21,16 +20,6 @@ export interface RunOptions {
 	/** Credential data by credential type name (pushTokenStoreApi, fcmServiceAccountApi, …). */
 	credentials: Record<string, IDataObject>;
 	continueOnFail?: boolean;
-}
-
-export const node: INode = { id: 'node-under-test', name: 'Node under test', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
-
-function param(params: Params, itemIndex: number, name: string, fallback?: unknown): unknown {
-	const values = typeof params === 'function' ? params(itemIndex) : params;
-	const value = name.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), values);
-	if (value !== undefined) return value;
-	if (fallback !== undefined) return fallback;
-	throw new NodeOperationError(node, `Could not get parameter "${name}"`);
 }
 
 export async function execute(type: INodeType, options: RunOptions): Promise<INodeExecutionData[][]> {
