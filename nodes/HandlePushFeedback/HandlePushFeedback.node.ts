@@ -83,6 +83,14 @@ export class HandlePushFeedback implements INodeType {
 				description: 'Whether the answer comes from a test send: it never changes a token',
 			},
 			{
+				displayName: 'Delivery Unknown',
+				name: 'deliveryUnknown',
+				type: 'boolean',
+				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-boolean -- by default read from the incoming item (Send Push results)
+				default: '={{ $json.deliveryUnknown === true }}',
+				description: 'Whether the push went out and its answer was lost (Send Push says so): it may have been delivered, so it never goes to Retry',
+			},
+			{
 				displayName: 'Attempt',
 				name: 'attempt',
 				type: 'number',
@@ -166,6 +174,8 @@ async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<type
 		test: context.getNodeParameter('test', i, false),
 	});
 	const json = { ...toJson(result), reason };
+	// A push whose answer was lost may have been delivered: resending it could push twice.
+	if (outcome === 'retry' && context.getNodeParameter('deliveryUnknown', i, false)) return { output: OUTPUT.other, json: { ...json, action: 'delivery-unknown' } };
 	if (outcome === 'retry' && result.action === 'unchanged' && !context.getNodeParameter('test', i, false)) {
 		const attempt = Number(context.getNodeParameter('attempt', i, 0)) || 0;
 		if (attempt >= (options.maxAttempts ?? 5)) return { output: OUTPUT.other, json: { ...json, action: 'retries-exhausted', attempt } };

@@ -73,10 +73,15 @@ describe('nodes, executed with a faithful context', () => {
 			{ token: tokens.fcm(2), code: 'QUOTA_EXCEEDED' },
 			{ token: tokens.fcm(3), code: 'THIRD_PARTY_AUTH_ERROR' },
 			{ token: tokens.fcm(3), code: 'delivered' },
+			// sent, answer lost (Send Push's deliveryUnknown): may have arrived, so never on Retry
+			{ token: tokens.fcm(2), code: 'retry', deliveryUnknown: true },
 		];
-		const params = (i: number) => ({ appId: APP, token: answers[i].token, provider: 'fcm', code: answers[i].code, statusCode: 0, test: false, attempt: 0, retryAfter: 0, message: '', options: {} });
+		const params = (i: number) => ({
+			appId: APP, token: answers[i].token, provider: 'fcm', code: answers[i].code, statusCode: 0, test: false, deliveryUnknown: answers[i].deliveryUnknown ?? false, attempt: 0, retryAfter: 0, message: '', options: {},
+		});
 		const outputs = await execute(new HandlePushFeedback(), { items: answers, params, store, continueOnFail: true });
-		expect(outputs.map((o) => o.map((i) => i.json.action ?? 'error'))).toEqual([['removed'], [], ['retry'], ['error', 'sent']]);
+		expect(outputs.map((o) => o.map((i) => i.json.action ?? 'error'))).toEqual([['removed'], [], ['retry'], ['error', 'sent', 'delivery-unknown']]);
+		expect((await direct.getDevice(APP, tokens.fcm(2)))!.lastStatus).toBe('unused');
 		expect(outputs[3][0].json.error).toMatch(/^Item 3: the provider refused the push because of the configuration \(THIRD_PARTY_AUTH_ERROR\)/);
 		expect(await direct.getDevice(APP, tokens.fcm(3))).not.toBeNull();
 	});
