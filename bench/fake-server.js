@@ -2,12 +2,13 @@
 // with them). Run as a script it prints one JSON line (the routes and the keys), then serves
 // until killed; required, it gives `startFakeProcess()` to the benchmarks.
 const { spawn } = require('node:child_process');
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { createInterface } = require('node:readline');
 
 /**
  * Starts this file as a child process and points this process's network edge at it.
- * Returns the fakes' config, `subscribe(n)` (Web Push subscriptions the fake can decrypt) and `stop()`.
+ * Returns the fakes' config, `subscribe(n)` (Web Push subscriptions the fake can decrypt), `cpuSeconds()` and `stop()`.
  */
 async function startFakeProcess() {
 	const child = spawn(process.execPath, [__filename], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -19,6 +20,11 @@ async function startFakeProcess() {
 		async subscribe(n) {
 			child.stdin.write(`subscribe ${n}\n`);
 			return JSON.parse((await lines.next()).value);
+		},
+		/** CPU seconds the fakes' process has used so far (Linux /proc: user + system clock ticks, 100 a second). */
+		cpuSeconds() {
+			const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+			return (Number(fields[11]) + Number(fields[12])) / 100;
 		},
 		stop: () => child.kill(),
 	};

@@ -77,12 +77,19 @@ async function main() {
 			const store = await TokenStore.open({ engine: 'sqlite', path: join(dir, `${c.provider}.sqlite`) });
 			const tokens = Array.from({ length: c.n }, (_, i) => c.token(i));
 			await store.importTokens(tokens.map((token) => ({ appId: APP, platform: c.platform, token })), { batchSize: 5000 });
-			const ceiling = await timed(() => c.bare(c.provider === 'webpush' ? tokens : tokens));
+			// CPU of each side, to show what limits what: the sender's process, and the fakes' own.
+			const cpu = () => ({ sender: process.cpuUsage(), fake: fake.cpuSeconds() });
+			const used = (from) => ({ sender: (process.cpuUsage(from.sender).user + process.cpuUsage(from.sender).system) / 1e6, fake: fake.cpuSeconds() - from.fake });
+			let from = cpu();
+			const ceiling = await timed(() => c.bare(tokens));
+			const bareCpu = used(from);
 			const transport = c.transport();
 			let summary;
+			from = cpu();
 			const ours = await timed(async () => {
 				summary = await new Sender(store, { [c.provider]: transport }).sendAudience({ appId: APP, pageSize: 1000 }, message, { record: true, failureLimit: 5 });
 			});
+			const oursCpu = used(from);
 			await transport.close();
 			await store.close();
 			if (summary.delivered !== c.n) throw new Error(`${c.provider}: delivered ${summary.delivered} of ${c.n}: ${JSON.stringify(summary.failures.slice(0, 3))}`);
@@ -91,11 +98,21 @@ async function main() {
 				ours,
 				ceiling,
 				target: c.target,
-				extra: { messagesPerSecond: Math.round(c.n / (ours / 1000)), bareMessagesPerSecond: Math.round(c.n / (ceiling / 1000)) },
+				extra: {
+					messagesPerSecond: Math.round(c.n / (ours / 1000)),
+					bareMessagesPerSecond: Math.round(c.n / (ceiling / 1000)),
+					senderCpuSeconds: Number(oursCpu.sender.toFixed(1)),
+					bareCpuSeconds: Number(bareCpu.sender.toFixed(1)),
+					fakeCpuSeconds: Number(oursCpu.fake.toFixed(1)),
+					fakeCpuSecondsBare: Number(bareCpu.fake.toFixed(1)),
+				},
 			});
 		}
 		report('send', rows);
-		for (const r of rows) console.log(`  ${r.what}: ${r.extra.messagesPerSecond}/s (bare library ${r.extra.bareMessagesPerSecond}/s)`);
+		for (const { what, ours, ceiling, extra: e } of rows) {
+			console.log(`  ${what}: ${e.messagesPerSecond}/s (bare library ${e.bareMessagesPerSecond}/s)`);
+			console.log(`    CPU busy: sender ${e.senderCpuSeconds} s of ${(ours / 1000).toFixed(1)} s, fake ${e.fakeCpuSeconds} s; bare library ${e.bareCpuSeconds} s of ${(ceiling / 1000).toFixed(1)} s, fake ${e.fakeCpuSecondsBare} s`);
+		}
 	} finally {
 		fake.stop();
 		rmSync(dir, { recursive: true, force: true });
