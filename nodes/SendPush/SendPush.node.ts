@@ -33,6 +33,7 @@ interface Options {
 	sendId?: string;
 	updateStore?: boolean;
 	maxAttempts?: number;
+	resendLostAnswers?: boolean;
 	failureLimit?: number;
 	includeAnonymous?: boolean;
 	includeImported?: boolean;
@@ -226,6 +227,14 @@ export class SendPush implements INodeType {
 					{ displayName: 'Include Imported Profiles', name: 'includeImported', type: 'boolean', default: true, description: 'Whether the audience includes tokens imported from another provider' },
 					{ displayName: 'Max Attempts', name: 'maxAttempts', type: 'number', typeOptions: { minValue: 1, maxValue: 10 }, default: 3, description: 'Per device, for transient errors (429, 5xx, resets, timeouts)' },
 					{ displayName: 'Failures to List', name: 'failureLimit', type: 'number', typeOptions: { minValue: 0 }, default: 100, description: 'Audience: how many failed devices the summary lists' },
+					{
+						displayName: 'Resend Lost Answers',
+						name: 'resendLostAnswers',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether a push whose answer was lost (connection reset after sending) is sent again: at least once instead of at most once, so a device may get it twice; set a Collapse ID so it shows once',
+					},
 					{ displayName: 'Send ID', name: 'sendId', type: 'string', default: '', description: 'Run the same send ID again and devices it already reached are skipped' },
 					{ displayName: 'Test Send', name: 'test', type: 'boolean', default: false, description: 'Whether this is a test: no token is changed, whatever the answer' },
 					{ displayName: 'Time To Live (Seconds)', name: 'ttlSeconds', type: 'number', typeOptions: { minValue: 0 }, default: 86400, description: 'FCM and Web Push: how long the provider keeps trying' },
@@ -323,7 +332,7 @@ function message(context: IExecuteFunctions, i: number, options: Options): PushM
 async function sendItem(context: IExecuteFunctions, store: TokenStore, sender: Sender, target: Target, i: number): Promise<IDataObject[]> {
 	const options = context.getNodeParameter('options', i, {}) as Options;
 	const msg = message(context, i, options);
-	const sendOptions = { sendId: optional(options.sendId) as string | undefined, test: !!options.test, maxAttempts: options.maxAttempts };
+	const sendOptions = { sendId: optional(options.sendId) as string | undefined, test: !!options.test, maxAttempts: options.maxAttempts, resendLostAnswers: !!options.resendLostAnswers };
 
 	if (target === 'audience') {
 		sizeError(context, i, msg, sender.providers);

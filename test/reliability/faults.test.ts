@@ -240,4 +240,17 @@ describe('[sqlite] an answer lost after the provider processed the request', () 
 		expect(fakes[provider].delivered.get(token)).toBe(1);
 		expect(await t.store.getDevice(APP, token)).toMatchObject({ lastStatus: 'unused' });
 	});
+
+	it.each(['apns', 'fcm'] as const)('%s, with Resend Lost Answers (at least once): resent and delivered; the device got it twice', async (provider) => {
+		const token = provider === 'apns' ? tokens.apns(1) : tokens.fcm(1);
+		await t.store.importTokens([{ appId: APP, platform: provider === 'apns' ? 'ios' : 'android', token }], { anonymousOnly: true });
+		fakes[provider].faults = { rate: 1, seed: SEED, kinds: ['reset'], point: 'after', limits: { reset: 1 } };
+		const sender = new Sender(t.store, { [provider]: provider === 'apns' ? apnsTransport() : fcmTransport() });
+		const summary = await sender.sendAudience({ appId: APP }, message, { record: true, sendId: 'at-least-once', resendLostAnswers: true, wait: async () => undefined });
+		expect(summary).toMatchObject({ devices: 1, delivered: 1, failed: 0, deliveryUnknown: 0 });
+		expect(fakes[provider].delivered.get(token)).toBe(2);
+		// The send id still holds it: a rerun does not push a third time.
+		expect(await sender.sendAudience({ appId: APP }, message, { sendId: 'at-least-once' })).toMatchObject({ skipped: 1 });
+		expect(fakes[provider].delivered.get(token)).toBe(2);
+	});
 });

@@ -13,7 +13,8 @@
  *     mid-request, no answer in time): the provider may have delivered it, and neither APNs
  *     (apns-id) nor FCM (message name) deduplicates a resent request, so it is **not retried**:
  *     reported failed ('retry', `deliveryUnknown`, reason "connection lost after the push was sent:
- *     delivery unknown, …") and never sent again by this send;
+ *     delivery unknown, …") and never sent again by this send — unless `resendLostAnswers`
+ *     asks for at least once instead: then it is retried like the first kind, and may arrive twice;
  *   - a dead token ('invalid-token', removed) or a configuration error ('config-error').
  * No token is removed or suppressed because of a transient or ambiguous failure.
  *
@@ -49,6 +50,11 @@ export interface SendOptions {
 	record?: boolean;
 	/** Attempts per device, the first included. */
 	maxAttempts?: number;
+	/**
+	 * At least once instead of at most once: a push whose answer was lost is sent again like any
+	 * transient failure, so a device may get it twice (set a collapse ID so it shows once).
+	 */
+	resendLostAnswers?: boolean;
 	/** The longest single wait between attempts, in seconds. */
 	maxWaitSeconds?: number;
 	/** Devices in flight at once per provider. */
@@ -136,6 +142,8 @@ export class Sender {
 
 		const maxAttempts = options.maxAttempts ?? 3;
 		const final: Array<{ index: number; delivery: Delivery; attempts: number }> = [];
+		/** Devices one of whose pushes may have been delivered: never released for a rerun of the send id. */
+		const maybeReached = new Set<number>();
 		await Promise.all(
 			groupBy(
 				devices.map((device, index) => ({ device, index })),
@@ -160,8 +168,9 @@ export class Sender {
 					const again: typeof todo = [];
 					let waitMs = 0;
 					for (const { p, delivery } of sent) {
-						// (an ambiguous failure is never sent again: the provider may have delivered it)
-						if (delivery.outcome === 'retry' && !delivery.unknown && attempt < maxAttempts) {
+						if (delivery.unknown) maybeReached.add(p.index);
+						// (an ambiguous failure is not sent again unless asked: the provider may have delivered it)
+						if (delivery.outcome === 'retry' && (!delivery.unknown || options.resendLostAnswers) && attempt < maxAttempts) {
 							again.push(p);
 							waitMs = Math.max(waitMs, backoffMs(attempt, delivery.retryAfterSeconds, options.maxWaitSeconds ?? 30));
 						} else final.push({ index: p.index, delivery, attempts: attempt });
@@ -178,7 +187,7 @@ export class Sender {
 		);
 		// (attempts 0: never claimed by this run — no transport — so not ours to release; an
 		// ambiguous failure stays claimed: a rerun of the send id must not push it a second time)
-		const unreached = final.filter(({ delivery, attempts }) => delivery.outcome !== 'delivered' && !delivery.unknown && attempts > 0).map(({ index }) => devices[index]);
+		const unreached = final.filter(({ index, delivery, attempts }) => delivery.outcome !== 'delivered' && !maybeReached.has(index) && attempts > 0).map(({ index }) => devices[index]);
 		if (sendId && unreached.length > 0) await this.store.engine.transaction((tx) => releaseSends(tx, sendId, unreached));
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {
