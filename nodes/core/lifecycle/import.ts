@@ -45,22 +45,22 @@ export interface ImportSummary {
 
 type ValidRow = ReturnType<typeof ImportRow.parse>;
 
+/** The devices' columns with their PostgreSQL types (a batch goes in as one array per column). */
+const DEVICE_TYPES: Record<keyof DevicesTable, string> = {
+	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', environment: 'text', web_p256dh: 'text', web_auth: 'text',
+	profile_id: 'text', foreground: 'smallint', push_enabled: 'smallint', provisional: 'smallint', last_status: 'text', consecutive_bounces: 'integer',
+	registered_at: 'bigint', last_seen_at: 'bigint', last_active_at: 'bigint',
+};
+
 /** The columns an import writes, per table (SQLite binds them by position). */
 const COLUMNS = {
 	profiles: ['id', 'external_id', 'kind', 'unsubscribed', 'created_at', 'updated_at'],
-	devices: [
-		'id', 'app_id', 'token', 'device_id', 'platform', 'provider', 'environment', 'web_p256dh', 'web_auth', 'profile_id',
-		'foreground', 'push_enabled', 'provisional', 'last_status', 'consecutive_bounces', 'registered_at', 'last_seen_at', 'last_active_at',
-	],
+	devices: Object.keys(DEVICE_TYPES),
 	token_events: ['at', 'type', 'app_id', 'token', 'device_id', 'from_profile_id', 'to_profile_id', 'from_external_id', 'to_external_id', 'reason'],
-} as const;
-
-/** PostgreSQL types of an incoming batch's columns (devices, and whom each belongs to). */
-const INCOMING_TYPES: Record<string, string> = {
-	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', environment: 'text', web_p256dh: 'text', web_auth: 'text',
-	profile_id: 'text', foreground: 'smallint', push_enabled: 'smallint', provisional: 'smallint', last_status: 'text', consecutive_bounces: 'integer',
-	registered_at: 'bigint', last_seen_at: 'bigint', last_active_at: 'bigint', user_id: 'text', new_profile: 'boolean',
 };
+
+/** An incoming PostgreSQL batch: the devices, and whom each belongs to. */
+const INCOMING_TYPES = { ...DEVICE_TYPES, user_id: 'text', new_profile: 'boolean' };
 
 /** SQLite: a prepared insert of one row, bound by position (binding by name cost a fifth more). */
 function rowInserter(statement: NonNullable<Engine['sqliteStatement']>, table: keyof typeof COLUMNS, suffix = '') {

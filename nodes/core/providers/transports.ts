@@ -169,6 +169,8 @@ interface MessagingInternals {
 		invokeHttp2RequestHandlerForSendResponse(host: string, path: string, request: object, handler: { readonly session: unknown }): Promise<{ success: boolean; messageId?: string; error?: unknown }>;
 	};
 }
+/** The internals, with firebase-admin's own validation of a message. */
+type Messaging = MessagingInternals & { validate: (message: object) => void };
 type FcmError = { code?: string; message?: string; cause?: { code?: string }; httpResponse?: { status?: number; headers?: Record<string, string> } };
 
 const FCM_HOST = 'fcm.googleapis.com';
@@ -183,7 +185,7 @@ export class FcmTransport implements Transport {
 	readonly provider = 'fcm';
 	private readonly app: App;
 	private readonly origin = new Http2Origin(`https://${FCM_HOST}`, FCM_CONNECTIONS);
-	private internals?: MessagingInternals & { validate: (message: object) => void };
+	private internals?: Messaging;
 
 	constructor(config: z.input<typeof FcmConfig>) {
 		const c = FcmConfig.parse(config);
@@ -202,7 +204,7 @@ export class FcmTransport implements Transport {
 	 * session, with its resending of requests cut off by a reset or a timeout turned off (it would
 	 * push twice when the first one was processed); a 503 it still retries (never processed).
 	 */
-	private messaging(): MessagingInternals & { validate: (message: object) => void } {
+	private messaging(): Messaging {
 		if (this.internals) return this.internals;
 		const messaging = getMessaging(this.app) as unknown as Partial<MessagingInternals>;
 		const handler = messaging.messagingRequestHandler;
@@ -239,7 +241,7 @@ export class FcmTransport implements Transport {
 	}
 
 	/** One message; always settles: by its answer, by its stream closing unanswered, or at the deadline. */
-	private sendOne(messaging: MessagingInternals & { validate: (message: object) => void }, path: string, message: object): Promise<Delivery> {
+	private sendOne(messaging: Messaging, path: string, message: object): Promise<Delivery> {
 		const copy = structuredClone(message);
 		try {
 			messaging.validate(copy);

@@ -22,15 +22,15 @@
  * handed to a transport (500 FCM or APNs devices, 50 Web Push) is first claimed in the send log in
  * a transaction of its own (claimSends: INSERT … ON CONFLICT DO NOTHING RETURNING), and only the
  * devices this run claimed are sent to. Devices the send certainly did not reach (a transient
- * failure after the last attempt, a dead token, a configuration error) are released once their
- * outcomes are recorded, so a rerun tries them again; a delivered device and an ambiguous one stay
+ * failure after the last attempt, a dead token, a configuration error) are released in the
+ * transaction that records their outcomes, so a rerun tries them again; a delivered device and an ambiguous one stay
  * claimed, so a rerun skips them. So:
  *   - a rerun, or a second worker running the same send id at the same time, never sends to a
  *     device already reached, possibly reached, or in flight;
  *   - if the process dies between the claim and the recording (provider accepted or not — we
  *     cannot know), the device stays claimed and a rerun skips it: such a device is reached
  *     once or not at all, never twice. At most the chunks in flight at the crash (one per
- *     provider) are affected, plus the unreached devices of a batch whose release did not commit.
+ *     provider) are affected, plus the unreached devices of a batch whose outcomes did not commit.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AudienceDevice } from '../lifecycle/queries';
@@ -38,7 +38,7 @@ import type { AudienceQuery, DeviceView, Outcome, Provider } from '../model';
 import { payloadSize, type PushMessage } from '../payload/message';
 import type { Delivery, Transport } from '../providers/transports';
 import type { TokenStore } from '../store/TokenStore';
-import { claimSends, releaseSends, type OutcomeAction } from '../lifecycle/outcomes';
+import { claimSends, type OutcomeAction } from '../lifecycle/outcomes';
 import { tokenKey } from '../lifecycle/records';
 
 export interface SendOptions {
@@ -181,14 +181,13 @@ export class Sender {
 			}),
 		);
 
+		// (attempts 0: never claimed by this run — no transport — so not ours to release; a device
+		// that may have been reached stays claimed: a rerun of the send id must not push it again)
+		const unreached = final.filter(({ index, delivery, attempts }) => delivery.outcome !== 'delivered' && !maybeReached.has(index) && attempts > 0).map(({ index }) => devices[index]);
 		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason.slice(0, 500) })),
-			{ sendId, record: !!options.record && !test },
+			{ record: !!options.record && !test, ...(sendId ? { release: { sendId, devices: unreached } } : {}) },
 		);
-		// (attempts 0: never claimed by this run — no transport — so not ours to release; an
-		// ambiguous failure stays claimed: a rerun of the send id must not push it a second time)
-		const unreached = final.filter(({ index, delivery, attempts }) => delivery.outcome !== 'delivered' && !maybeReached.has(index) && attempts > 0).map(({ index }) => devices[index]);
-		if (sendId && unreached.length > 0) await this.store.engine.transaction((tx) => releaseSends(tx, sendId, unreached));
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {
 				...base(devices[index]),

@@ -21,7 +21,7 @@ import {
 import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
-import { recordDelivered, recordOutcome, type OutcomeResult } from '../lifecycle/outcomes';
+import { recordDelivered, recordOutcome, releaseSends, type OutcomeResult } from '../lifecycle/outcomes';
 import { audience, changelog, devicesOfUser, exportProfile, type AudienceDevice, type ProfileExport } from '../lifecycle/queries';
 import { deviceByToken, deviceView, findOrCreateUser, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
@@ -81,27 +81,12 @@ export class TokenStore {
 		return this.engine.transaction((tx) => recordOutcome(tx, record, this.clock()));
 	}
 
-	/** Tokens of an app that this send id already reached (a rerun skips them). */
-	async alreadySent(sendId: string, appId: string, tokens: string[]): Promise<Set<string>> {
-		const found = new Set<string>();
-		for (let i = 0; i < tokens.length; i += 1000) {
-			const rows = await this.engine.db
-				.selectFrom('send_log')
-				.select('token')
-				.where('send_id', '=', sendId)
-				.where('app_id', '=', appId)
-				.where('token', 'in', tokens.slice(i, i + 1000))
-				.execute();
-			for (const row of rows) found.add(row.token);
-		}
-		return found;
-	}
-
 	/**
 	 * Many answers (one send batch) in one transaction, or none of them: the outcomes applied to
-	 * the tokens (unless `record` is false), and the devices reached logged under the send id.
+	 * the tokens (unless `record` is false), and the claims of `release.devices` (devices the send
+	 * certainly did not reach) given back under its send id, so a rerun tries them again.
 	 */
-	async recordOutcomes(entries: unknown[], options: { sendId?: string; record?: boolean } = {}): Promise<OutcomeResult[]> {
+	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: { sendId: string; devices: Array<{ appId: string; token: string }> } } = {}): Promise<OutcomeResult[]> {
 		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `outcome ${i + 1}`));
 		return this.engine.transaction(async (tx) => {
 			const now = this.clock();
@@ -117,16 +102,7 @@ export class TokenStore {
 				bulk.forEach((i, k) => (results[i] = delivered[k]));
 				for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
 			}
-			const reached = records.filter((r) => r.outcome === 'delivered');
-			if (options.sendId && reached.length > 0) {
-				for (let i = 0; i < reached.length; i += 1000) {
-					await tx
-						.insertInto('send_log')
-						.values(reached.slice(i, i + 1000).map((r) => ({ send_id: options.sendId!, app_id: r.appId, token: r.token, at: now })))
-						.onConflict((oc) => oc.doNothing())
-						.execute();
-				}
-			}
+			if (options.release && options.release.devices.length > 0) await releaseSends(tx, options.release.sendId, options.release.devices);
 			return results;
 		});
 	}
