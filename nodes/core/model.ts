@@ -2,6 +2,7 @@
  * The push-token domain model: zod schemas for everything that crosses the core's boundary,
  * and the types derived from them. Nothing here knows about n8n.
  */
+import { createECDH } from 'node:crypto';
 import { z } from 'zod/v4';
 
 export const PLATFORMS = ['ios', 'android', 'web'] as const;
@@ -39,44 +40,108 @@ const ALLOWED_PROVIDERS: Record<Platform, readonly Provider[]> = {
 	web: ['webpush', 'fcm'],
 };
 
+/** C0 and C1 control characters and DEL: no key or name holds one (PostgreSQL's text refuses NUL). */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** A UTF-16 surrogate without its pair: not a character, and stored as U+FFFD it would merge keys. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Free text from outside (a provider's reason): control characters and lone surrogates become spaces and U+FFFD, and it is cut to `max`. */
+export const cleanText = (text: string, max: number) =>
+	text.replace(new RegExp(CONTROL.source, 'g'), ' ').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd').slice(0, max);
+
 const nonEmpty = (what: string, max = 255) =>
 	z
 		.string({ error: `expected ${what} as a string` })
 		.trim()
 		.min(1, `expected ${what}, got an empty string`)
-		.max(max, `expected ${what} of at most ${max} characters`);
+		.max(max, `expected ${what} of at most ${max} characters`)
+		.refine((s) => !CONTROL.test(s), `expected ${what} without control characters (such as NUL)`)
+		.refine((s) => !LONE_SURROGATE.test(s), `expected ${what} of well-formed Unicode, got a lone surrogate`);
 
 export const AppId = nonEmpty('an app id');
 export const UserId = nonEmpty('a user id');
 export const DeviceId = nonEmpty('a device id');
 
-const base64url = (what: string, bytes: number, check?: (b: Buffer) => boolean) =>
-	z
-		.string({ error: `expected ${what} as a base64url string` })
-		.regex(/^[A-Za-z0-9_-]+={0,2}$/, `expected ${what} as a base64url string`)
-		.refine((s) => {
-			const b = Buffer.from(s, 'base64url');
-			return b.length === bytes && (!check || check(b));
-		}, `expected ${what} to decode to ${bytes} bytes`);
+/** Exactly `bytes` bytes of strict base64url (re-encoding gives the same text: no stray or ignored characters). */
+export function decodeBase64url(text: string, bytes: number): Buffer | null {
+	if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return null;
+	const decoded = Buffer.from(text, 'base64url');
+	return decoded.length === bytes && decoded.toString('base64url') === text.replace(/=+$/, '') ? decoded : null;
+}
+
+/** An uncompressed P-256 public key that is a point of the curve (a browser's p256dh, a VAPID public key). */
+export function isP256PublicKey(key: Buffer): boolean {
+	try {
+		const ecdh = createECDH('prime256v1');
+		ecdh.setPrivateKey(PROBE_KEY);
+		ecdh.computeSecret(key);
+		return key[0] === 0x04;
+	} catch {
+		return false;
+	}
+}
+const PROBE_KEY = Buffer.alloc(32, 1);
+
+const base64url = (what: string, bytes: number) =>
+	z.string({ error: `expected ${what} as a base64url string` }).refine((s) => decodeBase64url(s, bytes) !== null, `expected ${what} as a base64url string to decode to ${bytes} bytes`);
+
+/**
+ * A Web Push endpoint in the one form it is stored, looked up, tombstoned and posted to: the
+ * WHATWG reading (host lower-cased and punycoded, :443 dropped, `https:host` given its slashes,
+ * percent-escapes in the host decoded), percent-escapes of unreserved characters decoded and the
+ * rest upper-cased, the fragment dropped. Null when it is no https URL, carries credentials, or
+ * holds spaces or control characters. What connects is this form, so no parser can read another host.
+ */
+export function canonicalEndpoint(raw: string): string | null {
+	const text = raw.trim();
+	if (/\s/.test(text) || CONTROL.test(text) || !URL.canParse(text)) return null;
+	const url = new URL(text);
+	if (url.protocol !== 'https:' || url.username || url.password || !url.hostname) return null;
+	const tidy = (part: string) =>
+		part.replace(/%[0-9a-f]{2}/gi, (escape) => {
+			const c = String.fromCharCode(parseInt(escape.slice(1), 16));
+			return /[A-Za-z0-9._~-]/.test(c) ? c : escape.toUpperCase();
+		});
+	return `https://${url.host}${tidy(url.pathname)}${tidy(url.search)}`;
+}
+
+const APNS_TOKEN = /^[0-9a-f]{64}$/i;
+/** FCM registration tokens (and Firebase installation ids) are visible ASCII. */
+const FCM_TOKEN = /^[\x21-\x7e]+$/;
+
+/**
+ * A token in the one form it is stored, looked up and tombstoned in, whoever gives it (register,
+ * import, identify, an outcome, a lookup): APNs hex lower-cased, a Web Push endpoint canonical.
+ */
+export function canonicalToken(raw: string): string {
+	const token = raw.trim();
+	if (APNS_TOKEN.test(token)) return token.toLowerCase();
+	return /^https:/i.test(token) ? (canonicalEndpoint(token) ?? token) : token;
+}
+
+/** A token given to find something by (a lookup, an outcome). */
+export const TokenRef = nonEmpty('a token', 4096).transform(canonicalToken);
 
 /** A browser's PushSubscription (as JSON), the Web Push equivalent of a device token. */
 export const WebPushSubscription = z.object({
 	endpoint: z
 		.string({ error: 'expected the subscription endpoint as a string' })
-		.max(2048, 'expected an endpoint of at most 2048 characters')
-		.refine((s) => URL.canParse(s) && new URL(s).protocol === 'https:', 'expected an https:// endpoint URL'),
+		.transform((s, ctx) => {
+			const endpoint = canonicalEndpoint(s);
+			if (endpoint && endpoint.length <= 2048) return endpoint;
+			ctx.addIssue({ code: 'custom', message: 'expected an https:// endpoint URL of at most 2048 characters, without credentials, spaces or control characters' });
+			return z.NEVER;
+		}),
 	keys: z.object(
 		{
-			p256dh: base64url('keys.p256dh (an uncompressed P-256 public key)', 65, (b) => b[0] === 0x04),
+			p256dh: base64url('keys.p256dh (an uncompressed P-256 public key)', 65).refine((s) => isP256PublicKey(Buffer.from(s, 'base64url')), 'expected keys.p256dh to be a point of the P-256 curve'),
 			auth: base64url('keys.auth', 16),
 		},
 		{ error: 'expected keys { p256dh, auth }' },
 	),
 });
 export type WebPushSubscription = z.infer<typeof WebPushSubscription>;
-
-const APNS_TOKEN = /^[0-9a-f]{64}$/i;
-const FCM_TOKEN = /^\S+$/;
 
 /** Parses a subscription given as an object or as its JSON text. */
 function asSubscription(value: unknown): unknown {
@@ -146,10 +211,10 @@ function normalizeToken(
 		return undefined;
 	}
 	if (provider === 'fcm' && (!FCM_TOKEN.test(token) || token.length > 4096)) {
-		issue(`expected an FCM registration token (a non-empty string without spaces), got ${describe(token)}`);
+		issue(`expected an FCM registration token (visible ASCII characters, no spaces), got ${describe(token)}`);
 		return undefined;
 	}
-	return { provider, token: provider === 'apns' ? token.toLowerCase() : token, webPushKeys: null };
+	return { provider, token: canonicalToken(token), webPushKeys: null };
 }
 
 /** A short description of a bad value that never echoes a long or secret-looking string whole. */
@@ -204,8 +269,12 @@ const DeviceRef = z
 				ctx.addIssue({ code: 'custom', path: ['token'], message: `expected a token string or a subscription with an endpoint, got ${describe(ref.token)}` });
 				return z.NEVER;
 			}
-			token = endpoint.trim();
-			if (APNS_TOKEN.test(token)) token = token.toLowerCase();
+			const parsed = TokenRef.safeParse(endpoint);
+			if (!parsed.success) {
+				for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['token'], message: issue.message });
+				return z.NEVER;
+			}
+			token = parsed.data;
 		}
 		if (token === undefined && ref.deviceId === undefined) {
 			ctx.addIssue({ code: 'custom', path: ['token'], message: 'expected a token or a deviceId to find the device' });
@@ -231,9 +300,10 @@ export type ClearIdentifyInput = z.input<typeof ClearIdentifyInput>;
 /** A provider's answer for one token, already normalised to an outcome. */
 export const OutcomeInput = z.object({
 	appId: AppId,
-	token: nonEmpty('a token', 4096),
+	token: TokenRef,
 	outcome: z.enum(OUTCOMES, { error: `expected outcome to be one of ${OUTCOMES.join(', ')}` }),
-	reason: z.string().max(500).optional(),
+	/** The provider's words: kept, cut to what the changelog holds. */
+	reason: z.string({ error: 'expected reason as text' }).transform((s) => cleanText(s, 500)).optional(),
 	/** A test send never changes a token (providers do not invalidate on test pushes either). */
 	test: z.boolean().default(false),
 });

@@ -53,12 +53,7 @@ const apnsProblem = (data: ICredentialDataDecryptedObject) =>
 	// OpenSSL's own words ("DECODER routines::unsupported") say neither the field nor what is expected.
 	problemOf(() => ApnsTransport.checkKey(apnsConfig(data).signingKey))?.replace(/^(?!Signing Key).*$/s, 'Signing Key: expected the EC P-256 private key of a .p8 file (PEM text); this one cannot be read') ??
 	null;
-const webPushProblem = (data: ICredentialDataDecryptedObject) =>
-	problemOf(() => {
-		const config = webPushConfig(data);
-		WebPushConfig.parse(config);
-		WebPushTransport.checkKeys(config.publicKey, config.privateKey);
-	});
+const webPushProblem = (data: ICredentialDataDecryptedObject) => problemOf(() => WebPushConfig.parse(webPushConfig(data)));
 
 const PROVIDERS: Array<{ provider: Provider; credential: string; name: string; check: (d: ICredentialDataDecryptedObject) => string | null; build: Builder }> = [
 	{ provider: 'fcm', credential: 'fcmServiceAccountApi', name: 'FCM Service Account', check: fcmProblem, build: (d) => new FcmTransport(fcmConfig(d)) },

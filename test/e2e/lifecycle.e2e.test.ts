@@ -59,7 +59,7 @@ describe('[sqlite] the nodes in a real n8n', () => {
 		);
 		const results = out.of('Register');
 		expect(results.map((r) => r.action ?? 'error')).toEqual(['registered', 'error', 'registered']);
-		expect(results[1].error).toBe('Item 2: register: field "token": expected an FCM registration token (a non-empty string without spaces), got "has a space"');
+		expect(results[1].error).toBe('Item 2: register: field "token": expected an FCM registration token (visible ASCII characters, no spaces), got "has a space"');
 		expect(await n8n.store.getDevice(APP, 'has a space')).toBeNull();
 	}, 120_000);
 

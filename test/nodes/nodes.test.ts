@@ -34,7 +34,7 @@ describe('nodes, executed with a faithful context', () => {
 		const items = [{ token: tokens.fcm(1) }, { token: 'has space' }];
 		const error = await execute(new RegisterPushToken(), { items, params: (i) => register(items[i].token), store }).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(NodeOperationError);
-		expect((error as Error).message).toBe('Item 2: register: field "token": expected an FCM registration token (a non-empty string without spaces), got "has space"');
+		expect((error as Error).message).toBe('Item 2: register: field "token": expected an FCM registration token (visible ASCII characters, no spaces), got "has space"');
 		expect(await direct.getDevice(APP, tokens.fcm(1))).not.toBeNull(); // the first item was done before the second failed
 	});
 

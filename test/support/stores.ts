@@ -2,6 +2,7 @@
  * Real stores for tests: a fresh SQLite file, or a fresh PostgreSQL database made on the server
  * that `npm test` found or started (PUSH_TOKENS_PG_URL). Nothing is mocked.
  */
+import { createECDH, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +87,13 @@ export const tokens = {
 	fcm: (n: number) => `fcm-token-${n}:APA91b${'x'.repeat(20)}`,
 	webpush: (n: number) => ({
 		endpoint: `https://push.example.com/send/${n}`,
-		keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, n % 256)]).toString('base64url'), auth: Buffer.alloc(16, 7).toString('base64url') },
+		keys: { p256dh: p256PublicKey(n).toString('base64url'), auth: Buffer.alloc(16, 7).toString('base64url') },
 	}),
 };
+
+/** A real P-256 public key, the same for the same n (a browser's p256dh must be a point of the curve). */
+function p256PublicKey(n: number): Buffer {
+	const ecdh = createECDH('prime256v1');
+	ecdh.setPrivateKey(createHash('sha256').update(`p256dh-${n}`).digest());
+	return ecdh.getPublicKey();
+}

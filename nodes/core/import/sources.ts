@@ -9,10 +9,23 @@ export class UnreadableRow {
 	constructor(readonly reason: string) {}
 }
 
+/**
+ * The most characters one record may have: a CSV row (its fields and the commas between them), a
+ * JSON array element or a JSON line. Past it nothing more of the record is kept (only the parser's
+ * state, to find where the record ends), so one huge row cannot exhaust memory.
+ */
+export const MAX_RECORD_CHARS = 64 * 1024;
+
+const CAP = MAX_RECORD_CHARS.toLocaleString('en-US');
+const tooLong = (line: number) => `line ${line}: the row is longer than ${CAP} characters (a Web Push subscription is under 1 KB); skipped`;
+
 /** A stream, or any (async) iterable of text or bytes. */
 type Chunks = AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
 
-/** Text from chunks of bytes; a UTF-8 character cut between two chunks is decoded whole. */
+/**
+ * Text from chunks of bytes; a UTF-8 character cut between two chunks is decoded whole. Each piece
+ * of text is its chunk (the decoder holds back at most the 3 bytes of a cut character).
+ */
 async function* decode(chunks: Chunks): AsyncGenerator<string> {
 	const decoder = new StringDecoder('utf8');
 	for await (const chunk of chunks) yield typeof chunk === 'string' ? chunk : decoder.write(chunk);
@@ -29,26 +42,42 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 	let afterQuote = false;
 	let line = 1;
 	let recordLine = 1;
+	// Characters of this record so far: its fields' text and the commas. Past the cap none is kept;
+	// what was kept before (at most the cap) goes with the record's end.
+	let size = 0;
 
-	function* endRecord(): Generator<Record<string, string> | UnreadableRow> {
+	/** Ends the record at a newline (or the end of the file); false when the file cannot be read on. */
+	function* endRecord(): Generator<Record<string, string> | UnreadableRow, boolean> {
 		record.push(field);
 		field = '';
 		const fields = record;
 		record = [];
 		const at = recordLine;
 		recordLine = line;
-		if (fields.length === 1 && fields[0].trim() === '') return; // blank line
+		const over = size > MAX_RECORD_CHARS;
+		size = 0;
+		if (over) {
+			// Without its header no row can be read: the file is unreadable, and reading stops.
+			if (!header) {
+				yield new UnreadableRow(`line ${at}: the header is longer than ${CAP} characters; the file cannot be read`);
+				return false;
+			}
+			yield new UnreadableRow(tooLong(at));
+			return true;
+		}
+		if (fields.length === 1 && fields[0].trim() === '') return true; // blank line
 		if (!header) {
 			header = fields.map((h) => h.trim().replace(/^\uFEFF/, ''));
-			return;
+			return true;
 		}
 		if (fields.length !== header.length) {
 			yield new UnreadableRow(`line ${at}: expected ${header.length} fields as in the header, got ${fields.length}`);
-			return;
+			return true;
 		}
 		const row: Record<string, string> = {};
 		for (let i = 0; i < header.length; i++) row[header[i]] = fields[i];
 		yield row;
+		return true;
 	}
 
 	for await (const text of decode(chunks)) {
@@ -59,7 +88,7 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 				if (quoteSeen) {
 					quoteSeen = false;
 					if (c === '"') {
-						field += '"';
+						if (++size <= MAX_RECORD_CHARS) field += '"';
 						continue;
 					}
 					quoted = false;
@@ -68,21 +97,26 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 					if (c === '"') quoteSeen = true;
 					else {
 						if (c === '\n') line++;
-						field += c;
+						if (++size <= MAX_RECORD_CHARS) field += c;
 					}
 					continue;
 				}
 			}
 			if (c === '"' && field === '' && !afterQuote) quoted = true;
 			else if (c === ',') {
-				record.push(field);
+				if (++size <= MAX_RECORD_CHARS) record.push(field);
 				field = '';
 				afterQuote = false;
 			} else if (c === '\n') {
 				line++;
 				afterQuote = false;
-				yield* endRecord();
-			} else if (c !== '\r') field += c;
+				if (!(yield* endRecord())) return;
+			} else if (c !== '\r') {
+				// Past the cap, one character stands for the field: the parser only asks whether it is
+				// empty (a quote opens a field only at its start).
+				if (++size <= MAX_RECORD_CHARS) field += c;
+				else field = c;
+			}
 		}
 	}
 	if (quoteSeen) {
@@ -93,7 +127,7 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 		yield new UnreadableRow(`line ${recordLine}: a quoted field is not closed before the end of the file`);
 		return;
 	}
-	if (field !== '' || record.length > 0) yield* endRecord();
+	if (size > 0) yield* endRecord(); // a last record without a newline
 }
 
 /**
@@ -103,10 +137,12 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 	let mode: 'unknown' | 'array' | 'lines' = 'unknown';
 	let buffer = '';
+	let size = 0; // characters of this element or line so far; past the cap none is kept
 	let depth = 0;
 	let inString = false;
 	let escaped = false;
 	let line = 1;
+	let elementLine = 1; // where the array element being read starts
 
 	const parse = (text: string, where: string): unknown => {
 		try {
@@ -120,46 +156,46 @@ export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 		for (let i = 0; i < text.length; i++) {
 			const c = text[i];
 			if (mode === 'unknown') {
-				if (/\s|\uFEFF/.test(c)) continue;
+				if (/\s|\uFEFF/.test(c)) {
+					if (c === '\n') line++;
+					continue;
+				}
 				mode = c === '[' ? 'array' : 'lines';
 				if (mode === 'array') continue;
 			}
 			if (mode === 'lines') {
 				if (c === '\n') {
-					if (buffer.trim() !== '') yield parse(buffer, `line ${line}`);
+					if (size > MAX_RECORD_CHARS) yield new UnreadableRow(tooLong(line));
+					else if (buffer.trim() !== '') yield parse(buffer, `line ${line}`);
 					buffer = '';
+					size = 0;
 					line++;
-				} else buffer += c;
+				} else if (++size <= MAX_RECORD_CHARS) buffer += c;
 				continue;
 			}
 			// array mode: cut the text at top-level commas
+			if (c === '\n') line++;
 			if (inString) {
-				buffer += c;
 				if (escaped) escaped = false;
 				else if (c === '\\') escaped = true;
 				else if (c === '"') inString = false;
-				continue;
-			}
-			if (c === '"') inString = true;
+			} else if (c === '"') inString = true;
 			else if (c === '{' || c === '[') depth++;
-			else if (c === '}' || c === ']') {
-				if (depth === 0) {
-					if (buffer.trim() !== '') yield parse(buffer, `element ending at line ${line}`);
-					buffer = '';
-					mode = 'lines'; // anything after the array is read as more JSON Lines
-					continue;
-				}
-				depth--;
-			} else if (c === ',' && depth === 0) {
-				yield parse(buffer, `element ending at line ${line}`);
+			else if ((c === '}' || c === ']') && depth > 0) depth--;
+			else if (depth === 0 && (c === ',' || c === ']' || c === '}')) {
+				if (size > MAX_RECORD_CHARS) yield new UnreadableRow(tooLong(elementLine));
+				else if (c === ',' || buffer.trim() !== '') yield parse(buffer, `element ending at line ${line}`);
 				buffer = '';
+				size = 0;
+				if (c !== ',') mode = 'lines'; // anything after the array is read as more JSON Lines
 				continue;
-			}
-			if (c === '\n') line++;
-			buffer += c;
+			} else if (size === 0 && /\s/.test(c)) continue; // whitespace before an element is not part of it
+			if (size === 0) elementLine = line;
+			if (++size <= MAX_RECORD_CHARS) buffer += c;
 		}
 	}
-	if (buffer.trim() !== '') yield parse(buffer, mode === 'lines' ? `line ${line}` : 'the last element (the array is not closed)');
+	if (size > MAX_RECORD_CHARS) yield new UnreadableRow(tooLong(mode === 'lines' ? line : elementLine));
+	else if (buffer.trim() !== '') yield parse(buffer, mode === 'lines' ? `line ${line}` : 'the last element (the array is not closed)');
 }
 
 const COLUMN_ALIASES: Record<string, string[]> = {

@@ -20,18 +20,17 @@
  * (the whole batch then waits forever) and itself resends requests cut off by a reset.
  */
 import { createECDH, createHash, createPrivateKey, sign } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import { constants, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
 import { ApnsClient, Host, Notification, type ApnsError } from 'apns2';
 import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
 import { getMessaging } from 'firebase-admin/messaging';
 import webpush from 'web-push';
 import { z } from 'zod/v4';
 import { ValidationError } from '../errors';
-import type { DeviceView, Outcome, Provider } from '../model';
+import { canonicalEndpoint, decodeBase64url, isP256PublicKey, WebPushSubscription, type DeviceView, type Outcome, type Provider } from '../model';
+import { GuardedAgent, REFUSED_ADDRESS, type Resolve } from '../net/guard';
 import { apnsPayload, fcmMessage, webPushBody, type PushMessage } from '../payload/message';
 import { Http2Origin, NoAnswer, streamSent } from './http2';
 import { classifyAnswer } from './outcomes';
@@ -82,14 +81,32 @@ export const ApnsConfig = z.object({
 	defaultEnvironment: z.enum(['production', 'sandbox']).default('production'),
 	requestTimeoutMs: z.number().int().min(1).default(10_000),
 });
-export const WebPushConfig = z.object({
-	subject: z.string().regex(/^(mailto:|https:\/\/)/, 'expected the VAPID subject as a mailto: or https:// URL'),
-	publicKey: z.string().min(1, 'expected the VAPID public key'),
-	privateKey: z.string().min(1, 'expected the VAPID private key'),
-	/** Hosts (name or IP, optionally :port) that may be private or loopback: test servers, internal push services. */
-	allowedPrivateHosts: z.array(z.string()).default([]),
-	timeoutMs: z.number().int().min(1).default(10_000),
-});
+export const WebPushConfig = z
+	.object({
+		subject: z.string().regex(/^(mailto:|https:\/\/)/, 'expected the VAPID subject as a mailto: or https:// URL'),
+		publicKey: z.string().refine((s) => {
+			const key = decodeBase64url(s, 65);
+			return key !== null && isP256PublicKey(key);
+		}, 'expected the VAPID public key: base64url of an uncompressed P-256 point (65 bytes)'),
+		privateKey: z.string().refine((s) => decodeBase64url(s, 32) !== null, 'expected the VAPID private key: base64url of 32 bytes'),
+		/** Hosts (name or IP, optionally :port) that may be private or loopback: test servers, internal push services. */
+		allowedPrivateHosts: z.array(z.string()).default([]),
+		timeoutMs: z.number().int().min(1).default(10_000),
+	})
+	.superRefine((c, ctx) => {
+		const privateKey = decodeBase64url(c.privateKey, 32);
+		const publicKey = decodeBase64url(c.publicKey, 65);
+		if (!privateKey || !publicKey) return;
+		let derived: Buffer;
+		try {
+			const ecdh = createECDH('prime256v1');
+			ecdh.setPrivateKey(privateKey);
+			derived = ecdh.getPublicKey();
+		} catch {
+			return ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'expected the VAPID private key: not a valid P-256 private key' });
+		}
+		if (!derived.equals(publicKey)) ctx.addIssue({ code: 'custom', path: ['publicKey'], message: 'does not match the private key' });
+	});
 
 /** Seconds from a Retry-After header (seconds or an HTTP date). */
 function retryAfter(value: unknown): number | undefined {
@@ -381,47 +398,18 @@ function onOurConnections(client: ApnsClient, origin: Http2Origin, timeoutMs: nu
 	} as typeof holder.client;
 }
 
-const PRIVATE_V4 = [/^10\./, /^127\./, /^169\.254\./, /^172\.(1[6-9]|2\d|3[01])\./, /^192\.168\./, /^0\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./];
-export function isPrivateAddress(address: string): boolean {
-	// IPv6 in its one canonical form (0:0:0:0:0:0:0:1 is ::1), and IPv4-mapped addresses as the
-	// IPv4 they lead to, whether written ::ffff:127.0.0.1 or, as URL parsing writes it, ::ffff:7f00:1.
-	const v6 = isIP(address) === 6 ? new URL(`http://[${address}]`).hostname.slice(1, -1) : address.toLowerCase();
-	const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
-	const v4 = hex ? [parseInt(hex[1], 16) >> 8, parseInt(hex[1], 16) & 255, parseInt(hex[2], 16) >> 8, parseInt(hex[2], 16) & 255].join('.') : v6.startsWith('::ffff:') ? v6.slice(7) : v6;
-	if (isIP(v4) === 4) return PRIVATE_V4.some((r) => r.test(v4));
-	return v6 === '::1' || v6 === '::' || v6.startsWith('fe8') || v6.startsWith('fe9') || v6.startsWith('fea') || v6.startsWith('feb') || v6.startsWith('fc') || v6.startsWith('fd');
-}
+/** The most of an error answer's body kept (an endpoint may be anyone's server). */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 export class WebPushTransport implements Transport {
 	readonly provider = 'webpush';
 	private readonly config: z.output<typeof WebPushConfig>;
+	/** Every endpoint is someone's input: connections go only to public addresses, checked at connect time. */
+	private readonly agent: GuardedAgent;
 
-	constructor(config: z.input<typeof WebPushConfig>) {
+	constructor(config: z.input<typeof WebPushConfig>, network: { resolve?: Resolve } = {}) {
 		this.config = WebPushConfig.parse(config);
-	}
-
-	/** Throws unless the private key is the one of the public key (both base64url, P-256). */
-	static checkKeys(publicKey: string, privateKey: string): void {
-		const ecdh = createECDH('prime256v1');
-		try {
-			ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
-		} catch {
-			throw new Error('Private Key: expected a base64url VAPID private key');
-		}
-		if (ecdh.getPublicKey('base64url') !== publicKey) throw new Error('Public Key: does not match the private key');
-	}
-
-	/** Null when the endpoint may be posted to; otherwise why not. */
-	async refuse(endpoint: string): Promise<string | null> {
-		const url = new URL(endpoint);
-		if (url.protocol !== 'https:') return `endpoint ${url.origin} is not https`;
-		const allowed = this.config.allowedPrivateHosts;
-		if (allowed.includes(url.host) || allowed.includes(url.hostname)) return null;
-		const host = url.hostname.replace(/^\[|\]$/g, '');
-		const addresses = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
-		if (addresses.length === 0) return `endpoint host ${url.hostname} does not resolve`;
-		const bad = addresses.find(isPrivateAddress);
-		return bad ? `endpoint host ${url.hostname} is a private, loopback or link-local address (${bad}); allow it in the credential to send there` : null;
+		this.agent = new GuardedAgent({ allowedHosts: this.config.allowedPrivateHosts, resolve: network.resolve });
 	}
 
 	async send(devices: DeviceView[], message: PushMessage): Promise<Delivery[]> {
@@ -431,25 +419,62 @@ export class WebPushTransport implements Transport {
 			TTL: message.webpush.ttlSeconds ?? 2_419_200,
 			urgency: message.webpush.urgency ?? (message.silent ? 'low' : 'normal'),
 			topic: message.webpush.topic,
-			timeout: this.config.timeoutMs,
 			contentEncoding: 'aes128gcm' as const,
 		};
 		return Promise.all(
-			devices.map(async (device): Promise<Delivery> => {
-				const refused = await this.refuse(device.token);
-				if (refused) return { outcome: 'config-error', reason: refused };
-				if (!device.webPushKeys) return { outcome: 'invalid-token', reason: 'the subscription has no keys' };
+			devices.map((device): Promise<Delivery> | Delivery => {
+				const endpoint = canonicalEndpoint(device.token);
+				if (!endpoint) return { outcome: 'invalid-token', reason: 'the subscription endpoint is not an https:// URL without credentials, spaces or control characters' };
+				const subscription = { endpoint, keys: device.webPushKeys ?? { p256dh: '', auth: '' } };
+				let request: webpush.RequestDetails;
 				try {
-					const res = await webpush.sendNotification({ endpoint: device.token, keys: device.webPushKeys }, body, options);
-					return { outcome: 'delivered', reason: 'accepted', statusCode: res.statusCode };
+					// Signing and encrypting happen here, before anything leaves: a failure is certainly not sent.
+					request = webpush.generateRequestDetails(subscription, body, options);
 				} catch (error) {
-					const e = error as { statusCode?: number; headers?: Record<string, string>; body?: string };
-					if (typeof e.statusCode === 'number') return classified('webpush', undefined, e.statusCode, e.body, retryAfter(e.headers?.['retry-after']));
-					return networkFailure(error);
+					const reason = `not sent: ${(error as Error).message}`;
+					return WebPushSubscription.shape.keys.safeParse(subscription.keys).success ? { outcome: 'config-error', reason } : { outcome: 'invalid-token', reason: `the subscription keys are invalid (${reason})` };
 				}
+				return this.post(endpoint, request);
 			}),
 		);
 	}
 
-	async close(): Promise<void> {}
+	/** One request through the guarded agent; a failure before the TLS handshake completed was certainly not sent. */
+	private post(endpoint: string, request: webpush.RequestDetails): Promise<Delivery> {
+		const url = new URL(endpoint);
+		return new Promise((resolve) => {
+			let sent = false;
+			const req = httpsRequest({ hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 443, path: url.pathname + url.search, method: request.method, headers: request.headers, agent: this.agent }, (res) => {
+				const chunks: Buffer[] = [];
+				let bytes = 0;
+				res.on('data', (chunk: Buffer) => {
+					if (bytes < MAX_ANSWER_BYTES) chunks.push(chunk);
+					bytes += chunk.length;
+				});
+				res.on('end', () => {
+					clearTimeout(deadline);
+					const status = res.statusCode ?? 0;
+					if (status >= 200 && status < 300) return resolve({ outcome: 'delivered', reason: 'accepted', statusCode: status });
+					const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES);
+					resolve(classified('webpush', undefined, status, text, retryAfter(res.headers['retry-after'])));
+				});
+			});
+			// The whole exchange, not only an idle socket: a server that trickles bytes does not hold a campaign.
+			const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${this.config.timeoutMs} ms`), { code: 'ETIMEDOUT' })), this.config.timeoutMs);
+			req.on('socket', (socket) => {
+				if (req.reusedSocket) sent = true;
+				else socket.once('secureConnect', () => (sent = true));
+			});
+			req.on('error', (error: NodeJS.ErrnoException) => {
+				clearTimeout(deadline);
+				if (error.code === REFUSED_ADDRESS) return resolve({ outcome: 'config-error', reason: error.message });
+				resolve(networkFailure(new NoAnswer(error.message, sent, error.code)));
+			});
+			req.end(request.body ?? undefined);
+		});
+	}
+
+	async close(): Promise<void> {
+		this.agent.destroy();
+	}
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError, parseInput } from '../errors';
 import {
+	AppId,
 	AudienceQuery,
 	ClearIdentifyInput,
 	CleanupOptions,
@@ -14,6 +15,8 @@ import {
 	ProfileRef,
 	RegisterInput,
 	SubscriptionInput,
+	TokenRef,
+	UserId,
 	type DeviceView,
 	type ProfileView,
 	type TokenEvent,
@@ -33,10 +36,10 @@ export interface StoreOptions {
 	clock?: () => number;
 }
 
-const ChangelogFilter = z.union([z.object({ appId: z.string().min(1), token: z.string().min(1) }), z.object({ userId: z.string().min(1) })], {
-	error: 'expected { appId, token } or { userId }',
-});
-const UserDevicesQuery = AudienceQuery.omit({ appId: true, pageSize: true }).extend({ appId: z.string().min(1).optional() });
+// Lookups read their keys as writes store them (trimmed ids, canonical tokens).
+const TokenLookup = z.object({ appId: AppId, token: TokenRef });
+const ChangelogFilter = z.union([TokenLookup, z.object({ userId: UserId })], { error: 'expected { appId, token } or { userId }' });
+const UserDevicesQuery = AudienceQuery.omit({ appId: true, pageSize: true }).extend({ appId: AppId.optional() });
 
 export class TokenStore {
 	private constructor(
@@ -135,7 +138,8 @@ export class TokenStore {
 	}
 
 	async getDevice(appId: string, token: string): Promise<DeviceView | null> {
-		const row = await deviceByToken(this.engine.db, appId, token);
+		const key = parseInput(TokenLookup, { appId, token }, 'device lookup');
+		const row = await deviceByToken(this.engine.db, key.appId, key.token);
 		return row ? deviceView(row) : null;
 	}
 
@@ -147,8 +151,9 @@ export class TokenStore {
 	/** The devices a push to this user may go to. */
 	async devicesOfUser(userId: string, query: unknown = {}): Promise<AudienceDevice[]> {
 		const parsed = parseInput(UserDevicesQuery, query, 'user devices query');
-		const devices = await devicesOfUser(this.engine.db, parseInput(z.string().min(1, 'expected a user id'), userId, 'user id'), parsed);
-		if (devices.length === 0 && !(await this.getProfile({ userId }))) throw new NotFoundError(`no profile with user id "${userId}"`);
+		const user = parseInput(UserId, userId, 'user id');
+		const devices = await devicesOfUser(this.engine.db, user, parsed);
+		if (devices.length === 0 && !(await this.getProfile({ userId: user }))) throw new NotFoundError(`no profile with user id "${user}"`);
 		return devices;
 	}
 
