@@ -62,6 +62,8 @@ const nonEmpty = (what: string, max = 255) =>
 export const AppId = nonEmpty('an app id');
 export const UserId = nonEmpty('a user id');
 export const DeviceId = nonEmpty('a device id');
+/** The send log keys a send by it (see Sender). */
+export const SendOptionsKeys = z.object({ sendId: nonEmpty('a send id').optional() });
 
 /** Exactly `bytes` bytes of strict base64url (re-encoding gives the same text: no stray or ignored characters). */
 export function decodeBase64url(text: string, bytes: number): Buffer | null {
@@ -315,11 +317,22 @@ export const SubscriptionInput = z.object({
 });
 export type SubscriptionInput = z.input<typeof SubscriptionInput>;
 
-export const ProfileRef = z.union(
-	[z.object({ userId: UserId }), z.object({ profileId: nonEmpty('a profile id') })],
-	{ error: 'expected { userId } or { profileId }' },
-);
-export type ProfileRef = z.input<typeof ProfileRef>;
+/**
+ * One of two shapes, told apart by whether the value has `key`: unlike z.union, whose error only
+ * says that no shape fit, the error names the field that is wrong.
+ */
+export function keyedUnion<A extends z.ZodType, B extends z.ZodType>(key: string, withKey: A, without: B) {
+	return z.unknown().transform((value, ctx): z.output<A> | z.output<B> => {
+		const schema = typeof value === 'object' && value !== null && key in value ? withKey : without;
+		const parsed = schema.safeParse(value);
+		if (parsed.success) return parsed.data;
+		for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path as string[], message: issue.message });
+		return z.NEVER;
+	});
+}
+
+export const ProfileRef = keyedUnion('userId', z.object({ userId: UserId }), z.object({ profileId: nonEmpty('a profile id') }));
+export type ProfileRef = { userId: string } | { profileId: string };
 
 /** A profile asked for by its user id (Get Profile): the error names the field. */
 export const ProfileByUserId = z.object({ userId: UserId });

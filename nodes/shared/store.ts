@@ -57,8 +57,16 @@ export async function pushTokenStoreConnectionTest(
 export function redact(message: string, data: ICredentialDataDecryptedObject | undefined): string {
 	const secrets = [data?.password, data?.url].filter((s): s is string => typeof s === 'string' && s.length >= 4);
 	if (typeof data?.url === 'string' && URL.canParse(data.url)) {
-		const password = decodeURIComponent(new URL(data.url).password);
-		if (password.length >= 4) secrets.push(password);
+		const raw = new URL(data.url).password;
+		for (const password of [raw, decodeOrNull(raw)]) if (password && password.length >= 4) secrets.push(password);
 	}
 	return secrets.reduce((out, secret) => out.split(secret).join('***'), message);
+}
+
+function decodeOrNull(text: string): string | null {
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return null;
+	}
 }

@@ -205,6 +205,14 @@ const TOKEN_CASES: Array<[string, P, string, string | RegExp]> = [
 	['Web Push p256dh compressed (not 0x04)', webToken(subJson({ keys: { ...sub.keys, p256dh: Buffer.concat([Buffer.from([2]), Buffer.alloc(64, 1)]).toString('base64url') } })), 'token.keys.p256dh', 'a point of the P-256 curve'],
 	['Web Push auth of 15 bytes', webToken(subJson({ keys: { ...sub.keys, auth: Buffer.alloc(15).toString('base64url') } })), 'token.keys.auth', 'to decode to 16 bytes'],
 	['Web Push keys with non-base64url characters', webToken(subJson({ keys: { ...sub.keys, auth: '!!!!' } })), 'token.keys.auth', 'base64url'],
+	// issue 10: what the store must refuse
+	['FCM token with a NUL byte', { token: `fcm-token\u0000:APA91b${'x'.repeat(20)}` }, 'token', 'visible ASCII characters'],
+	['FCM token with a DEL character', { token: `fcm-token\u007f:APA91b` }, 'token', 'visible ASCII characters'],
+	['Web Push endpoint with credentials', webToken(subJson({ endpoint: 'https://user:pass@push.example.com/1' })), 'token.endpoint', 'without credentials'],
+	['Web Push endpoint with a space inside', webToken(subJson({ endpoint: 'https://push.example.com/a b' })), 'token.endpoint', 'spaces or control characters'],
+	['Web Push endpoint with a NUL byte', webToken(subJson({ endpoint: 'https://push.example.com/a\u0000b' })), 'token.endpoint', 'spaces or control characters'],
+	['Web Push p256dh not a point of the curve', webToken(subJson({ keys: { ...sub.keys, p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url') } })), 'token.keys.p256dh', 'a point of the P-256 curve'],
+	['Web Push p256dh with stray characters', webToken(subJson({ keys: { ...sub.keys, p256dh: `${sub.keys.p256dh.slice(0, 40)}..${sub.keys.p256dh.slice(40)}` } })), 'token.keys.p256dh', 'base64url'],
 	['Web Push subscription as invalid JSON', webToken('{"endpoint": "https://push.example.com/1", '), 'token', /subscription|object/],
 	['Web Push subscription as a JSON array', webToken('[]'), 'token', /subscription|object/],
 	['Web Push subscription as a bare URL', webToken(sub.endpoint), 'token', /subscription|object/],
@@ -234,6 +242,15 @@ const REGISTER_CASES: Case[] = [
 	{ harness: 'register', name: 'user id of 1 MB', params: { userId: MB }, field: 'userId', expected: 'at most 255 characters' },
 	{ harness: 'register', name: 'user id as an array', params: { userId: ['kim'] }, field: 'userId', expected: 'expected a user id as a string' },
 	{ harness: 'register', name: 'whitespace user id', params: { userId: '   ' }, field: 'userId', expected: 'got an empty string' },
+	// issue 10: NUL and other control characters (PostgreSQL refuses NUL in text), lone surrogates (they would merge users)
+	{ harness: 'register', name: 'app id with a NUL byte', params: { appId: `${APP}\u0000` }, field: 'appId', expected: 'expected an app id without control characters (such as NUL)' },
+	{ harness: 'register', name: 'user id with a NUL byte', params: { userId: 'kim\u0000' }, field: 'userId', expected: 'expected a user id without control characters (such as NUL)' },
+	{ harness: 'register', name: 'user id with an escape character', params: { userId: 'kim\u001b[31m' }, field: 'userId', expected: 'without control characters' },
+	{ harness: 'register', name: 'device id with a NUL byte', params: { deviceId: 'dev\u0000ice' }, field: 'deviceId', expected: 'expected a device id without control characters' },
+	{ harness: 'register', name: 'device id with a C1 control character', params: { deviceId: 'dev\u0085ice' }, field: 'deviceId', expected: 'without control characters' },
+	{ harness: 'register', name: 'user id with a lone high surrogate', params: { userId: 'u\ud800' }, field: 'userId', expected: 'expected a user id of well-formed Unicode, got a lone surrogate' },
+	{ harness: 'register', name: 'user id with another lone high surrogate', params: { userId: 'u\udbff' }, field: 'userId', expected: 'lone surrogate' },
+	{ harness: 'register', name: 'user id with a lone low surrogate', params: { userId: '\udc00u' }, field: 'userId', expected: 'lone surrogate' },
 ];
 
 const IDENTITY_CASES: Case[] = [
@@ -252,6 +269,12 @@ const IDENTITY_CASES: Case[] = [
 	{ harness: 'clearIdentify', name: 'clear identify: unknown token', params: { token: tokens.fcm(998) }, field: null, expected: 'clear identify' },
 	{ harness: 'clearIdentify', name: 'clear identify: app id of 1 MB', params: { appId: MB }, field: 'appId', expected: 'at most 255 characters' },
 	{ harness: 'setSubscription', name: 'set subscription: unsubscribed as text', params: { unsubscribed: 'yes' }, field: 'unsubscribed', expected: 'expected unsubscribed to be true or false' },
+	{ harness: 'identify', name: 'identify: user id with a NUL byte', params: { userId: 'user\u0000' }, field: 'userId', expected: 'without control characters (such as NUL)' },
+	{ harness: 'identify', name: 'identify: token with a NUL byte', params: { token: `${tokens.fcm(1)}\u0000` }, field: 'token', expected: 'expected a token without control characters (such as NUL)' },
+	{ harness: 'identify', name: 'identify: device id with a NUL byte', params: { token: '', deviceId: 'd\u0000' }, field: 'deviceId', expected: 'without control characters' },
+	{ harness: 'setSubscription', name: 'set subscription: user id with a NUL byte', params: { userId: 'user\u0000' }, field: 'userId', expected: 'without control characters (such as NUL)' },
+	{ harness: 'setSubscription', name: 'set subscription: user id with a lone surrogate', params: { userId: 'user\ud800' }, field: 'userId', expected: 'lone surrogate' },
+	{ harness: 'getProfile', name: 'get profile: user id with a NUL byte', params: { userId: 'user\u0000' }, field: 'userId', expected: 'without control characters' },
 	{ harness: 'setSubscription', name: 'set subscription: empty user id', params: { userId: '' }, field: 'userId', expected: 'expected a user id' },
 	{ harness: 'setSubscription', name: 'set subscription: user id of 1 MB', params: { userId: MB }, field: 'userId', expected: 'at most 255 characters' },
 	{ harness: 'getProfile', name: 'get profile: empty user id', params: { userId: '' }, field: 'userId', expected: 'expected a user id, got an empty string' },
@@ -265,6 +288,8 @@ const IMPORT_CASES: Case[] = [
 	{ harness: 'importItems', name: 'import row: unknown platform', params: { platform: 'symbian' }, field: 'platform', expected: 'one of ios, android, web' },
 	{ harness: 'importItems', name: 'import row: empty app id', params: { appId: '' }, field: 'appId', expected: 'expected an app id' },
 	{ harness: 'importItems', name: 'import row: device id of 1 MB', params: { deviceId: MB }, field: 'deviceId', expected: 'at most 255 characters' },
+	{ harness: 'importItems', name: 'import row: app id with a NUL byte', params: { appId: `${APP}\u0000` }, field: 'appId', expected: 'without control characters (such as NUL)' },
+	{ harness: 'importItems', name: 'import row: device id with a NUL byte', params: { deviceId: 'd\u0000' }, field: 'deviceId', expected: 'without control characters' },
 	// files: the bad item's file holds only bad rows (row numbers are within that file)
 	...(
 		[
@@ -277,6 +302,8 @@ const IMPORT_CASES: Case[] = [
 			['CSV row with SQL as the token', csv([`${APP},android,"${SQL}"`]), 'token', 'no spaces'],
 			['CSV row with a user id in push_token_import', `app_id,platform,token,user_id\n${APP},android,${tokens.fcm(7)},kim`, 'userId', 'expected no user id in a push_token_import'],
 			['CSV row with an http:// subscription', `app_id,platform,token\n${APP},web,"${subJson({ endpoint: 'http://push.example.com/1' }).replace(/"/g, '""')}"`, 'token.endpoint', 'https://'],
+			['CSV row with a NUL byte in the token', csv([`${APP},android,fcm\u0000token:APA91b`]), 'token', 'visible ASCII characters'],
+			['CSV row of 100,000 characters', csv([`${APP},android,${'t'.repeat(100_000)}`]), '', 'line 2: the row is longer than 65,536 characters'],
 			['CSV of binary garbage', `app_id,platform,token\n\u0000\u0001\u0002,\u00ff,\u0007`, 'platform', 'one of ios, android, web'],
 		] as Array<[string, string, string, string | RegExp]>
 	).map(([name, text, field, expected]): Case => ({ harness: 'importFile', name: `import file: ${name}`, item: { binary: { data: { text } } }, field, expected })),
@@ -299,6 +326,7 @@ const FEEDBACK_CASES: Case[] = [
 	{ harness: 'feedback', name: 'feedback: empty token', params: { token: '' }, field: 'token', expected: 'expected a token, got an empty string' },
 	{ harness: 'feedback', name: 'feedback: token of 1 MB', params: { token: MB }, field: 'token', expected: 'at most 4096 characters' },
 	{ harness: 'feedback', name: 'feedback: token as an object', params: { token: { endpoint: 'x' } }, field: 'token', expected: 'expected a token as a string' },
+	{ harness: 'feedback', name: 'feedback: token with a NUL byte', params: { token: `${tokens.fcm(1)}\u0000` }, field: 'token', expected: 'without control characters (such as NUL)' },
 	{ harness: 'feedback', name: 'feedback: empty app id', params: { appId: '' }, field: 'appId', expected: 'expected an app id' },
 	{ harness: 'feedback', name: 'feedback: app id as a number', params: { appId: 3 }, field: 'appId', expected: 'as a string' },
 	{ harness: 'feedback', name: 'feedback: test flag as text', params: { test: 'yes' }, field: 'test', expected: /expected boolean|true or false/ },
@@ -317,6 +345,8 @@ const SEND_CASES: Case[] = [
 	{ harness: 'sendToken', name: 'send: Web Push endpoint on the cloud metadata address', params: webToken(subJson({ endpoint: 'https://169.254.169.254/latest' })), field: null, expected: 'endpoint host 169.254.169.254 is a special-purpose address (link-local)' },
 	{ harness: 'sendToken', name: 'send: Web Push endpoint on an IPv4-mapped loopback', params: webToken(subJson({ endpoint: 'https://[::ffff:127.0.0.1]/push/1' })), field: null, expected: 'is a special-purpose address (IPv4-mapped 127.0.0.1: loopback)' },
 	{ harness: 'sendToken', name: 'send: Web Push endpoint on localhost', params: webToken(subJson({ endpoint: 'https://localhost/push/1' })), field: null, expected: /endpoint host localhost resolves to (127\.0\.0\.1|::1), a special-purpose address \(loopback\)/ },
+	{ harness: 'sendToken', name: 'send: Custom Data nested 10,000 deep', params: { message: { dataJson: `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}` } }, field: 'data', expected: 'expected data nested at most 32 levels deep' },
+	{ harness: 'sendToken', name: 'send: Send ID with a NUL byte', params: { options: { updateStore: true, sendId: 'campaign\u0000' } }, field: 'sendId', expected: 'expected a send id without control characters (such as NUL)' },
 	{ harness: 'sendToken', name: 'send: unknown platform', params: { platform: 'tizen' }, field: 'platform', expected: 'one of ios, android, web' },
 	{ harness: 'sendToken', name: 'send: empty app id', params: { appId: '' }, field: 'appId', expected: 'expected an app id' },
 	{ harness: 'sendToken', name: 'send: title of 1 MB', params: { title: MB }, field: 'title', expected: 'expected a title of at most 1000 characters' },
@@ -542,6 +572,10 @@ describe('bad credentials: the credential test and the node both name the field'
 		['Web Push: subject without mailto:', 'webPushVapidApi', () => ({ ...vapidData, subject: 'ops@example.com' }), /subject as a mailto: or https:\/\/ URL/],
 		['Web Push: private key not base64url', 'webPushVapidApi', () => ({ ...vapidData, privateKey: '!!!' }), /privateKey: expected the VAPID private key/],
 		['Web Push: private key of another pair', 'webPushVapidApi', () => ({ ...vapidData, privateKey: webpush.generateVAPIDKeys().privateKey }), /publicKey: does not match the private key/],
+		['Web Push: private key with two stray characters', 'webPushVapidApi', () => ({ ...vapidData, privateKey: `${vapid.privateKey.slice(0, 20)}..${vapid.privateKey.slice(20)}` }), /privateKey: expected the VAPID private key: base64url of 32 bytes/],
+		['Web Push: private key with two extra characters', 'webPushVapidApi', () => ({ ...vapidData, privateKey: `${vapid.privateKey}AA` }), /privateKey: expected the VAPID private key: base64url of 32 bytes/],
+		['Web Push: public key not a point of the curve', 'webPushVapidApi', () => ({ ...vapidData, publicKey: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url') }), /publicKey: expected the VAPID public key/],
+		['FCM: private key with a broken body', 'fcmServiceAccountApi', () => ({ serviceAccountJson: JSON.stringify({ ...fcm(), private_key: '-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----' }) }), /private_key of the service account: an RSA private key in PEM/],
 		['Web Push: empty public key', 'webPushVapidApi', () => ({ ...vapidData, publicKey: '' }), /public key/],
 		['Web Push: empty private key', 'webPushVapidApi', () => ({ ...vapidData, privateKey: '' }), /private key/i],
 	];
@@ -576,6 +610,8 @@ describe('bad credentials: the credential test and the node both name the field'
 		['store: SQLite path under a file', () => ({ engine: 'sqlite', path: join(__filename, 'store.sqlite') }), /ENOTDIR|EEXIST|not a directory|unable to open/i],
 		['store: SQLite path of 1 MB', () => ({ engine: 'sqlite', path: join(dir, MB.slice(0, 5000)) }), /name too long|unable to open|ENAMETOOLONG|cannot open/i],
 		['store: PostgreSQL URL that is not a URL', () => ({ engine: 'postgres', connection: 'url', url: 'not a url at all' }), /./],
+		['store: PostgreSQL URL with a bad % escape', () => ({ engine: 'postgres', connection: 'url', url: 'postgres://kim:pa%zzword@127.0.0.1:1/db' }), /expected a connection URL such as postgres:\/\/.*a % in it must start an escape/],
+		['store: PostgreSQL URL with a lone %', () => ({ engine: 'postgres', connection: 'url', url: 'postgres://kim:100%@127.0.0.1:1/db' }), /a % in it must start an escape/],
 		['store: PostgreSQL on a port nobody listens on', () => ({ engine: 'postgres', connection: 'fields', host: '127.0.0.1', port: 1, database: 'x', user: 'x', password: 'pw-xyz' }), /ECONNREFUSED|connect/],
 		['store: PostgreSQL URL with SQL as the database', () => ({ engine: 'postgres', connection: 'url', url: `postgres://x:y@127.0.0.1:1/${encodeURIComponent(SQL)}` }), /ECONNREFUSED|connect/],
 	];

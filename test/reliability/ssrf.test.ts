@@ -239,26 +239,6 @@ describe('one reading of an endpoint: stored, looked up and connected to as WHAT
 		expect(hellos).toBe(0);
 	});
 
-	it('seven spellings of one subscription are one device, and a tombstoned endpoint stays refused in every spelling', async () => {
-		const spellings = [
-			'https://push.example.net/send/abc1',
-			'  https://push.example.net/send/abc1  ',
-			'https://PUSH.Example.NET/send/abc1',
-			'https://push.example.net:443/send/abc1',
-			'https://push.example.net/send/abc%31',
-			'https://push.example.net/send/%61bc1#fragment',
-			'https:push.example.net/send/abc1',
-		];
-		for (const endpoint of spellings) await t.store.register({ appId: APP, platform: 'web', token: { endpoint, keys } });
-		const rows = await t.store.engine.db.selectFrom('devices').select('token').where('token', 'like', '%push.example.net%').execute();
-		expect(rows.map((r) => r.token)).toEqual(['https://push.example.net/send/abc1']);
-		await t.store.recordOutcome({ appId: APP, token: 'https://PUSH.example.net:443/send/abc1', outcome: 'invalid-token', reason: '410' });
-		for (const endpoint of spellings) {
-			const again = await t.store.register({ appId: APP, platform: 'web', token: { endpoint, keys } });
-			expect(again.action).toBe('refused');
-		}
-	});
-
 	it.each(['https://user:pass@push.example.net/x', 'http://push.example.net/x', 'https://push.example.net/a b', 'https://push.example.net/\u0000', 'https://', 'ftp://push.example.net/x'])('refuses the endpoint %j at registration', async (endpoint) => {
 		expect(canonicalEndpoint(endpoint)).toBeNull();
 		await expect(t.store.register({ appId: APP, platform: 'web', token: { endpoint, keys } })).rejects.toThrow(/field "token.endpoint": expected an https:\/\/ endpoint URL/);

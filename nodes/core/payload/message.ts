@@ -17,6 +17,23 @@ function isPairs(value: unknown): value is Record<string, unknown> {
 	return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
+/** Deeper than any payload needs, shallow enough that flattening and JSON never exhaust the stack. */
+const MAX_DATA_DEPTH = 32;
+
+/** How deep objects and arrays nest in a value, counted without recursion (the value may be hostile); stops past the bound. */
+function depth(value: unknown): number {
+	let deepest = 0;
+	const todo: Array<[unknown, number]> = [[value, 1]];
+	while (todo.length > 0) {
+		const [v, d] = todo.pop()!;
+		if (v === null || typeof v !== 'object') continue;
+		deepest = Math.max(deepest, d);
+		if (deepest > MAX_DATA_DEPTH) break;
+		for (const child of Object.values(v)) todo.push([child, d + 1]);
+	}
+	return deepest;
+}
+
 export const PushMessage = z.object({
 	title: optionalText('a title'),
 	body: optionalText('a body', 4000),
@@ -26,7 +43,10 @@ export const PushMessage = z.object({
 	badge: z.number().int().min(0, 'expected badge to be 0 or more').optional(),
 	sound: optionalText('a sound name', 200),
 	/** Custom key-value pairs (any key: z.record refuses a key named "constructor", or throws a TypeError on one set to null). */
-	data: z.custom<Record<string, unknown>>(isPairs, { error: 'expected data to be an object of key-value pairs' }).default({}),
+	data: z
+		.custom<Record<string, unknown>>(isPairs, { error: 'expected data to be an object of key-value pairs' })
+		.refine((data) => depth(data) <= MAX_DATA_DEPTH, `expected data nested at most ${MAX_DATA_DEPTH} levels deep`)
+		.default({}),
 	flatten: z.boolean().default(false),
 	/** A background (silent) push: no alert, wakes the app. */
 	silent: z.boolean().default(false),

@@ -59,8 +59,18 @@ export const FcmConfig = z.object({
 	projectId: z.string().min(1, 'expected the project_id of the service account'),
 	tokenUri: z.string().startsWith('https://', 'expected the token_uri as an https:// URL').default('https://oauth2.googleapis.com/token'),
 	clientEmail: z.string().min(1, 'expected the client_email of the service account'),
-	privateKey: z.string().includes('PRIVATE KEY', { message: 'expected the private_key (PEM) of the service account' }),
+	privateKey: z
+		.string()
+		.includes('PRIVATE KEY', { message: 'expected the private_key (PEM) of the service account' })
+		.refine(isRsaPrivateKey, 'expected the private_key of the service account: an RSA private key in PEM, and this one cannot be read'),
 });
+function isRsaPrivateKey(pem: string): boolean {
+	try {
+		return createPrivateKey(pem).asymmetricKeyType === 'rsa';
+	} catch {
+		return false;
+	}
+}
 /** The FCM config in a service account's JSON key file. */
 export function serviceAccountConfig(json: string): z.input<typeof FcmConfig> {
 	let account: Record<string, string>;

@@ -34,7 +34,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AudienceDevice } from '../lifecycle/queries';
-import type { AudienceQuery, DeviceView, Outcome, Provider } from '../model';
+import { parseInput } from '../errors';
+import { SendOptionsKeys, type AudienceQuery, type DeviceView, type Outcome, type Provider } from '../model';
 import { payloadSize, type PushMessage } from '../payload/message';
 import type { Delivery, Transport } from '../providers/transports';
 import type { TokenStore } from '../store/TokenStore';
@@ -116,6 +117,7 @@ export class Sender {
 	/** Sends to these devices (a user's, one token, a page of an audience). */
 	async send(devices: Array<DeviceView & { userId?: string | null }>, message: PushMessage, options: SendOptions = {}): Promise<DeviceResult[]> {
 		const test = !!options.test;
+		const { sendId } = parseInput(SendOptionsKeys, { sendId: options.sendId }, 'send');
 		const base = (d: DeviceView & { userId?: string | null }) => ({
 			appId: d.appId,
 			token: d.token,
@@ -123,10 +125,9 @@ export class Sender {
 			platform: d.platform,
 			userId: d.userId ?? null,
 			test,
-			...(options.sendId ? { sendId: options.sendId } : {}),
+			...(sendId ? { sendId } : {}),
 		});
 		const results = new Array<DeviceResult>(devices.length);
-		const sendId = options.sendId;
 		type Pending = { device: (typeof devices)[number]; index: number };
 		/** Claims a chunk in the send log before it is sent; the devices already claimed are skipped. */
 		const claim = async (chunk: Pending[]): Promise<Pending[]> => {
@@ -185,7 +186,7 @@ export class Sender {
 		// that may have been reached stays claimed: a rerun of the send id must not push it again)
 		const unreached = final.filter(({ index, delivery, attempts }) => delivery.outcome !== 'delivered' && !maybeReached.has(index) && attempts > 0).map(({ index }) => devices[index]);
 		const recorded = await this.store.recordOutcomes(
-			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason.slice(0, 500) })),
+			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason })),
 			{ record: !!options.record && !test, ...(sendId ? { release: { sendId, devices: unreached } } : {}) },
 		);
 		final.forEach(({ index, delivery, attempts }, k) => {

@@ -8,6 +8,7 @@ import { NotFoundError, parseInput } from '../errors';
 import {
 	AppId,
 	AudienceQuery,
+	keyedUnion,
 	ClearIdentifyInput,
 	CleanupOptions,
 	IdentifyInput,
@@ -38,7 +39,7 @@ export interface StoreOptions {
 
 // Lookups read their keys as writes store them (trimmed ids, canonical tokens).
 const TokenLookup = z.object({ appId: AppId, token: TokenRef });
-const ChangelogFilter = z.union([TokenLookup, z.object({ userId: UserId })], { error: 'expected { appId, token } or { userId }' });
+const ChangelogFilter = keyedUnion('userId', z.object({ userId: UserId }), TokenLookup);
 const UserDevicesQuery = AudienceQuery.omit({ appId: true, pageSize: true }).extend({ appId: AppId.optional() });
 
 export class TokenStore {

@@ -25,7 +25,11 @@ export const StoreConfig = z.discriminatedUnion(
 		}),
 		z.object({
 			engine: z.literal('postgres'),
-			connectionString: z.string().trim().min(1).optional(),
+			connectionString: z
+				.string()
+				.trim()
+				.refine(isPostgresUrl, 'expected a connection URL such as postgres://user:password@host:5432/database (a % in it must start an escape such as %40)')
+				.optional(),
 			host: z.string().trim().min(1).optional(),
 			port: z.number().int().min(1).max(65535).optional(),
 			database: z.string().trim().min(1).optional(),
@@ -38,6 +42,19 @@ export const StoreConfig = z.discriminatedUnion(
 	{ error: 'expected engine to be sqlite or postgres' },
 );
 export type StoreConfig = z.input<typeof StoreConfig>;
+
+/** A URL the pg driver can read: its parser decodes each part, and throws a bare URIError on a stray %. */
+function isPostgresUrl(text: string): boolean {
+	if (!URL.canParse(text)) return false;
+	const url = new URL(text);
+	if (!['postgres:', 'postgresql:', 'socket:'].includes(url.protocol)) return false;
+	try {
+		for (const part of [url.username, url.password, url.hostname, url.pathname, url.search]) decodeURIComponent(part);
+		return true;
+	} catch {
+		return false;
+	}
+}
 
 export type Tx = Kysely<Database>;
 
