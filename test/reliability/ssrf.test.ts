@@ -259,9 +259,9 @@ describe('the address connected to is the address checked', () => {
 		const second = await tr.send([device(endpoint)], message);
 		await tr.close();
 		expect(second[0]).toMatchObject({ outcome: 'config-error', reason: expect.stringContaining('resolves to 127.0.0.1, a special-purpose address (loopback)') });
-		expect(calls).toEqual(['rebind.attacker.example', 'rebind.attacker.example']); // one lookup per connection, none beside it
-		expect(attempts).toEqual([{ host: 'rebind.attacker.example', port, address: PUBLIC }]);
 		expect(hellos).toBe(0);
+		expect(attempts).toEqual([{ host: 'rebind.attacker.example', port, address: PUBLIC }]);
+		expect(calls).toEqual(['rebind.attacker.example', 'rebind.attacker.example']); // one lookup per connection, none beside it
 	});
 
 	it('a name with a public and a private answer is refused whole', async () => {
