@@ -17,3 +17,4 @@ export { Sender, SendConfigError, checkSizes, backoffMs, type SendOptions, type 
 export { newId } from './ids';
 export { specialPurposeRange } from './net/addresses';
 export { GuardedAgent, REFUSED_ADDRESS, type Resolve } from './net/guard';
+export { tokenKey } from './lifecycle/records';

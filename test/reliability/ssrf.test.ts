@@ -127,7 +127,7 @@ const device = (token: string): DeviceView => ({
 
 async function sendOnce(tr: WebPushTransport, token: string) {
 	try {
-		const [delivery] = await tr.send([device(token)], message);
+		const [delivery] = await tr.send([device(token)], [message]);
 		return delivery;
 	} finally {
 		await tr.close();
@@ -253,10 +253,10 @@ describe('the address connected to is the address checked', () => {
 		const tr = transport(resolve);
 		const endpoint = `https://rebind.attacker.example:${port}/push`;
 		// first push: resolved once at connect time to the public address (kept off the network by the edge: not sent)
-		const first = await tr.send([device(endpoint)], message);
+		const first = await tr.send([device(endpoint)], [message]);
 		expect(first[0]).toMatchObject({ outcome: 'retry', reason: expect.stringContaining('not sent') });
 		// the retry: the name now answers 127.0.0.1, and the connection checks that answer itself
-		const second = await tr.send([device(endpoint)], message);
+		const second = await tr.send([device(endpoint)], [message]);
 		await tr.close();
 		expect(second[0]).toMatchObject({ outcome: 'config-error', reason: expect.stringContaining('resolves to 127.0.0.1, a special-purpose address (loopback)') });
 		expect(hellos).toBe(0);

@@ -138,17 +138,30 @@ export async function* audience(db: Tx, query: Query): AsyncGenerator<AudienceDe
 	}
 }
 
-/** A user's devices a push may go to (a user has a handful: one array is right here). */
-export async function devicesOfUser(db: Tx, userId: string, query: Omit<Query, 'pageSize' | 'appId'> & { appId?: string }): Promise<AudienceDevice[]> {
-	let q = db
-		.selectFrom('devices')
-		.innerJoin('profiles', 'profiles.id', 'devices.profile_id')
-		.selectAll('devices')
-		.select(['profiles.external_id', 'profiles.unsubscribed'])
-		.where('profiles.external_id', '=', userId);
-	q = eligible(q, { ...query, includeImported: true, includeAnonymous: true });
-	const rows = (await q.orderBy((eb) => eb.fn.coalesce('devices.last_active_at', eb.lit(0)), 'desc').orderBy('devices.id', 'desc').execute()).map(audienceDevice);
-	return query.lastActiveOnly ? lastActivePerApp(rows) : rows;
+/**
+ * The devices a push to each of these users may go to, newest activity first (a user has a
+ * handful; the users of an execution are read 1,000 to a query). A user with none is absent.
+ */
+export async function devicesOfUsers(db: Tx, userIds: string[], query: Omit<Query, 'pageSize' | 'appId'> & { appId?: string }): Promise<Map<string, AudienceDevice[]>> {
+	const out = new Map<string, AudienceDevice[]>();
+	const distinct = [...new Set(userIds)];
+	for (let i = 0; i < distinct.length; i += 1000) {
+		let q = db
+			.selectFrom('devices')
+			.innerJoin('profiles', 'profiles.id', 'devices.profile_id')
+			.selectAll('devices')
+			.select(['profiles.external_id', 'profiles.unsubscribed'])
+			.where('profiles.external_id', 'in', distinct.slice(i, i + 1000));
+		q = eligible(q, { ...query, includeImported: true, includeAnonymous: true });
+		const rows = await q.orderBy((eb) => eb.fn.coalesce('devices.last_active_at', eb.lit(0)), 'desc').orderBy('devices.id', 'desc').execute();
+		for (const row of rows) {
+			const devices = out.get(row.external_id!);
+			if (devices) devices.push(audienceDevice(row));
+			else out.set(row.external_id!, [audienceDevice(row)]);
+		}
+	}
+	if (query.lastActiveOnly) for (const [user, devices] of out) out.set(user, lastActivePerApp(devices));
+	return out;
 }
 
 function lastActivePerApp(devices: AudienceDevice[]): AudienceDevice[] {

@@ -1,5 +1,5 @@
 /**
- * The three transports behind one interface (gorush's shape): each takes devices and a message,
+ * The three transports behind one interface (gorush's shape): each takes devices and a message per device,
  * sends through the provider's real library, and answers one Delivery per device — the outcome
  * from the provider's table, never an exception per device.
  *   FCM       firebase-admin: its message validation, auth and error codes, one request per
@@ -51,8 +51,19 @@ export interface Delivery {
 
 export interface Transport {
 	readonly provider: Provider;
-	send(devices: DeviceView[], message: PushMessage): Promise<Delivery[]>;
+	/** `messages[i]` goes to `devices[i]`; a message shared by many devices is built once. */
+	send(devices: DeviceView[], messages: readonly PushMessage[]): Promise<Delivery[]>;
 	close(): Promise<void>;
+}
+
+/** `build` memoised per message (a campaign's one message, or each item's own). */
+function perMessage<T>(build: (message: PushMessage) => T): (message: PushMessage) => T {
+	const built = new Map<PushMessage, T>();
+	return (message) => {
+		let value = built.get(message);
+		if (value === undefined) built.set(message, (value = build(message)));
+		return value;
+	};
 }
 
 export const FcmConfig = z.object({
@@ -244,8 +255,8 @@ export class FcmTransport implements Transport {
 		return this.internals;
 	}
 
-	async send(devices: DeviceView[], message: PushMessage): Promise<Delivery[]> {
-		const base = fcmMessage(message);
+	async send(devices: DeviceView[], messages: readonly PushMessage[]): Promise<Delivery[]> {
+		const base = perMessage(fcmMessage);
 		const messaging = this.messaging();
 		let path: string;
 		try {
@@ -260,7 +271,7 @@ export class FcmTransport implements Transport {
 			Array.from({ length: Math.min(FCM_CONCURRENCY, devices.length) }, async () => {
 				while (next < devices.length) {
 					const i = next++;
-					out[i] = await this.sendOne(messaging, path, { ...base, token: devices[i].token });
+					out[i] = await this.sendOne(messaging, path, { ...base(messages[i]), token: devices[i].token });
 				}
 			}),
 		);
@@ -352,11 +363,16 @@ export class ApnsTransport implements Transport {
 		return client;
 	}
 
-	async send(devices: DeviceView[], message: PushMessage): Promise<Delivery[]> {
-		const built = apnsPayload(message);
-		const { aps, ...data } = built.payload;
+	async send(devices: DeviceView[], messages: readonly PushMessage[]): Promise<Delivery[]> {
+		const payload = perMessage((message) => {
+			const built = apnsPayload(message);
+			const { aps, ...data } = built.payload;
+			return { ...built, aps, data };
+		});
 		return Promise.all(
-			devices.map(async (device) => {
+			devices.map(async (device, i) => {
+				const built = payload(messages[i]);
+				const { aps, data } = built;
 				const notification = new Notification(device.token, {
 					aps,
 					data,
@@ -422,17 +438,20 @@ export class WebPushTransport implements Transport {
 		this.agent = new GuardedAgent({ allowedHosts: this.config.allowedPrivateHosts, resolve: network.resolve });
 	}
 
-	async send(devices: DeviceView[], message: PushMessage): Promise<Delivery[]> {
-		const body = webPushBody(message);
-		const options = {
-			vapidDetails: { subject: this.config.subject, publicKey: this.config.publicKey, privateKey: this.config.privateKey },
-			TTL: message.webpush.ttlSeconds ?? 2_419_200,
-			urgency: message.webpush.urgency ?? (message.silent ? 'low' : 'normal'),
-			topic: message.webpush.topic,
-			contentEncoding: 'aes128gcm' as const,
-		};
+	async send(devices: DeviceView[], messages: readonly PushMessage[]): Promise<Delivery[]> {
+		const prepared = perMessage((message) => ({
+			body: webPushBody(message),
+			options: {
+				vapidDetails: { subject: this.config.subject, publicKey: this.config.publicKey, privateKey: this.config.privateKey },
+				TTL: message.webpush.ttlSeconds ?? 2_419_200,
+				urgency: message.webpush.urgency ?? (message.silent ? 'low' : 'normal'),
+				topic: message.webpush.topic,
+				contentEncoding: 'aes128gcm' as const,
+			},
+		}));
 		return Promise.all(
-			devices.map((device): Promise<Delivery> | Delivery => {
+			devices.map((device, i): Promise<Delivery> | Delivery => {
+				const { body, options } = prepared(messages[i]);
 				const endpoint = canonicalEndpoint(device.token);
 				if (!endpoint) return { outcome: 'invalid-token', reason: 'the subscription endpoint is not an https:// URL without credentials, spaces or control characters' };
 				const subscription = { endpoint, keys: device.webPushKeys ?? { p256dh: '', auth: '' } };

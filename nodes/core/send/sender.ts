@@ -114,8 +114,12 @@ export class Sender {
 		return Object.keys(this.transports) as Provider[];
 	}
 
-	/** Sends to these devices (a user's, one token, a page of an audience). */
-	async send(devices: Array<DeviceView & { userId?: string | null }>, message: PushMessage, options: SendOptions = {}): Promise<DeviceResult[]> {
+	/**
+	 * Sends to these devices (users', tokens, a page of an audience) one message, or each device
+	 * its own (`messages[i]` to `devices[i]`: the items of an execution, each personalised).
+	 */
+	async send(devices: Array<DeviceView & { userId?: string | null }>, messages: PushMessage | readonly PushMessage[], options: SendOptions = {}): Promise<DeviceResult[]> {
+		const messageOf = (index: number): PushMessage => (isMessageList(messages) ? messages[index] : messages);
 		const test = !!options.test;
 		const { sendId } = parseInput(SendOptionsKeys, { sendId: options.sendId }, 'send');
 		const base = (d: DeviceView & { userId?: string | null }) => ({
@@ -163,7 +167,10 @@ export class Sender {
 						// At most `limit` devices handed to the transport at once; claimed first on the first attempt.
 						const chunk = attempt === 1 ? await claim(todo.slice(i, i + limit)) : todo.slice(i, i + limit);
 						if (chunk.length === 0) continue;
-						const deliveries = await transport.send(chunk.map((p) => p.device), message);
+						const deliveries = await transport.send(
+							chunk.map((p) => p.device),
+							chunk.map((p) => messageOf(p.index)),
+						);
 						deliveries.forEach((delivery, k) => sent.push({ p: chunk[k], delivery }));
 					}
 					const again: typeof todo = [];
@@ -265,6 +272,10 @@ export class SendConfigError extends Error {
 	) {
 		super(`every device of a batch was refused because of the configuration: ${reason}`);
 	}
+}
+
+function isMessageList(messages: PushMessage | readonly PushMessage[]): messages is readonly PushMessage[] {
+	return Array.isArray(messages);
 }
 
 function groupBy<T, K>(items: T[], key: (item: T) => K): Array<[K, T[]]> {

@@ -26,8 +26,8 @@ import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { recordDelivered, recordOutcome, releaseSends, type OutcomeResult } from '../lifecycle/outcomes';
-import { audience, changelog, devicesOfUser, exportProfile, type AudienceDevice, type ProfileExport } from '../lifecycle/queries';
-import { deviceByToken, deviceView, findOrCreateUser, profileView, tokenKey } from '../lifecycle/records';
+import { audience, changelog, devicesOfUsers, exportProfile, type AudienceDevice, type ProfileExport } from '../lifecycle/queries';
+import { byApp, deviceByToken, deviceView, findOrCreateUser, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
 import { openEngine, type Engine, type StoreConfig } from './engines';
 import { z } from 'zod/v4';
@@ -151,11 +151,39 @@ export class TokenStore {
 
 	/** The devices a push to this user may go to. */
 	async devicesOfUser(userId: string, query: unknown = {}): Promise<AudienceDevice[]> {
-		const parsed = parseInput(UserDevicesQuery, query, 'user devices query');
 		const user = parseInput(UserId, userId, 'user id');
-		const devices = await devicesOfUser(this.engine.db, user, parsed);
-		if (devices.length === 0 && !(await this.getProfile({ userId: user }))) throw new NotFoundError(`no profile with user id "${user}"`);
+		const devices = (await this.devicesOfUsers([user], query)).get(user);
+		if (!devices) throw new NotFoundError(`no profile with user id "${user}"`);
 		return devices;
+	}
+
+	/**
+	 * The devices a push to each user may go to, in as few queries as the users allow: an empty
+	 * list for a known user none of whose devices fits, null for a user the store does not know.
+	 * The ids must be parsed (UserId) already.
+	 */
+	async devicesOfUsers(userIds: string[], query: unknown = {}): Promise<Map<string, AudienceDevice[] | null>> {
+		const found: Map<string, AudienceDevice[] | null> = await devicesOfUsers(this.engine.db, userIds, parseInput(UserDevicesQuery, query, 'user devices query'));
+		const missing = [...new Set(userIds.filter((u) => !found.has(u)))];
+		for (let i = 0; i < missing.length; i += 1000) {
+			const known = await this.engine.db.selectFrom('profiles').select('external_id').where('external_id', 'in', missing.slice(i, i + 1000)).execute();
+			for (const { external_id } of known) found.set(external_id!, []);
+		}
+		for (const user of missing) if (!found.has(user)) found.set(user, null);
+		return found;
+	}
+
+	/** The devices these tokens belong to, keyed by tokenKey(appId, token); the keys must be parsed (canonical) already. */
+	async getDevices(keys: Array<{ appId: string; token: string }>): Promise<Map<string, DeviceView>> {
+		const out = new Map<string, DeviceView>();
+		for (const [appId, tokens] of byApp(keys, (k) => k.token)) {
+			const distinct = [...new Set(tokens)];
+			for (let i = 0; i < distinct.length; i += 1000) {
+				const rows = await this.engine.db.selectFrom('devices').selectAll().where('app_id', '=', appId).where('token', 'in', distinct.slice(i, i + 1000)).execute();
+				for (const row of rows) out.set(tokenKey(appId, row.token), deviceView(row));
+			}
+		}
+		return out;
 	}
 
 	/** The audience of an app, page by page. */

@@ -1,0 +1,52 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { Platform } from '../../core';
+import { appIdField, optional } from '../../shared/fields';
+import { errorItem, toJson } from '../../shared/items';
+import { readMessage, sendOptions, sizeError } from '../message';
+import type { SendContext } from './router';
+
+const show = { show: { target: ['audience'] } };
+
+export const description: INodeProperties[] = [
+	{ ...appIdField, displayOptions: show },
+	{
+		displayName: 'Platform Filter',
+		name: 'audiencePlatform',
+		type: 'options',
+		options: [
+			{ name: 'All', value: '' },
+			{ name: 'Android', value: 'android' },
+			{ name: 'iOS', value: 'ios' },
+			{ name: 'Web', value: 'web' },
+		],
+		default: '',
+		displayOptions: show,
+	},
+	{ displayName: 'Last Active Device Only', name: 'lastActiveOnly', type: 'boolean', default: false, description: "Whether to send only to each user's most recently active device", displayOptions: show },
+];
+
+/** One campaign for the whole input (its parameters are the first item's): the audience streamed from the store, one summary out. */
+export async function execute(this: IExecuteFunctions, { sender }: SendContext): Promise<INodeExecutionData[]> {
+	const pairedItem = this.getInputData().map((_, item) => ({ item }));
+	try {
+		const { message, options } = readMessage(this, 0);
+		const send = sendOptions(options);
+		sizeError(this, 0, message, sender.providers);
+		const summary = await sender.sendAudience(
+			{
+				appId: this.getNodeParameter('appId', 0) as string,
+				platform: (optional(this.getNodeParameter('audiencePlatform', 0, '')) as Platform | undefined) ?? undefined,
+				lastActiveOnly: this.getNodeParameter('lastActiveOnly', 0, false) as boolean,
+				transactional: !!options.transactional,
+				includeImported: options.includeImported ?? true,
+				includeAnonymous: !!options.includeAnonymous,
+				visible: !message.silent,
+			},
+			message,
+			{ ...send, record: true, failureLimit: options.failureLimit ?? 100 },
+		);
+		return [{ json: toJson({ ...summary, test: send.test, ...(send.sendId ? { sendId: send.sendId } : {}) }), pairedItem }];
+	} catch (error) {
+		return [errorItem(this, error, 0, pairedItem)];
+	}
+}

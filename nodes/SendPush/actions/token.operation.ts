@@ -1,0 +1,59 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { DEFAULT_PROVIDER, parseInput, RegisterInput, tokenKey, type DeviceView } from '../../core';
+import { appIdField, platformField } from '../../shared/fields';
+import { readMessage, sendOptions } from '../message';
+import { planItems, sendItems, type ItemPlan } from './items';
+import type { SendContext } from './router';
+
+const show = { show: { target: ['token'] } };
+
+export const description: INodeProperties[] = [
+	{ ...appIdField, displayOptions: show },
+	{ ...platformField, displayOptions: show },
+	{
+		displayName: 'Device Token',
+		name: 'token',
+		// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- a push token is a device address, not a secret
+		type: 'string',
+		required: true,
+		default: '',
+		description: 'The token (for Web Push, the subscription JSON). Used even if the store does not know it.',
+		displayOptions: show,
+	},
+];
+
+/** Each item to one device token (transactional): the store's record of it, or one made from the item. */
+export async function execute(this: IExecuteFunctions, { store, sender }: SendContext): Promise<INodeExecutionData[]> {
+	const asked = await planItems(this, (i) => {
+		const { message, options } = readMessage(this, i);
+		const record = parseInput(RegisterInput, { appId: this.getNodeParameter('appId', i), platform: this.getNodeParameter('platform', i), token: this.getNodeParameter('token', i) }, 'device token');
+		return { message, send: sendOptions(options), record };
+	});
+	const known = await store.getDevices(asked.flatMap((a) => (a instanceof Error ? [] : [a.record])));
+	const plans = asked.map((a): ItemPlan | Error => (a instanceof Error ? a : { message: a.message, send: a.send, devices: [known.get(tokenKey(a.record.appId, a.record.token)) ?? unknownDevice(a.record)] }));
+	return sendItems(this, sender, plans);
+}
+
+/** A token the store does not know: sent to as given. */
+function unknownDevice(record: ReturnType<typeof RegisterInput.parse>): DeviceView {
+	const now = new Date();
+	return {
+		id: '',
+		appId: record.appId,
+		platform: record.platform,
+		provider: record.provider ?? DEFAULT_PROVIDER[record.platform],
+		token: record.token,
+		webPushKeys: record.webPushKeys,
+		deviceId: null,
+		environment: null,
+		profileId: '',
+		foreground: true,
+		pushEnabled: null,
+		provisional: false,
+		lastStatus: 'unused',
+		consecutiveBounces: 0,
+		registeredAt: now,
+		lastSeenAt: now,
+		lastActiveAt: null,
+	};
+}
