@@ -7,11 +7,11 @@ const { join } = require('node:path');
 const { createInterface } = require('node:readline');
 
 /**
- * Starts this file as a child process and points this process's network edge at it.
+ * Starts this file as a child process (answering every request `latencyMs` after it came) and points this process's network edge at it.
  * Returns the fakes' config, `subscribe(n)` (Web Push subscriptions the fake can decrypt), `cpuSeconds()` and `stop()`.
  */
-async function startFakeProcess() {
-	const child = spawn(process.execPath, [__filename], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startFakeProcess({ latencyMs = 0 } = {}) {
+	const child = spawn(process.execPath, [__filename], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PUSH_TOKENS_FAKE_LATENCY_MS: String(latencyMs) } });
 	const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
 	const config = JSON.parse((await lines.next()).value);
 	process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify(config.routes);
@@ -35,6 +35,9 @@ function serve() {
 	process.env.PUSH_TOKENS_FAKE_CERTS = join(__dirname, '../test/fakes/certs');
 	const { startFakes } = require('./.build/test/fakes/providers');
 	startFakes().then((fakes) => {
+		// A provider's round trip (PUSH_TOKENS_FAKE_LATENCY_MS), as far away as the real ones are.
+		const latency = Number(process.env.PUSH_TOKENS_FAKE_LATENCY_MS ?? 0);
+		for (const fake of [fakes.fcm, fakes.apns, fakes.webpush]) fake.latencyMs = latency;
 		process.stdout.write(
 			JSON.stringify({
 				routes: fakes.routes,

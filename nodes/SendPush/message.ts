@@ -5,6 +5,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
 import { checkSizes, PushMessage, parseInput, SendOptionsKeys, type Provider, type SendOptions } from '../core';
 import { optional } from '../shared/fields';
+import type { ReadParameter } from '../shared/parameters';
 
 export interface Options {
 	transactional?: boolean;
@@ -173,9 +174,9 @@ export const messageProperties: INodeProperties[] = [
 ];
 
 /** The message and options of item i. */
-export function readMessage(context: IExecuteFunctions, i: number): { message: PushMessage; options: Options } {
-	const options = context.getNodeParameter('options', i, {}) as Options;
-	return { message: message(context, i, options), options };
+export function readMessage(context: IExecuteFunctions, read: ReadParameter, i: number): { message: PushMessage; options: Options } {
+	const options = read<Options>('options', i, {});
+	return { message: message(context, read, i, options), options };
 }
 
 /** The sender's options the node's options set (the store is updated only when asked, except by an audience send). */
@@ -184,9 +185,9 @@ export function sendOptions(options: Options): SendOptions {
 	return { sendId, test: !!options.test, maxAttempts: options.maxAttempts, resendLostAnswers: !!options.resendLostAnswers, record: !!options.updateStore };
 }
 
-function message(context: IExecuteFunctions, i: number, options: Options): PushMessage {
-	const extra = context.getNodeParameter('message', i, {}) as IDataObject;
-	const pairs = (context.getNodeParameter('customData.pairs', i, []) as Array<{ key: string; value: string }>).filter((p) => p.key !== '');
+function message(context: IExecuteFunctions, read: ReadParameter, i: number, options: Options): PushMessage {
+	const extra = read<IDataObject>('message', i, {});
+	const pairs = read<Array<{ key: string; value: string }>>('customData.pairs', i, []).filter((p) => p.key !== '');
 	let json: unknown = extra.dataJson ?? {};
 	if (typeof json === 'string') {
 		try {
@@ -202,8 +203,8 @@ function message(context: IExecuteFunctions, i: number, options: Options): PushM
 	return parseInput(
 		PushMessage,
 		{
-			title: optional(context.getNodeParameter('title', i, '')),
-			body: optional(context.getNodeParameter('body', i, '')),
+			title: optional(read('title', i, '')),
+			body: optional(read('body', i, '')),
 			subtitle: optional(extra.subtitle),
 			imageUrl: optional(extra.imageUrl),
 			deepLink: optional(extra.deepLink),

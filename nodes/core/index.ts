@@ -13,7 +13,7 @@ export { readCsv, readJson, toImportRow, UnreadableRow } from './import/sources'
 export { classifyAnswer, type ProviderAnswer, type Classification } from './providers/outcomes';
 export { PushMessage, PAYLOAD_LIMITS, flatten, fcmData, type PushMessageInput } from './payload/message';
 export { FcmTransport, ApnsTransport, WebPushTransport, FcmConfig, ApnsConfig, WebPushConfig, serviceAccountConfig, type Transport, type Delivery } from './providers/transports';
-export { Sender, SendConfigError, checkSizes, backoffMs, type SendOptions, type DeviceResult, type CampaignSummary, type Transports } from './send/sender';
+export { Sender, SendConfigError, checkSizes, backoffMs, yieldToIo, CONCURRENCY, type SendOptions, type DeviceResult, type CampaignSummary, type Transports } from './send/sender';
 export { newId } from './ids';
 export { specialPurposeRange } from './net/addresses';
 export { GuardedAgent, REFUSED_ADDRESS, type Resolve } from './net/guard';

@@ -40,7 +40,7 @@ function parseRun(stdout: string): RunData {
 }
 
 export type Json = Record<string, unknown>;
-type RunData = Record<string, Array<{ data?: { main: Array<Array<{ json: Json }> | null> } }>>;
+type RunData = Record<string, Array<{ executionTime?: number; data?: { main: Array<Array<{ json: Json }> | null> } }>>;
 
 export interface NodeSpec {
 	name: string;
@@ -182,8 +182,12 @@ export class N8nHarness {
 	}
 
 	private async cli(bin: string, ...args: string[]): Promise<string> {
+		return this.cliWith({}, bin, ...args);
+	}
+
+	private async cliWith(env: NodeJS.ProcessEnv, bin: string, ...args: string[]): Promise<string> {
 		try {
-			const { stdout } = await run(bin, args, { env: this.env, maxBuffer: 256 * 1024 * 1024 });
+			const { stdout } = await run(bin, args, { env: { ...this.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
 			return stdout;
 		} catch (error) {
 			const { stdout, stderr } = error as { stdout?: string; stderr?: string };
@@ -197,10 +201,10 @@ export class N8nHarness {
 		if (publish) await this.cli(n8n(), 'publish:workflow', `--id=${workflow.id}`);
 	}
 
-	/** Imports and runs a workflow with `n8n execute`; returns every node's output items. */
-	async execute(workflow: Json): Promise<Outputs> {
+	/** Imports and runs a workflow with `n8n execute` (with more environment, if given); returns every node's output items. */
+	async execute(workflow: Json, env: NodeJS.ProcessEnv = {}): Promise<Outputs> {
 		await this.importWorkflow(workflow);
-		return new Outputs(parseRun(await this.cli(n8n(), 'execute', `--id=${workflow.id}`, '--rawOutput')));
+		return new Outputs(parseRun(await this.cliWith(env, n8n(), 'execute', `--id=${workflow.id}`, '--rawOutput')));
 	}
 
 	/** `n8n start` on a free port, serving published workflows (webhooks, schedules). */
@@ -265,6 +269,12 @@ export class Outputs {
 		const runs = this.runData[nodeName];
 		if (!runs) throw new Error(`node "${nodeName}" did not run (ran: ${Object.keys(this.runData).join(', ')})`);
 		return (runs[0].data?.main[output] ?? []).map((item) => item.json);
+	}
+	/** How long the node's run took, in ms, as n8n measured it. */
+	timeOf(nodeName: string): number {
+		const time = this.runData[nodeName]?.[0]?.executionTime;
+		if (time === undefined) throw new Error(`node "${nodeName}" has no execution time`);
+		return time;
 	}
 }
 

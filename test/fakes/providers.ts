@@ -84,6 +84,8 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 	/** Faults injected, per kind; `dead`: answers that a token is dead. */
 	readonly injected: Record<FaultKind | 'dead', number> = { 'rate-limit': 0, 'server-error': 0, unavailable: 0, reset: 0, goaway: 0, slow: 0, dead: 0 };
 	faults: FaultPlan | null = null;
+	/** A provider's round trip: every request is answered this long after it arrived. */
+	latencyMs = 0;
 	/** The faults each token met, in order (to explain a failure). */
 	readonly faultsOf = new Map<string, FaultKind[]>();
 	/** Requests per token so far (the fault draw's counter). */
@@ -126,6 +128,10 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 		this.injected[kind]++;
 		this.faultsOf.set(token, [...(this.faultsOf.get(token) ?? []), kind]);
 		return kind;
+	}
+
+	protected roundTrip(): Promise<void> | void {
+		if (this.latencyMs > 0) return new Promise((done) => setTimeout(done, this.latencyMs));
 	}
 
 	protected accept(token: string): void {
@@ -301,6 +307,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		stream?: ServerHttp2Stream,
 	) {
 		const raw = await readBody(req);
+		await this.roundTrip();
 		if (stream && this.abandoned(stream)) return this.refuse(stream);
 		if (method === 'POST' && url === '/token') {
 			const assertion = new URLSearchParams(raw.toString()).get('assertion') ?? '';
@@ -404,6 +411,7 @@ export class FakeApns extends Fake<Http2SecureServer> {
 			stream.on('error', () => undefined); // a stream this fake refused or reset
 			void (async () => {
 				const raw = await readBody(stream);
+				await this.roundTrip();
 				if (this.abandoned(stream)) return this.refuse(stream);
 				const reply = (status: number, body?: unknown, extra: Record<string, string> = {}) => {
 					if (this.abandoned(stream)) return this.refuse(stream);
@@ -480,6 +488,7 @@ export class FakeWebPush extends Fake<HttpsServer> {
 		this.server = createHttpsServer(tlsOptions(), (req, res) => {
 			void (async () => {
 				const raw = await readBody(req);
+				await this.roundTrip();
 				const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
 					if (res.destroyed || req.socket.destroyed || req.socket.readableEnded) return;
 					res.writeHead(status, headers);

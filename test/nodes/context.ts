@@ -21,6 +21,15 @@ function credentials(store: StoreConfig) {
 	return store.engine === 'sqlite' ? { engine: 'sqlite', path: store.path } : { engine: 'postgres', connection: 'url', url: store.connectionString };
 }
 
+/**
+ * The node's raw parameters, as n8n keeps them: parameters given per item stand for
+ * expressions (in n8n only an expression differs between items), fixed ones are as given.
+ */
+export function rawParameters(params: Params): INode['parameters'] {
+	if (typeof params !== 'function') return params as INode['parameters'];
+	return new Proxy({}, { get: () => '={{ a value per item }}' });
+}
+
 /** Reads `a.b.c` from the item's parameters, as n8n's getNodeParameter does for collections. */
 export function param(params: Params, itemIndex: number, name: string, fallback?: unknown): unknown {
 	const values = typeof params === 'function' ? params(itemIndex) : params;
@@ -33,7 +42,7 @@ export function param(params: Params, itemIndex: number, name: string, fallback?
 export async function execute(type: INodeType, options: RunOptions): Promise<INodeExecutionData[][]> {
 	const items = (options.items ?? [{}]).map((json) => ({ json }));
 	const context = {
-		getNode: () => node,
+		getNode: () => ({ ...node, parameters: rawParameters(options.params) }),
 		getInputData: () => items,
 		getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => param(options.params, itemIndex, name, fallback),
 		getCredentials: async (name: string) => {

@@ -5,7 +5,7 @@
  * snapshot of a SQLite store's tables, to prove a rejected item wrote nothing.
  */
 import Database from 'better-sqlite3';
-import { node, param, type Params } from '../nodes/context';
+import { node, param, rawParameters, type Params } from '../nodes/context';
 import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType } from 'n8n-workflow';
 
 export interface InputItem {
@@ -37,7 +37,7 @@ export async function execute(type: INodeType, options: RunOptions): Promise<INo
 			: {}),
 	}));
 	const context = {
-		getNode: () => node,
+		getNode: () => ({ ...node, parameters: rawParameters(options.params) }),
 		getInputData: () => items,
 		getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => param(options.params, itemIndex, name, fallback),
 		getCredentials: async (name: string) => {

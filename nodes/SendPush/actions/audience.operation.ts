@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import type { Platform } from '../../core';
 import { appIdField, optional } from '../../shared/fields';
 import { errorItem, toJson } from '../../shared/items';
+import { itemParameters } from '../../shared/parameters';
 import { readMessage, sendOptions, sizeError } from '../message';
 import type { SendContext } from './router';
 
@@ -29,7 +30,7 @@ export const description: INodeProperties[] = [
 export async function execute(this: IExecuteFunctions, { sender }: SendContext): Promise<INodeExecutionData[]> {
 	const pairedItem = this.getInputData().map((_, item) => ({ item }));
 	try {
-		const { message, options } = readMessage(this, 0);
+		const { message, options } = readMessage(this, itemParameters(this), 0);
 		const send = sendOptions(options);
 		sizeError(this, 0, message, sender.providers);
 		const summary = await sender.sendAudience(

@@ -1,62 +1,62 @@
 /**
  * Send To = A User or One Device Token: the items of an execution sent together. Each item's
- * message and devices are read for that item (every field may be an expression of it); then
- * every item's pushes go to the sender at once, which sends them with the same bounded
- * concurrency per provider as an audience. Output: one item per device, in input order, each
- * paired with its input item; a bad item is an error item (Continue On Fail) or stops the node
+ * message and devices are read for that item (every field may be an expression of it), 100
+ * items at a time with their devices read in one query; each chunk's pushes go to the sender
+ * while the next chunks are read, as many chunks at once as keep each provider within the
+ * concurrency of an audience send, so reading the items (n8n evaluates every expression of every
+ * item) overlaps the providers' round trips. Output: one item per device, in input order, each
+ * paired with its input item. A bad item is an error item (Continue On Fail), or stops the node
  * after the items before it were sent, as when items went one by one.
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import type { DeviceResult, DeviceView, PushMessage, Sender, SendOptions } from '../../core';
+import { CONCURRENCY, yieldToIo, type DeviceResult, type DeviceView, type Provider, type PushMessage, type Sender, type SendOptions } from '../../core';
 import { errorItem, toJson, toNodeError } from '../../shared/items';
 import { sizeError } from '../message';
 
 /** What one item sends: its message to its devices, or, when it reaches none, what it outputs instead. */
 export type ItemPlan = { message: PushMessage; send: SendOptions; devices: DeviceView[] } | { output: IDataObject };
+type Sending = Extract<ItemPlan, { devices: DeviceView[] }>;
 
-export async function sendItems(context: IExecuteFunctions, sender: Sender, plans: Array<ItemPlan | Error>): Promise<INodeExecutionData[]> {
-	for (let i = 0; i < plans.length; i++) {
-		const plan = plans[i];
-		if (plan instanceof Error || !('devices' in plan)) continue;
-		try {
-			sizeError(context, i, plan.message, plan.devices.map((d) => d.provider));
-		} catch (error) {
-			plans[i] = error as Error;
-		}
-	}
-	// Without Continue On Fail the first bad item stops the node: the items before it are sent.
-	const stop = context.continueOnFail() ? -1 : plans.findIndex((p) => p instanceof Error);
-	const sendable = stop < 0 ? plans : plans.slice(0, stop);
+/** Plans the items [from, to). */
+export type PlanChunk = (from: number, to: number) => Promise<Array<ItemPlan | Error>>;
 
+const CHUNK = 100;
+
+export async function sendItems(context: IExecuteFunctions, sender: Sender, planChunk: PlanChunk): Promise<INodeExecutionData[]> {
+	const count = context.getInputData().length;
+	const plans: Array<ItemPlan | Error> = [];
 	const results = new Map<number, DeviceResult[]>();
-	// Items with the same send options go in one call (usually all of them).
-	const groups = new Map<string, number[]>();
-	sendable.forEach((plan, i) => {
-		if (plan instanceof Error || !('devices' in plan)) return;
-		const key = JSON.stringify(plan.send);
-		groups.set(key, [...(groups.get(key) ?? []), i]);
-	});
-	for (const indexes of groups.values()) {
-		const pushes = indexes.flatMap((i) => {
-			const plan = plans[i] as Extract<ItemPlan, { devices: DeviceView[] }>;
-			return plan.devices.map((device) => ({ device, message: plan.message, item: i }));
+	let stop = -1;
+	const inFlight: Record<Provider, number> = { fcm: 0, apns: 0, webpush: 0 };
+	const running = new Set<Promise<void>>();
+	for (let from = 0; from < count && stop < 0; from += CHUNK) {
+		const chunk = await planChunk(from, Math.min(count, from + CHUNK));
+		chunk.forEach((plan, k) => {
+			if (plan instanceof Error || !('devices' in plan)) return;
+			try {
+				sizeError(context, from + k, plan.message, plan.devices.map((d) => d.provider));
+			} catch (error) {
+				chunk[k] = error as Error;
+			}
 		});
-		let sent: DeviceResult[];
-		try {
-			sent = await sender.send(
-				pushes.map((p) => p.device),
-				pushes.map((p) => p.message),
-				(plans[indexes[0]] as Extract<ItemPlan, { send: SendOptions }>).send,
-			);
-		} catch (error) {
-			for (const i of indexes) plans[i] = error as Error;
-			continue;
-		}
-		sent.forEach((result, k) => {
-			const item = pushes[k].item;
-			results.set(item, [...(results.get(item) ?? []), result]);
+		plans.push(...chunk);
+		// Without Continue On Fail the first bad item stops the node: the items before it are sent.
+		const bad = context.continueOnFail() ? -1 : chunk.findIndex((p) => p instanceof Error);
+		if (bad >= 0) stop = from + bad;
+		const indexes = Array.from({ length: bad >= 0 ? bad : chunk.length }, (_, k) => from + k);
+		const pushes: Record<Provider, number> = { fcm: 0, apns: 0, webpush: 0 };
+		for (const i of indexes) for (const d of (plans[i] as Partial<Sending>).devices ?? []) pushes[d.provider]++;
+		const fits = () => (Object.keys(pushes) as Provider[]).every((p) => pushes[p] === 0 || inFlight[p] + pushes[p] <= CONCURRENCY[p]);
+		while (running.size > 0 && !fits()) await Promise.race(running);
+		for (const p of Object.keys(pushes) as Provider[]) inFlight[p] += pushes[p];
+		const sending: Promise<void> = send(sender, plans, indexes, results).finally(() => {
+			for (const p of Object.keys(pushes) as Provider[]) inFlight[p] -= pushes[p];
+			running.delete(sending);
 		});
+		running.add(sending);
+		await yieldToIo(); // the chunk's requests go out while the next chunk is read
 	}
+	await Promise.all(running);
 
 	const out: INodeExecutionData[] = [];
 	for (let i = 0; i < plans.length; i++) {
@@ -80,15 +80,39 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 	return out;
 }
 
-/** `plan` for every input item; an error becomes that item's. */
-export async function planItems<T>(context: IExecuteFunctions, plan: (i: number) => T | Promise<T>): Promise<Array<T | Error>> {
-	const plans: Array<T | Error> = [];
-	for (let i = 0; i < context.getInputData().length; i++) {
+/** Sends these items' pushes: one sender call per distinct send options (usually one); a call that fails fails its items. */
+async function send(sender: Sender, plans: Array<ItemPlan | Error>, indexes: number[], results: Map<number, DeviceResult[]>): Promise<void> {
+	const groups = new Map<string, number[]>();
+	for (const i of indexes) {
+		const plan = plans[i];
+		if (plan instanceof Error || !('devices' in plan)) continue;
+		const key = JSON.stringify(plan.send);
+		groups.set(key, [...(groups.get(key) ?? []), i]);
+	}
+	for (const group of groups.values()) {
+		const pushes = group.flatMap((i) => (plans[i] as Sending).devices.map((device) => ({ device, item: i })));
 		try {
-			plans.push(await plan(i));
+			const sent = await sender.send(
+				pushes.map((p) => p.device),
+				pushes.map((p) => (plans[p.item] as Sending).message),
+				(plans[group[0]] as Sending).send,
+			);
+			sent.forEach((result, k) => results.set(pushes[k].item, [...(results.get(pushes[k].item) ?? []), result]));
 		} catch (error) {
-			plans.push(error as Error);
+			for (const i of group) plans[i] = error as Error;
 		}
 	}
-	return plans;
+}
+
+/** `plan` for each item of [from, to); an error becomes that item's. */
+export async function eachItem<T>(from: number, to: number, plan: (i: number) => T | Promise<T>): Promise<Array<T | Error>> {
+	const out: Array<T | Error> = [];
+	for (let i = from; i < to; i++) {
+		try {
+			out.push(await plan(i));
+		} catch (error) {
+			out.push(error as Error);
+		}
+	}
+	return out;
 }

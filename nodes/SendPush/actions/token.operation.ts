@@ -2,7 +2,8 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { DEFAULT_PROVIDER, parseInput, RegisterInput, tokenKey, type DeviceView } from '../../core';
 import { appIdField, platformField } from '../../shared/fields';
 import { readMessage, sendOptions } from '../message';
-import { planItems, sendItems, type ItemPlan } from './items';
+import { itemParameters } from '../../shared/parameters';
+import { eachItem, sendItems, type ItemPlan } from './items';
 import type { SendContext } from './router';
 
 const show = { show: { target: ['token'] } };
@@ -24,14 +25,16 @@ export const description: INodeProperties[] = [
 
 /** Each item to one device token (transactional): the store's record of it, or one made from the item. */
 export async function execute(this: IExecuteFunctions, { store, sender }: SendContext): Promise<INodeExecutionData[]> {
-	const asked = await planItems(this, (i) => {
-		const { message, options } = readMessage(this, i);
-		const record = parseInput(RegisterInput, { appId: this.getNodeParameter('appId', i), platform: this.getNodeParameter('platform', i), token: this.getNodeParameter('token', i) }, 'device token');
-		return { message, send: sendOptions(options), record };
+	const read = itemParameters(this);
+	return sendItems(this, sender, async (from, to) => {
+		const asked = await eachItem(from, to, (i) => {
+			const { message, options } = readMessage(this, read, i);
+			const record = parseInput(RegisterInput, { appId: read('appId', i), platform: read('platform', i), token: read('token', i) }, 'device token');
+			return { message, send: sendOptions(options), record };
+		});
+		const known = await store.getDevices(asked.flatMap((a) => (a instanceof Error ? [] : [a.record])));
+		return asked.map((a): ItemPlan | Error => (a instanceof Error ? a : { message: a.message, send: a.send, devices: [known.get(tokenKey(a.record.appId, a.record.token)) ?? unknownDevice(a.record)] }));
 	});
-	const known = await store.getDevices(asked.flatMap((a) => (a instanceof Error ? [] : [a.record])));
-	const plans = asked.map((a): ItemPlan | Error => (a instanceof Error ? a : { message: a.message, send: a.send, devices: [known.get(tokenKey(a.record.appId, a.record.token)) ?? unknownDevice(a.record)] }));
-	return sendItems(this, sender, plans);
 }
 
 /** A token the store does not know: sent to as given. */

@@ -86,7 +86,7 @@ export interface DeviceResult {
 export type Transports = Partial<Record<Provider, Transport>>;
 
 /** Devices handed to a transport at once: FCM and APNs multiplex them as HTTP/2 streams, Web Push is one HTTPS request (and an ECDH) each. */
-const CONCURRENCY: Record<Provider, number> = { fcm: 500, apns: 500, webpush: 50 };
+export const CONCURRENCY: Record<Provider, number> = { fcm: 500, apns: 500, webpush: 50 };
 
 /** Exponential backoff with full jitter (0.5 s base), never shorter than Retry-After, capped. */
 export function backoffMs(attempt: number, retryAfterSeconds: number | undefined, maxWaitSeconds: number): number {
@@ -289,3 +289,6 @@ function groupBy<T, K>(items: T[], key: (item: T) => K): Array<[K, T[]]> {
 	return [...groups];
 }
 
+
+/** Lets pending I/O (a chunk's requests and their answers) run before more synchronous work, such as reading the next items. */
+export const yieldToIo = (): Promise<void> => new Promise((done) => setImmediate(done));
