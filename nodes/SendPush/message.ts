@@ -2,6 +2,7 @@
  * What Send Push says, whatever it is sent to: the message fields and options, read per item
  * (so every field may be an expression of that item), and the send options they set.
  */
+import { createHash } from 'node:crypto';
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
 import { checkSizes, PushMessage, parseInput, SendOptionsKeys, type Provider, type SendOptions } from '../core';
 import { optional } from '../shared/fields';
@@ -180,9 +181,35 @@ export function readMessage(context: IExecuteFunctions, read: ReadParameter, i: 
 }
 
 /** The sender's options the node's options set (the store is updated only when asked, except by an audience send). */
-export function sendOptions(options: Options): SendOptions {
+export function sendOptions(options: Options): SendOptions & { sendId?: string } {
 	const { sendId } = parseInput(SendOptionsKeys, { sendId: optional(options.sendId) }, 'send');
 	return { sendId, test: !!options.test, maxAttempts: options.maxAttempts, resendLostAnswers: !!options.resendLostAnswers, record: !!options.updateStore };
+}
+
+/**
+ * Item i's send id: the user's, or one made from the execution, the node, its run and the item,
+ * so that n8n's Retry On Fail (the same run again) never pushes a device twice, while another
+ * run of the node (a loop, a retry lap) or another item is a send of its own.
+ */
+export function itemSendId(context: IExecuteFunctions, given: string | undefined, i: number): string {
+	if (given) return given;
+	const runIndex = (context as unknown as { runIndex?: number }).runIndex ?? 0;
+	return `n8n:${context.getExecutionId()}:${context.getNode().id}:${runIndex}:${i}`;
+}
+
+/**
+ * With Resend Lost Answers a push may arrive twice: unless the message sets its own, its collapse
+ * ID (APNs apns-collapse-id, FCM collapse_key, Web Push Topic) is made from the send id, so a
+ * duplicate replaces the first on the device instead of showing twice.
+ */
+export function collapsedBy(message: PushMessage, sendId: string): PushMessage {
+	const id = createHash('sha256').update(sendId).digest('base64url').slice(0, 32);
+	return {
+		...message,
+		apns: { ...message.apns, collapseId: message.apns.collapseId ?? id },
+		fcm: { ...message.fcm, collapseKey: message.fcm.collapseKey ?? id },
+		webpush: { ...message.webpush, topic: message.webpush.topic ?? id },
+	};
 }
 
 function message(context: IExecuteFunctions, read: ReadParameter, i: number, options: Options): PushMessage {

@@ -4,17 +4,15 @@
  * gets its own n8n user folder, store credential and store. Workflows are imported and run with
  * the n8n CLI (`n8n execute`), or served by `n8n start` for webhooks and schedules.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { TokenStore, type StoreConfig } from '../../nodes/core';
 import { freshConfig, type EngineName } from '../support/stores';
 
-const run = promisify(execFile);
 /** The checkout: the nearest folder above with a package.json (the harness also runs compiled, from bench/.build). */
 const ROOT = (function packageRoot(dir: string): string {
 	return existsSync(join(dir, 'package.json')) ? dir : packageRoot(dirname(dir));
@@ -185,13 +183,27 @@ export class N8nHarness {
 		return this.cliWith({}, bin, ...args);
 	}
 
+	/**
+	 * Runs the n8n CLI with its stdout going to a file: n8n exits as soon as it has written its
+	 * output, and a pipe would lose what was not read by then (a large run's JSON is megabytes).
+	 */
 	private async cliWith(env: NodeJS.ProcessEnv, bin: string, ...args: string[]): Promise<string> {
+		const file = join(this.folder, `stdout-${workflowCounter++}.txt`);
+		const out = openSync(file, 'w');
 		try {
-			const { stdout } = await run(bin, args, { env: { ...this.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
+			const child = spawn(bin, args, { env: { ...this.env, ...env }, stdio: ['ignore', out, 'pipe'] });
+			let stderr = '';
+			child.stderr!.on('data', (d) => (stderr += d));
+			const code = await new Promise<number | null>((done, fail) => {
+				child.once('error', fail);
+				child.once('close', done);
+			});
+			const stdout = readFileSync(file, 'utf8');
+			if (code !== 0) throw new Error(`n8n ${args.join(' ')} failed:\n${stderr.slice(-3000)}\n${stdout.slice(-3000)}`);
 			return stdout;
-		} catch (error) {
-			const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-			throw new Error(`n8n ${args.join(' ')} failed:\n${(stderr ?? '').slice(-3000)}\n${(stdout ?? '').slice(-3000)}`);
+		} finally {
+			closeSync(out);
+			rmSync(file, { force: true });
 		}
 	}
 

@@ -39,7 +39,10 @@ export function param(params: Params, itemIndex: number, name: string, fallback?
 	throw new NodeOperationError(node, `Could not get parameter "${name}"`);
 }
 
+let executions = 0;
+
 export async function execute(type: INodeType, options: RunOptions): Promise<INodeExecutionData[][]> {
+	const executionId = String(++executions);
 	const items = (options.items ?? [{}]).map((json) => ({ json }));
 	const context = {
 		getNode: () => ({ ...node, parameters: rawParameters(options.params) }),
@@ -50,6 +53,7 @@ export async function execute(type: INodeType, options: RunOptions): Promise<INo
 			throw new NodeOperationError(node, `Node does not have any credentials set for "${name}"`);
 		},
 		continueOnFail: () => !!options.continueOnFail,
+		getExecutionId: () => executionId,
 		helpers: {},
 	} as unknown as IExecuteFunctions;
 	return (await type.execute!.call(context)) as INodeExecutionData[][];

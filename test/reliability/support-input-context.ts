@@ -22,7 +22,10 @@ export interface RunOptions {
 	continueOnFail?: boolean;
 }
 
+let executions = 0;
+
 export async function execute(type: INodeType, options: RunOptions): Promise<INodeExecutionData[][]> {
+	const executionId = String(++executions);
 	const items: INodeExecutionData[] = (options.items ?? [{}]).map((item) => ({
 		json: item.json ?? {},
 		...(item.binary
@@ -46,6 +49,7 @@ export async function execute(type: INodeType, options: RunOptions): Promise<INo
 			throw new NodeOperationError(node, `Node does not have any credentials set for "${name}"`);
 		},
 		continueOnFail: () => !!options.continueOnFail,
+		getExecutionId: () => executionId,
 		helpers: {
 			// As n8n-core's: the item's binary property, or an error naming the item and the property.
 			assertBinaryData: (itemIndex: number, property: string): IBinaryData => {

@@ -11,11 +11,12 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import { CONCURRENCY, yieldToIo, type DeviceResult, type DeviceView, type Provider, type PushMessage, type Sender, type SendOptions } from '../../core';
 import { errorItem, toJson, toNodeError } from '../../shared/items';
-import { sizeError } from '../message';
+import { collapsedBy, itemSendId, sizeError } from '../message';
 
 /** What one item sends: its message to its devices, or, when it reaches none, what it outputs instead. */
-export type ItemPlan = { message: PushMessage; send: SendOptions; devices: DeviceView[] } | { output: IDataObject };
-type Sending = Extract<ItemPlan, { devices: DeviceView[] }>;
+export type ItemPlan = { message: PushMessage; send: SendOptions & { sendId?: string }; devices: DeviceView[]; sendId?: string } | { output: IDataObject };
+/** An item to send, with its send id (see itemSendId). */
+type Sending = Extract<ItemPlan, { devices: DeviceView[] }> & { sendId: string };
 
 /** Plans the items [from, to). */
 export type PlanChunk = (from: number, to: number) => Promise<Array<ItemPlan | Error>>;
@@ -34,7 +35,10 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 		chunk.forEach((plan, k) => {
 			if (plan instanceof Error || !('devices' in plan)) return;
 			try {
-				sizeError(context, from + k, plan.message, plan.devices.map((d) => d.provider));
+				const sendId = itemSendId(context, plan.send.sendId, from + k);
+				const message = plan.send.resendLostAnswers ? collapsedBy(plan.message, sendId) : plan.message;
+				sizeError(context, from + k, message, plan.devices.map((d) => d.provider));
+				chunk[k] = { ...plan, message, sendId };
 			} catch (error) {
 				chunk[k] = error as Error;
 			}
@@ -86,18 +90,18 @@ async function send(sender: Sender, plans: Array<ItemPlan | Error>, indexes: num
 	for (const i of indexes) {
 		const plan = plans[i];
 		if (plan instanceof Error || !('devices' in plan)) continue;
-		const key = JSON.stringify(plan.send);
+		const key = JSON.stringify({ ...plan.send, sendId: null });
 		groups.set(key, [...(groups.get(key) ?? []), i]);
 	}
 	for (const group of groups.values()) {
-		const pushes = group.flatMap((i) => (plans[i] as Sending).devices.map((device) => ({ device, item: i })));
+		const pushes = group.flatMap((i) => (plans[i] as Sending).devices.map((device) => ({ device, item: plans[i] as Sending, index: i })));
 		try {
 			const sent = await sender.send(
 				pushes.map((p) => p.device),
-				pushes.map((p) => (plans[p.item] as Sending).message),
-				(plans[group[0]] as Sending).send,
+				pushes.map((p) => p.item.message),
+				{ ...(plans[group[0]] as Sending).send, sendId: pushes.map((p) => p.item.sendId) },
 			);
-			sent.forEach((result, k) => results.set(pushes[k].item, [...(results.get(pushes[k].item) ?? []), result]));
+			sent.forEach((result, k) => results.set(pushes[k].index, [...(results.get(pushes[k].index) ?? []), result]));
 		} catch (error) {
 			for (const i of group) plans[i] = error as Error;
 		}

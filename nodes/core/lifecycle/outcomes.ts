@@ -107,31 +107,43 @@ export async function recordDelivered(tx: Tx, records: Array<{ appId: string; to
 	});
 }
 
+/** A device under a send id: the send log's key. */
+export interface SendClaim {
+	sendId: string;
+	appId: string;
+	token: string;
+}
+export const claimKey = (c: SendClaim) => `${c.sendId}\u0000${tokenKey(c.appId, c.token)}`;
+
 /**
  * The send log as a claim, written before a push leaves (see Sender.send): inserts (send id,
  * app, token) for these devices and answers the ones this call inserted — a device already in
- * the log (reached, or claimed by an earlier or concurrent run of the send id) is not returned,
- * so two runs can never both send to it.
+ * the log under its send id (reached, or claimed by an earlier or concurrent run of the send
+ * id) is not returned, so two runs can never both send to it.
  */
-export async function claimSends(tx: Tx, sendId: string, devices: Array<{ appId: string; token: string }>, now: number): Promise<Set<string>> {
+export async function claimSends(tx: Tx, claims: SendClaim[], now: number): Promise<Set<string>> {
 	const claimed = new Set<string>();
-	for (let i = 0; i < devices.length; i += 1000) {
+	for (let i = 0; i < claims.length; i += 1000) {
 		const rows = await tx
 			.insertInto('send_log')
-			.values(devices.slice(i, i + 1000).map((d) => ({ send_id: sendId, app_id: d.appId, token: d.token, at: now })))
+			.values(claims.slice(i, i + 1000).map((c) => ({ send_id: c.sendId, app_id: c.appId, token: c.token, at: now })))
 			.onConflict((oc) => oc.doNothing())
-			.returning(['app_id', 'token'])
+			.returning(['send_id', 'app_id', 'token'])
 			.execute();
-		for (const row of rows) claimed.add(tokenKey(row.app_id, row.token));
+		for (const row of rows) claimed.add(claimKey({ sendId: row.send_id, appId: row.app_id, token: row.token }));
 	}
 	return claimed;
 }
 
 /** Gives back the claims of devices the send did not reach (a transient failure, a dead token): a rerun of the send id tries them again. */
-export async function releaseSends(tx: Tx, sendId: string, devices: Array<{ appId: string; token: string }>): Promise<void> {
-	for (const [appId, tokens] of byApp(devices, (d) => d.token)) {
-		for (let i = 0; i < tokens.length; i += 1000) {
-			await tx.deleteFrom('send_log').where('send_id', '=', sendId).where('app_id', '=', appId).where('token', 'in', tokens.slice(i, i + 1000)).execute();
+export async function releaseSends(tx: Tx, claims: SendClaim[]): Promise<void> {
+	const bySend = new Map<string, SendClaim[]>();
+	for (const c of claims) bySend.set(c.sendId, [...(bySend.get(c.sendId) ?? []), c]);
+	for (const [sendId, ofSend] of bySend) {
+		for (const [appId, tokens] of byApp(ofSend, (c) => c.token)) {
+			for (let i = 0; i < tokens.length; i += 1000) {
+				await tx.deleteFrom('send_log').where('send_id', '=', sendId).where('app_id', '=', appId).where('token', 'in', tokens.slice(i, i + 1000)).execute();
+			}
 		}
 	}
 }

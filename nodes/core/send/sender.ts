@@ -39,12 +39,11 @@ import { SendOptionsKeys, type AudienceQuery, type DeviceView, type Outcome, typ
 import { payloadSize, type PushMessage } from '../payload/message';
 import type { Delivery, Transport } from '../providers/transports';
 import type { TokenStore } from '../store/TokenStore';
-import { claimSends, type OutcomeAction } from '../lifecycle/outcomes';
-import { tokenKey } from '../lifecycle/records';
+import { claimKey, claimSends, type OutcomeAction, type SendClaim } from '../lifecycle/outcomes';
 
 export interface SendOptions {
-	/** Idempotency: devices this id already reached are skipped. */
-	sendId?: string;
+	/** Idempotency: devices this id already reached are skipped. One for every device, or one per device (`sendId[i]` for `devices[i]`). */
+	sendId?: string | readonly string[];
 	/** A test send: delivered or not, no token changes. */
 	test?: boolean;
 	/** Apply the outcomes to the store (last_status, removal of dead tokens). */
@@ -121,26 +120,28 @@ export class Sender {
 	async send(devices: Array<DeviceView & { userId?: string | null }>, messages: PushMessage | readonly PushMessage[], options: SendOptions = {}): Promise<DeviceResult[]> {
 		const messageOf = (index: number): PushMessage => (isMessageList(messages) ? messages[index] : messages);
 		const test = !!options.test;
-		const { sendId } = parseInput(SendOptionsKeys, { sendId: options.sendId }, 'send');
-		const base = (d: DeviceView & { userId?: string | null }) => ({
-			appId: d.appId,
-			token: d.token,
-			provider: d.provider,
-			platform: d.platform,
-			userId: d.userId ?? null,
-			test,
-			...(sendId ? { sendId } : {}),
-		});
+		const sendIdOf = sendIds(options.sendId);
+		const claimOf = (index: number): SendClaim | null => {
+			const sendId = sendIdOf(index);
+			return sendId ? { sendId, appId: devices[index].appId, token: devices[index].token } : null;
+		};
+		const base = (index: number) => {
+			const d = devices[index];
+			const sendId = sendIdOf(index);
+			return { appId: d.appId, token: d.token, provider: d.provider, platform: d.platform, userId: d.userId ?? null, test, ...(sendId ? { sendId } : {}) };
+		};
 		const results = new Array<DeviceResult>(devices.length);
 		type Pending = { device: (typeof devices)[number]; index: number };
 		/** Claims a chunk in the send log before it is sent; the devices already claimed are skipped. */
 		const claim = async (chunk: Pending[]): Promise<Pending[]> => {
-			if (!sendId) return chunk;
-			const claimed = await this.store.engine.transaction((tx) => claimSends(tx, sendId, chunk.map((p) => p.device), Date.now()));
-			return chunk.filter(({ device, index }) => {
-				// (claimed once: a token listed twice is sent once)
-				if (claimed.delete(tokenKey(device.appId, device.token))) return true;
-				results[index] = { ...base(device), outcome: 'delivered', reason: 'already reached by this send id (or in flight when an earlier run stopped)', attempts: 0, action: 'skipped' };
+			const claims = chunk.flatMap(({ index }) => claimOf(index) ?? []);
+			if (claims.length === 0) return chunk;
+			const claimed = await this.store.engine.transaction((tx) => claimSends(tx, claims, Date.now()));
+			return chunk.filter(({ index }) => {
+				const key = claimOf(index);
+				// (claimed once: a token listed twice under one send id is sent once)
+				if (!key || claimed.delete(claimKey(key))) return true;
+				results[index] = { ...base(index), outcome: 'delivered', reason: 'already reached by this send id (or in flight when an earlier run stopped)', attempts: 0, action: 'skipped' };
 				return false;
 			});
 		};
@@ -191,14 +192,14 @@ export class Sender {
 
 		// (attempts 0: never claimed by this run — no transport — so not ours to release; a device
 		// that may have been reached stays claimed: a rerun of the send id must not push it again)
-		const unreached = final.filter(({ index, delivery, attempts }) => delivery.outcome !== 'delivered' && !maybeReached.has(index) && attempts > 0).map(({ index }) => devices[index]);
+		const unreached = final.flatMap(({ index, delivery, attempts }) => (delivery.outcome !== 'delivered' && !maybeReached.has(index) && attempts > 0 ? (claimOf(index) ?? []) : []));
 		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason })),
-			{ record: !!options.record && !test, ...(sendId ? { release: { sendId, devices: unreached } } : {}) },
+			{ record: !!options.record && !test, release: unreached },
 		);
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {
-				...base(devices[index]),
+				...base(index),
 				outcome: delivery.outcome,
 				reason: delivery.reason,
 				...(delivery.statusCode ? { statusCode: delivery.statusCode } : {}),
@@ -272,6 +273,18 @@ export class SendConfigError extends Error {
 	) {
 		super(`every device of a batch was refused because of the configuration: ${reason}`);
 	}
+}
+
+/** The send id of each device: none, one for all, or one each; every one checked. */
+function sendIds(ids: SendOptions['sendId']): (index: number) => string | undefined {
+	if (ids === undefined) return () => undefined;
+	const check = (id: string) => parseInput(SendOptionsKeys, { sendId: id }, 'send').sendId;
+	if (typeof ids === 'string') {
+		const id = check(ids);
+		return () => id;
+	}
+	const checked = ids.map(check);
+	return (index) => checked[index];
 }
 
 function isMessageList(messages: PushMessage | readonly PushMessage[]): messages is readonly PushMessage[] {

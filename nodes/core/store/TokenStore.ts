@@ -25,7 +25,7 @@ import {
 import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
-import { recordDelivered, recordOutcome, releaseSends, type OutcomeResult } from '../lifecycle/outcomes';
+import { recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
 import { audience, changelog, devicesOfUsers, exportProfile, type AudienceDevice, type ProfileExport } from '../lifecycle/queries';
 import { byApp, deviceByToken, deviceView, findOrCreateUser, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
@@ -87,10 +87,10 @@ export class TokenStore {
 
 	/**
 	 * Many answers (one send batch) in one transaction, or none of them: the outcomes applied to
-	 * the tokens (unless `record` is false), and the claims of `release.devices` (devices the send
+	 * the tokens (unless `record` is false), and the claims in `release` (devices the send
 	 * certainly did not reach) given back under its send id, so a rerun tries them again.
 	 */
-	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: { sendId: string; devices: Array<{ appId: string; token: string }> } } = {}): Promise<OutcomeResult[]> {
+	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: SendClaim[] } = {}): Promise<OutcomeResult[]> {
 		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `outcome ${i + 1}`));
 		return this.engine.transaction(async (tx) => {
 			const now = this.clock();
@@ -106,7 +106,7 @@ export class TokenStore {
 				bulk.forEach((i, k) => (results[i] = delivered[k]));
 				for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
 			}
-			if (options.release && options.release.devices.length > 0) await releaseSends(tx, options.release.sendId, options.release.devices);
+			if (options.release && options.release.length > 0) await releaseSends(tx, options.release);
 			return results;
 		});
 	}
