@@ -62,7 +62,7 @@ export class HandlePushFeedback implements INodeType {
 				displayName: 'Answer',
 				name: 'code',
 				type: 'string',
-				default: '={{ $json.outcome ?? $json.errorCode ?? $json.reason ?? $json.event }}',
+				default: '={{ $json.code ?? $json.outcome ?? $json.errorCode ?? $json.reason ?? $json.event }}',
 				description:
 					'A provider code (UNREGISTERED, BadDeviceToken, messaging/registration-token-not-registered, …), an outcome (delivered, invalid-token, bounced, retry), or an event (uninstall, bounced)',
 			},
@@ -91,12 +91,12 @@ export class HandlePushFeedback implements INodeType {
 				description: 'Whether the push went out and its answer was lost (Send Push says so): it may have been delivered, so it never goes to Retry',
 			},
 			{
-				displayName: 'Attempt',
+				displayName: 'Attempts',
 				name: 'attempt',
 				type: 'number',
 				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
-				default: '={{ $json.attempt ?? 0 }}',
-				description: 'How many times this push was already retried',
+				default: '={{ $json.attempts ?? 0 }}',
+				description: 'How many times this push was tried so far (Send Push counts them, across a retry loop too)',
 			},
 			{
 				displayName: 'Provider Message',
@@ -110,7 +110,7 @@ export class HandlePushFeedback implements INodeType {
 				name: 'retryAfter',
 				type: 'number',
 				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
-				default: '={{ $json.retryAfter ?? 0 }}',
+				default: '={{ $json.retryAfterSeconds ?? 0 }}',
 				description: "The provider's Retry-After, honoured when longer than the backoff",
 			},
 			{
@@ -126,7 +126,7 @@ export class HandlePushFeedback implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 5,
-						description: 'After this many retries the item goes to Other as retries exhausted',
+						description: 'After this many attempts the item goes to Other as retries exhausted',
 					},
 				],
 			},
@@ -177,9 +177,10 @@ async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<type
 	// A push whose answer was lost may have been delivered: resending it could push twice.
 	if (outcome === 'retry' && context.getNodeParameter('deliveryUnknown', i, false)) return { output: OUTPUT.other, json: { ...json, action: 'delivery-unknown' } };
 	if (outcome === 'retry' && result.action === 'unchanged' && !context.getNodeParameter('test', i, false)) {
-		const attempt = Number(context.getNodeParameter('attempt', i, 0)) || 0;
-		if (attempt >= (options.maxAttempts ?? 5)) return { output: OUTPUT.other, json: { ...json, action: 'retries-exhausted', attempt } };
-		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempt: attempt + 1, retryAfterSeconds: Math.ceil(backoffMs(attempt + 1, Number(context.getNodeParameter('retryAfter', i, 0)) || 0, 300) / 1000) } };
+		const attempts = Number(context.getNodeParameter('attempt', i, 0)) || 0;
+		if (attempts >= (options.maxAttempts ?? 5)) return { output: OUTPUT.other, json: { ...json, action: 'retries-exhausted', attempts } };
+		// retryAfterSeconds: how long to wait before the next attempt (the provider's Retry-After at least)
+		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempts, retryAfterSeconds: Math.ceil(backoffMs(Math.max(1, attempts), Number(context.getNodeParameter('retryAfter', i, 0)) || 0, 300) / 1000) } };
 	}
 	if (result.action === 'removed' || result.action === 'tombstoned') return { output: OUTPUT.removed, json };
 	if (result.action === 'suppressed') return { output: OUTPUT.suppressed, json };

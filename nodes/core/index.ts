@@ -8,7 +8,7 @@ export type { IdentifyResult, ClearIdentifyResult } from './lifecycle/identify';
 export type { ImportOptions, ImportSummary, InvalidRow } from './lifecycle/import';
 export { SUPPRESS_AFTER_BOUNCES, type OutcomeAction, type OutcomeResult } from './lifecycle/outcomes';
 export type { CleanupReport } from './lifecycle/cleanup';
-export type { AudienceDevice, ProfileExport, PushTokenEntry } from './lifecycle/queries';
+export { EXCLUSIONS, type AudienceDevice, type Exclusion, type ProfileExport, type PushTokenEntry } from './lifecycle/queries';
 export { readCsv, readJson, toImportRow, UnreadableRow } from './import/sources';
 export { classifyAnswer, type ProviderAnswer, type Classification } from './providers/outcomes';
 export { PushMessage, PAYLOAD_LIMITS, flatten, fcmData, type PushMessageInput } from './payload/message';

@@ -50,6 +50,8 @@ export interface NodeSpec {
 	store?: boolean;
 	/** More credentials: type → { id, name }. */
 	credentials?: Json;
+	/** n8n's node settings: Retry On Fail. */
+	retry?: { maxTries: number; waitBetweenTries: number };
 }
 
 /** The provider credentials the e2e suites import (see send.e2e.test.ts). */
@@ -114,6 +116,7 @@ export function line(name: string, ...nodes: NodeSpec[]): Json {
 			position: [i * 220, 0],
 			parameters: n.parameters ?? {},
 			...(n.continueOnFail ? { continueOnFail: true } : {}),
+			...(n.retry ? { retryOnFail: true, ...n.retry } : {}),
 			// n8n registers a production webhook only when the node has a webhook id
 			...(n.type === 'n8n-nodes-base.webhook' ? { webhookId: randomUUID() } : {}),
 			...(n.store ? { credentials: { pushTokenStoreApi: CREDENTIAL, ...n.credentials } } : {}),
@@ -281,6 +284,10 @@ export class Outputs {
 		const runs = this.runData[nodeName];
 		if (!runs) throw new Error(`node "${nodeName}" did not run (ran: ${Object.keys(this.runData).join(', ')})`);
 		return (runs[0].data?.main[output] ?? []).map((item) => item.json);
+	}
+	/** Every run of a node (a loop runs it more than once): each run's items of this output. */
+	runsOf(nodeName: string, output = 0): Json[][] {
+		return (this.runData[nodeName] ?? []).map((run) => (run.data?.main[output] ?? []).map((item) => item.json));
 	}
 	/** How long the node's run took, in ms, as n8n measured it. */
 	timeOf(nodeName: string): number {

@@ -119,7 +119,7 @@ describe('[sqlite] the nodes in a real n8n', () => {
 					{ appId: APP, token: a, provider: 'fcm', errorCode: 'messaging/registration-token-not-registered' },
 					{ appId: APP, token: c, event: 'bounced' },
 					{ appId: APP, token: c, event: 'bounced' },
-					{ appId: APP, token: b, provider: 'apns', statusCode: 503, reason: 'ServiceUnavailable', retryAfter: 30 },
+					{ appId: APP, token: b, provider: 'apns', statusCode: 503, reason: 'ServiceUnavailable', retryAfterSeconds: 30 },
 					{ appId: APP, token: b, provider: 'apns', reason: 'Unregistered', test: true },
 				]),
 				node.feedback('Feedback'),
@@ -127,7 +127,7 @@ describe('[sqlite] the nodes in a real n8n', () => {
 		);
 		expect(out.of('Feedback', 0).map((r) => [r.token, r.action])).toEqual([[a, 'removed']]);
 		expect(out.of('Feedback', 1).map((r) => [r.token, r.action])).toEqual([[c, 'suppressed']]);
-		expect(out.of('Feedback', 2)).toEqual([expect.objectContaining({ token: b, action: 'retry', attempt: 1, retryAfterSeconds: expect.any(Number) })]);
+		expect(out.of('Feedback', 2)).toEqual([expect.objectContaining({ token: b, action: 'retry', attempts: 0, retryAfterSeconds: expect.any(Number) })]);
 		expect(out.of('Feedback', 2)[0].retryAfterSeconds).toBeGreaterThanOrEqual(30);
 		expect(out.of('Feedback', 3).map((r) => [r.token, r.action])).toEqual([
 			[c, 'bounced'],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import webpush from 'web-push';
 import { startFakes, type Fakes, type FakeSubscription } from '../fakes/providers';
 import { tokens } from '../support/stores';
-import { line, N8nHarness, node, PROVIDER_CREDENTIALS, waitFor } from './harness';
+import { example, line, N8nHarness, node, PROVIDER_CREDENTIALS, waitFor, type Json } from './harness';
 
 const APP = 'com.example.app';
 const vapid = webpush.generateVAPIDKeys();
@@ -115,4 +115,119 @@ describe('[sqlite] Send Push in a real n8n, through the real libraries to fake p
 		}
 		expect(fakes.fcm.received.length + fakes.apns.received.length + fakes.webpush.received.length).toBe(10_000);
 	}, 600_000);
+
+	/** The shipped retry loop, its webhook replaced by a Code node of the same name giving these bodies. */
+	function retryLoop(bodies: Json[], maxAttempts: number): Json {
+		const workflow = example('send-push-retry-loop', n8n.folder) as Json & { nodes: Json[]; connections: Json };
+		const notify = node.items('Notify', bodies.map((body) => ({ body })));
+		workflow.nodes = [
+			{ id: 'loop-start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-220, 0], parameters: {} },
+			{ id: 'loop-notify', name: 'Notify', type: notify.type, typeVersion: notify.typeVersion, position: [0, 0], parameters: notify.parameters },
+			...workflow.nodes.filter((n) => n.name !== 'Notify'),
+		];
+		for (const n of workflow.nodes) {
+			if (n.name === 'Send Push') n.credentials = { ...(n.credentials as Json), ...PROVIDER_CREDENTIALS };
+			if (n.name === 'Handle Push Feedback') n.parameters = { options: { maxAttempts } };
+		}
+		workflow.connections = { ...workflow.connections, Start: { main: [[{ node: 'Notify', type: 'main', index: 0 }]] } };
+		workflow.id = `loop${Date.now().toString(36)}`.padEnd(16, '0').slice(0, 16);
+		return workflow;
+	}
+
+	it('the shipped loop Send Push → Handle Push Feedback → Retry → Wait: two 429s with Retry-After, then delivered once; a 503 forever ends on Max Attempts', async () => {
+		const limited = tokens.fcm(7001);
+		const down = tokens.apns(7002);
+		fakes.fcm.on(limited, { kind: 'error', status: 429, code: 'QUOTA_EXCEEDED', retryAfter: 1 }, { kind: 'error', status: 429, code: 'QUOTA_EXCEEDED', retryAfter: 1 }, { kind: 'ok' });
+		fakes.apns.on(down, { kind: 'error', status: 503, code: 'ServiceUnavailable' });
+		await n8n.store.register({ appId: APP, platform: 'android', token: limited, userId: 'loop-user' });
+		await n8n.store.register({ appId: APP, platform: 'ios', token: down, userId: 'loop-user' });
+		const out = await n8n.execute(
+			retryLoop(
+				[
+					{ appId: APP, platform: 'android', token: limited, title: 'Your code', text: '1234' },
+					{ appId: APP, platform: 'ios', token: down, title: 'Your code', text: '5678' },
+				],
+				4,
+			),
+		);
+		expect(fakes.fcm.countFor(limited)).toBe(3);
+		expect(fakes.fcm.delivered.get(limited)).toBe(1);
+		expect(fakes.apns.countFor(down)).toBe(4);
+		// each lap counts on: attempts 1, 2, 3 …; the provider's Retry-After (1 s) is honoured by every wait
+		const laps = out.runsOf('Send Push').flat();
+		expect(laps.filter((r) => r.token === limited).map((r) => [r.attempts, r.outcome, r.code])).toEqual([
+			[1, 'retry', 'QUOTA_EXCEEDED'],
+			[2, 'retry', 'QUOTA_EXCEEDED'],
+			[3, 'delivered', undefined],
+		]);
+		expect(laps.filter((r) => r.token === down).map((r) => r.attempts)).toEqual([1, 2, 3, 4]);
+		const retries = out.runsOf('Handle Push Feedback', 2).flat();
+		for (const r of retries.filter((x) => x.token === limited)) expect(r.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+		const other = out.runsOf('Handle Push Feedback', 3).flat();
+		expect(other.find((r) => r.token === limited)).toMatchObject({ action: 'sent', outcome: 'delivered' });
+		expect(other.find((r) => r.token === down)).toMatchObject({ action: 'retries-exhausted', attempts: 4, code: 'ServiceUnavailable' });
+		// the title of the first lap's item is the title of every lap
+		expect(fakes.fcm.received.map((r) => (r.body as { message: { notification?: { title?: string } } }).message.notification?.title)).toEqual(['Your code', 'Your code', 'Your code']);
+	}, 300_000);
+
+	it('Retry On Fail runs the node again with the same items: no device is pushed twice', async () => {
+		const [a, c] = [tokens.fcm(7101), tokens.fcm(7103)];
+		const refused = tokens.apns(7102);
+		fakes.apns.on(refused, { kind: 'error', status: 400, code: 'DeviceTokenNotForTopic' });
+		const error = await n8n
+			.execute(
+				line(
+					'retry on fail',
+					node.manual(),
+					node.items('Orders', [
+						{ platform: 'android', token: a },
+						{ platform: 'ios', token: refused },
+						{ platform: 'android', token: c },
+					]),
+					{
+						...node.sendPush('Send', { target: 'token', appId: APP, platform: '={{ $json.platform }}', token: '={{ $json.token }}', title: 'Shipped', options: { resendLostAnswers: true } }),
+						retry: { maxTries: 3, waitBetweenTries: 10 },
+					},
+				),
+			)
+			.catch((e: Error) => e);
+		expect(String(error)).toContain('DeviceTokenNotForTopic');
+		expect(fakes.apns.countFor(refused)).toBe(3); // tried on each of the 3 tries: a config error reaches no device
+		expect(fakes.fcm.countFor(a)).toBe(1);
+		expect(fakes.fcm.countFor(c)).toBe(1);
+		// Resend Lost Answers: the collapse key is made from the item's send id, so a duplicate would show once
+		const keys = fakes.fcm.received.map((r) => (r.body as { message: { android?: { collapse_key?: string } } }).message.android?.collapse_key);
+		expect(keys).toEqual([expect.stringMatching(/^[\w-]{32}$/), expect.stringMatching(/^[\w-]{32}$/)]);
+		expect(keys[0]).not.toBe(keys[1]);
+	}, 300_000);
+
+	it('says who was left out and why: a user send reaching nobody, an audience summary; the size check follows the providers reached', async () => {
+		const app = 'exclusions.app';
+		const reg = (token: string, userId: string, extra: object = {}) => n8n.store.register({ appId: app, platform: 'android', token, userId, ...extra });
+		await reg(tokens.fcm(7201), 'ex-unsubscribed');
+		await n8n.store.setSubscription({ userId: 'ex-unsubscribed', unsubscribed: true });
+		await reg(tokens.fcm(7202), 'ex-suppressed');
+		for (let k = 0; k < 2; k++) await n8n.store.recordOutcome({ appId: app, token: tokens.fcm(7202), outcome: 'bounced' });
+		await reg(tokens.fcm(7203), 'ex-background', { foreground: false });
+		await n8n.store.register({ appId: 'other.app', platform: 'android', token: tokens.fcm(7204), userId: 'ex-other-app' });
+		await reg(tokens.fcm(7205), 'ex-reached');
+		await n8n.store.importTokens([{ appId: app, platform: 'android', token: tokens.fcm(7206) }], { anonymousOnly: true });
+		await n8n.store.register({ appId: app, platform: 'android', token: tokens.fcm(7207) }); // anonymous
+
+		const users = ['ex-unsubscribed', 'ex-suppressed', 'ex-background', 'ex-other-app', 'ex-reached', 'ex-nobody'];
+		const out = await n8n.execute(
+			line('exclusions', node.manual(), node.items('Users', users.map((userId) => ({ userId }))), { ...node.sendPush('Send', { target: 'user', userId: '={{ $json.userId }}', appId: app, title: 'Hi' }), continueOnFail: true }),
+		);
+		const byUser = Object.fromEntries(out.of('Send').map((r, i) => [r.userId ?? users[i], r]));
+		expect(byUser['ex-unsubscribed']).toMatchObject({ sent: 0, excluded: { unsubscribed: 1 }, reason: expect.stringContaining('1 device of an unsubscribed user, and the push is not transactional') });
+		expect(byUser['ex-suppressed']).toMatchObject({ sent: 0, excluded: { suppressed: 1 }, reason: expect.stringContaining('suppressed') });
+		expect(byUser['ex-background']).toMatchObject({ sent: 0, excluded: { backgroundOnly: 1 }, reason: expect.stringContaining('background pushes only, and this push is visible') });
+		expect(byUser['ex-other-app']).toMatchObject({ sent: 0, excluded: {}, reason: `the user has no device for app "${app}"` });
+		expect(byUser['ex-reached']).toMatchObject({ outcome: 'delivered' });
+		expect(out.of('Send')[5]).toMatchObject({ error: expect.stringContaining('no profile with user id "ex-nobody"') });
+
+		// an Android-only campaign of 4,000 bytes: over Web Push's 3,993, within FCM's 4,096 — and a VAPID credential on the node
+		const campaign = await n8n.execute(line('exclusions campaign', node.manual(), node.sendPush('Campaign', { target: 'audience', appId: app, title: 'Sale', body: 'x'.repeat(3960) })));
+		expect(campaign.of('Campaign')[0]).toMatchObject({ devices: 2, delivered: 2, excluded: { unsubscribed: 1, suppressed: 1, backgroundOnly: 1, anonymous: 1, imported: 0 } });
+	}, 300_000);
 });

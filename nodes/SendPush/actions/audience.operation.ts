@@ -27,26 +27,25 @@ export const description: INodeProperties[] = [
 ];
 
 /** One campaign for the whole input (its parameters are the first item's): the audience streamed from the store, one summary out. */
-export async function execute(this: IExecuteFunctions, { sender }: SendContext): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, { store, sender }: SendContext): Promise<INodeExecutionData[]> {
 	const pairedItem = this.getInputData().map((_, item) => ({ item }));
 	try {
 		const { message, options } = readMessage(this, itemParameters(this), 0);
 		const send = sendOptions(options);
-		sizeError(this, 0, message, sender.providers);
-		const summary = await sender.sendAudience(
-			{
-				appId: this.getNodeParameter('appId', 0) as string,
-				platform: (optional(this.getNodeParameter('audiencePlatform', 0, '')) as Platform | undefined) ?? undefined,
-				lastActiveOnly: this.getNodeParameter('lastActiveOnly', 0, false) as boolean,
-				transactional: !!options.transactional,
-				includeImported: options.includeImported ?? true,
-				includeAnonymous: !!options.includeAnonymous,
-				visible: !message.silent,
-			},
-			message,
-			{ ...send, record: true, failureLimit: options.failureLimit ?? 100 },
-		);
-		return [{ json: toJson({ ...summary, test: send.test, ...(send.sendId ? { sendId: send.sendId } : {}) }), pairedItem }];
+		const query = {
+			appId: this.getNodeParameter('appId', 0) as string,
+			platform: (optional(this.getNodeParameter('audiencePlatform', 0, '')) as Platform | undefined) ?? undefined,
+			lastActiveOnly: this.getNodeParameter('lastActiveOnly', 0, false) as boolean,
+			transactional: !!options.transactional,
+			includeImported: options.includeImported ?? true,
+			includeAnonymous: !!options.includeAnonymous,
+			visible: !message.silent,
+		};
+		// The size limits of the providers this audience reaches, not of every credential on the node.
+		const census = await store.audienceCensus(query);
+		sizeError(this, 0, message, census.providers);
+		const summary = await sender.sendAudience(query, message, { ...send, record: true, failureLimit: options.failureLimit ?? 100 });
+		return [{ json: toJson({ ...summary, excluded: census.excluded, test: send.test, ...(send.sendId ? { sendId: send.sendId } : {}) }), pairedItem }];
 	} catch (error) {
 		return [errorItem(this, error, 0, pairedItem)];
 	}

@@ -24,7 +24,8 @@ export type PlanChunk = (from: number, to: number) => Promise<Array<ItemPlan | E
 const CHUNK = 100;
 
 export async function sendItems(context: IExecuteFunctions, sender: Sender, planChunk: PlanChunk): Promise<INodeExecutionData[]> {
-	const count = context.getInputData().length;
+	const items = context.getInputData();
+	const count = items.length;
 	const plans: Array<ItemPlan | Error> = [];
 	const results = new Map<number, DeviceResult[]>();
 	let stop = -1;
@@ -76,7 +77,9 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 			if (sent.length > 0 && sent.every((r) => r.outcome === 'config-error')) {
 				throw new NodeOperationError(context.getNode(), `Item ${i + 1}: ${sent[0].reason}`, { itemIndex: i, description: 'No device was sent to: check the provider credential and the topic/bundle ID' });
 			}
-			for (const r of sent) out.push({ json: toJson(r), pairedItem: { item: i } });
+			// Attempts carry through a Send Push → Handle Push Feedback → Wait → Send Push loop.
+			const before = Number(items[i].json.attempts);
+			for (const r of sent) out.push({ json: toJson(Number.isInteger(before) && before > 0 && r.attempts > 0 ? { ...r, attempts: r.attempts + before } : r), pairedItem: { item: i } });
 		} catch (error) {
 			out.push(errorItem(context, error, i));
 		}

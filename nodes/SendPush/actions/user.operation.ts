@@ -1,5 +1,5 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NotFoundError, parseInput, UserId, type AudienceDevice } from '../../core';
+import { NotFoundError, parseInput, UserId, type AudienceDevice, type Exclusion } from '../../core';
 import { appIdField, optional, userIdField } from '../../shared/fields';
 import { readMessage, sendOptions } from '../message';
 import { itemParameters } from '../../shared/parameters';
@@ -28,7 +28,7 @@ export async function execute(this: IExecuteFunctions, { store, sender }: SendCo
 			};
 		});
 		// One read per distinct device query (usually one).
-		const queries = new Map<string, { query: object; users: string[]; found?: Map<string, AudienceDevice[] | null>; error?: Error }>();
+		const queries = new Map<string, { query: { appId?: unknown }; users: string[]; found?: Map<string, AudienceDevice[] | null>; excluded?: Map<string, Partial<Record<Exclusion, number>>>; error?: Error }>();
 		for (const a of asked) {
 			if (a instanceof Error) continue;
 			const key = JSON.stringify(a.query);
@@ -42,14 +42,37 @@ export async function execute(this: IExecuteFunctions, { store, sender }: SendCo
 				entry.error = error as Error;
 			}
 		}
+		// Users reached by nothing: why, per rule (one read per query for all of them).
+		for (const entry of queries.values()) {
+			const none = entry.users.filter((u) => entry.found?.get(u)?.length === 0);
+			if (none.length > 0) entry.excluded = await store.userExclusions(none, entry.query).catch(() => undefined);
+		}
 		return asked.map((a): ItemPlan | Error => {
 			if (a instanceof Error) return a;
 			const entry = queries.get(JSON.stringify(a.query))!;
 			if (entry.error) return entry.error;
 			const devices = entry.found!.get(a.userId);
 			if (!devices) return new NotFoundError(`no profile with user id "${a.userId}"`);
-			if (devices.length === 0) return { output: { userId: a.userId, sent: 0, reason: 'the user has no push-registered device for this push' } };
+			if (devices.length === 0) {
+				const excluded = entry.excluded?.get(a.userId) ?? {};
+				return { output: { userId: a.userId, sent: 0, excluded, reason: nobodyReached(excluded, a.query.appId as string | undefined) } };
+			}
 			return { message: a.message, send: a.send, devices };
 		});
 	});
+}
+
+const WHY: Record<Exclusion, string> = {
+	suppressed: 'suppressed (bounced twice in a row; identify clears it)',
+	unsubscribed: 'of an unsubscribed user, and the push is not transactional',
+	backgroundOnly: 'registered for background pushes only, and this push is visible',
+	anonymous: 'anonymous',
+	imported: 'imported',
+};
+
+/** Why a user send reached nobody, in words. */
+function nobodyReached(excluded: Partial<Record<Exclusion, number>>, appId: string | undefined): string {
+	const reasons = Object.entries(excluded) as Array<[Exclusion, number]>;
+	if (reasons.length === 0) return appId ? `the user has no device for app "${appId}"` : 'the user has no device';
+	return `no device of the user may get this push: ${reasons.map(([why, n]) => `${n} ${n === 1 ? 'device' : 'devices'} ${WHY[why]}`).join('; ')}`;
 }

@@ -11,7 +11,8 @@ import type { OutcomeInput } from '../model';
 import type { Tx } from '../store/engines';
 import { byApp, deviceByToken, dropIfEmpty, eventRow, logEvents, profileById, tokenKey } from './records';
 
-export type OutcomeAction = 'sent' | 'bounced' | 'suppressed' | 'removed' | 'tombstoned' | 'unchanged' | 'not-found';
+/** What the store did; 'not-applied': the outcome was not applied, as asked (Send Push with Update Token Store off). */
+export type OutcomeAction = 'sent' | 'bounced' | 'suppressed' | 'removed' | 'tombstoned' | 'unchanged' | 'not-found' | 'not-applied';
 
 export interface OutcomeResult {
 	appId: string;

@@ -2,9 +2,9 @@
  * Reads: a profile with its push tokens (the export view), the changelog, a user's devices and
  * the audience of an app. The audience is streamed in pages by keyset, never one array.
  */
-import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { z } from 'zod/v4';
-import type { AudienceQuery, DeviceView, LastStatus, Platform, ProfileView, TokenEvent } from '../model';
+import type { AudienceQuery, DeviceView, LastStatus, Platform, Provider, ProfileView, TokenEvent } from '../model';
 import type { Tx } from '../store/engines';
 import type { Database } from '../store/schema';
 import { deviceView, eventView, profileView, type ProfileRow } from './records';
@@ -88,6 +88,55 @@ function eligible<Q extends DeviceQuery>(q: Q, query: Omit<Query, 'pageSize' | '
 	if (query.visible) out = out.where('devices.foreground', '=', 1);
 	if (!query.transactional) out = out.where('profiles.unsubscribed', '=', 0);
 	return out as Q;
+}
+
+/** Why a device is left out of a push, as `eligible` decides it (the same rules in its order). */
+export const EXCLUSIONS = ['suppressed', 'anonymous', 'imported', 'unsubscribed', 'backgroundOnly'] as const;
+export type Exclusion = (typeof EXCLUSIONS)[number];
+
+/** SQL naming the first rule of `eligible` that leaves a device (`d`, of profile `p`) out, or NULL when none does. */
+function exclusion(query: Omit<Query, 'pageSize' | 'appId'>) {
+	const kinds = ['identified', ...(query.includeImported ? ['imported'] : []), ...(query.includeAnonymous ? ['anonymous'] : [])];
+	return sql<Exclusion | null>`CASE
+		WHEN d.last_status = 'suppressed' THEN 'suppressed'
+		WHEN p.kind NOT IN (${sql.join(kinds.map((k) => sql.lit(k)))}) THEN p.kind
+		WHEN ${sql.lit(query.transactional ? 0 : 1)} = 1 AND p.unsubscribed = 1 THEN 'unsubscribed'
+		WHEN ${sql.lit(query.visible ? 1 : 0)} = 1 AND d.foreground = 0 THEN 'backgroundOnly'
+		ELSE NULL END`;
+}
+
+/** An app's devices by provider and by why they are left out of this audience: one scan, before a campaign. */
+export async function audienceCensus(db: Tx, query: Query): Promise<{ providers: Provider[]; excluded: Record<Exclusion, number> }> {
+	const { rows } = await sql<{ provider: Provider; excluded: Exclusion | null; n: number | string }>`
+		SELECT d.provider, ${exclusion(query)} AS excluded, count(*) AS n
+		FROM devices d JOIN profiles p ON p.id = d.profile_id
+		WHERE d.app_id = ${query.appId} ${query.platform ? sql`AND d.platform = ${query.platform}` : sql``}
+		GROUP BY 1, 2`.execute(db);
+	const excluded = Object.fromEntries(EXCLUSIONS.map((e) => [e, 0])) as Record<Exclusion, number>;
+	const providers = new Set<Provider>();
+	for (const row of rows) {
+		if (row.excluded) excluded[row.excluded] += Number(row.n);
+		else providers.add(row.provider);
+	}
+	return { providers: [...providers], excluded };
+}
+
+/** For users none of whose devices a push may go to: how many of their devices each rule left out (none at all: no device). */
+export async function userExclusions(db: Tx, userIds: string[], query: Omit<Query, 'pageSize' | 'appId'> & { appId?: string }): Promise<Map<string, Partial<Record<Exclusion, number>>>> {
+	const out = new Map<string, Partial<Record<Exclusion, number>>>();
+	const rules = exclusion({ ...query, includeImported: true, includeAnonymous: true });
+	for (let i = 0; i < userIds.length; i += 1000) {
+		const { rows } = await sql<{ external_id: string; excluded: Exclusion | null; n: number | string }>`
+			SELECT p.external_id, ${rules} AS excluded, count(*) AS n
+			FROM devices d JOIN profiles p ON p.id = d.profile_id
+			WHERE p.external_id IN (${sql.join(userIds.slice(i, i + 1000))}) ${query.appId !== undefined ? sql`AND d.app_id = ${query.appId}` : sql``}
+			GROUP BY 1, 2`.execute(db);
+		for (const row of rows) {
+			const counts = out.get(row.external_id) ?? out.set(row.external_id, {}).get(row.external_id)!;
+			if (row.excluded) counts[row.excluded] = (counts[row.excluded] ?? 0) + Number(row.n);
+		}
+	}
+	return out;
 }
 
 /** Keeps only each profile's most recently active eligible device (ties broken by id). */

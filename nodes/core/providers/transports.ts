@@ -41,6 +41,8 @@ export interface Delivery {
 	statusCode?: number;
 	retryAfterSeconds?: number;
 	messageId?: string;
+	/** The provider's own code of its answer (UNREGISTERED, Unregistered, or the HTTP status for Web Push). */
+	code?: string;
 	/**
 	 * The request was sent and its answer lost (a connection reset or closed mid-request, no
 	 * answer in time): the provider may have delivered it. Outcome 'retry' (a transient failure,
@@ -140,8 +142,15 @@ function retryAfter(value: unknown): number | undefined {
 
 function classified(provider: Provider, code: string | undefined, statusCode: number | undefined, message?: string, retry?: number): Delivery {
 	const { outcome, reason } = classifyAnswer({ provider, code, statusCode, message });
+	const answered = code ?? (statusCode ? String(statusCode) : undefined);
 	// An answer no table knows is treated as transient: never remove a token on a guess.
-	return { outcome: outcome ?? 'retry', reason, statusCode, retryAfterSeconds: retry };
+	return { outcome: outcome ?? 'retry', reason, ...(answered ? { code: answered } : {}), statusCode, retryAfterSeconds: retry };
+}
+
+/** FCM v1's own code of an error answer (UNREGISTERED, QUOTA_EXCEEDED, …), which firebase-admin renames (messaging/…). */
+function fcmCode(error: FcmError | undefined): string | undefined {
+	const body = error?.httpResponse?.data as { error?: { status?: string; details?: Array<{ errorCode?: string }> } } | undefined;
+	return body?.error?.details?.find((d) => d.errorCode)?.errorCode ?? body?.error?.status ?? error?.code;
 }
 
 /** Node errors of a request that never reached the server (no connection, no TLS): safe to send again. */
@@ -209,7 +218,7 @@ interface MessagingInternals {
 }
 /** The internals, with firebase-admin's own validation of a message. */
 type Messaging = MessagingInternals & { validate: (message: object) => void };
-type FcmError = { code?: string; message?: string; cause?: { code?: string }; httpResponse?: { status?: number; headers?: Record<string, string> } };
+type FcmError = { code?: string; message?: string; cause?: { code?: string }; httpResponse?: { status?: number; headers?: Record<string, string>; data?: unknown } };
 
 const FCM_HOST = 'fcm.googleapis.com';
 /** Messages in flight at once per transport (firebase-admin's sendEach lets 100 streams share its connection). */
@@ -318,7 +327,7 @@ export class FcmTransport implements Transport {
 				(r) => {
 					if (r.success) return settle({ outcome: 'delivered', reason: 'accepted', messageId: r.messageId });
 					const err = r.error as FcmError;
-					settle(classified('fcm', err?.code, err?.httpResponse?.status, err?.message, retryAfter(err?.httpResponse?.headers?.['retry-after'])));
+					settle(classified('fcm', fcmCode(err), err?.httpResponse?.status, err?.message, retryAfter(err?.httpResponse?.headers?.['retry-after'])));
 				},
 				(error) => {
 					const e = error as FcmError;

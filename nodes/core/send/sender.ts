@@ -71,7 +71,12 @@ export interface DeviceResult {
 	userId: string | null;
 	outcome: Outcome;
 	reason: string;
+	/** The provider's own code (UNREGISTERED, Unregistered, 410), beside the outcome it means. */
+	code?: string;
 	statusCode?: number;
+	/** The provider's Retry-After, in seconds. */
+	retryAfterSeconds?: number;
+	/** Attempts at this push (a Send Push → Handle Push Feedback → Wait loop adds the attempts of the laps before). */
 	attempts: number;
 	/** What the store did (removed, sent, …), or 'skipped' for a device this send id already reached. */
 	action: OutcomeAction | 'skipped';
@@ -194,15 +199,17 @@ export class Sender {
 		// that may have been reached stays claimed: a rerun of the send id must not push it again)
 		const unreached = final.flatMap(({ index, delivery, attempts }) => (delivery.outcome !== 'delivered' && !maybeReached.has(index) && attempts > 0 ? (claimOf(index) ?? []) : []));
 		const recorded = await this.store.recordOutcomes(
-			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason })),
-			{ record: !!options.record && !test, release: unreached },
+			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason, test })),
+			{ record: !!options.record, release: unreached },
 		);
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {
 				...base(index),
 				outcome: delivery.outcome,
 				reason: delivery.reason,
+				...(delivery.code ? { code: delivery.code } : {}),
 				...(delivery.statusCode ? { statusCode: delivery.statusCode } : {}),
+				...(delivery.retryAfterSeconds !== undefined ? { retryAfterSeconds: delivery.retryAfterSeconds } : {}),
 				...(delivery.messageId ? { messageId: delivery.messageId } : {}),
 				...(delivery.unknown ? { deliveryUnknown: true as const } : {}),
 				attempts,

@@ -20,13 +20,14 @@ import {
 	UserId,
 	type DeviceView,
 	type ProfileView,
+	type Provider,
 	type TokenEvent,
 } from '../model';
 import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
-import { audience, changelog, devicesOfUsers, exportProfile, type AudienceDevice, type ProfileExport } from '../lifecycle/queries';
+import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
 import { byApp, deviceByToken, deviceView, findOrCreateUser, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
 import { openEngine, type Engine, type StoreConfig } from './engines';
@@ -96,7 +97,7 @@ export class TokenStore {
 			const now = this.clock();
 			const results = new Array<OutcomeResult>(records.length);
 			if (options.record === false) {
-				records.forEach((r, i) => (results[i] = { appId: r.appId, token: r.token, outcome: r.outcome, action: 'unchanged', userId: null }));
+				records.forEach((r, i) => (results[i] = { appId: r.appId, token: r.token, outcome: r.outcome, action: r.test ? 'unchanged' : 'not-applied', userId: null }));
 			} else {
 				// Deliveries of distinct tokens (a send batch) in bulk; anything else one by one, in order.
 				const counts = new Map<string, number>();
@@ -171,6 +172,16 @@ export class TokenStore {
 		}
 		for (const user of missing) if (!found.has(user)) found.set(user, null);
 		return found;
+	}
+
+	/** For users none of whose devices a push may go to: how many devices each rule left out (no entry: no device at all). */
+	async userExclusions(userIds: string[], query: unknown = {}): Promise<Map<string, Partial<Record<Exclusion, number>>>> {
+		return userExclusions(this.engine.db, userIds, parseInput(UserDevicesQuery, query, 'user devices query'));
+	}
+
+	/** Before a campaign: the providers its audience reaches, and how many of the app's devices each rule leaves out. */
+	async audienceCensus(query: AudienceQuery): Promise<{ providers: Provider[]; excluded: Record<Exclusion, number> }> {
+		return audienceCensus(this.engine.db, parseInput(AudienceQuery, query, 'audience query'));
 	}
 
 	/** The devices these tokens belong to, keyed by tokenKey(appId, token); the keys must be parsed (canonical) already. */
