@@ -29,7 +29,18 @@ async function startFakeProcess({ latencyMs = 0 } = {}) {
 		stop: () => child.kill(),
 	};
 }
-module.exports = { startFakeProcess };
+/** The three provider credentials of the fakes, as `N8nHarness.importCredentials` takes them (Send Push names all three: each must exist for a workflow to start). */
+function providerCredentials(config) {
+	const { PROVIDER_CREDENTIALS } = require('./.build/test/e2e/harness');
+	const vapid = require('web-push').generateVAPIDKeys();
+	const { apns, fcm } = config;
+	return [
+		{ ...PROVIDER_CREDENTIALS.apnsApi, type: 'apnsApi', data: { teamId: apns.teamId, keyId: apns.keyId, signingKey: apns.signingKey, bundleId: apns.bundleId, environment: 'production' } },
+		{ ...PROVIDER_CREDENTIALS.fcmServiceAccountApi, type: 'fcmServiceAccountApi', data: { serviceAccountJson: JSON.stringify(fcm) } },
+		{ ...PROVIDER_CREDENTIALS.webPushVapidApi, type: 'webPushVapidApi', data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey } },
+	];
+}
+module.exports = { startFakeProcess, providerCredentials };
 
 function serve() {
 	process.env.PUSH_TOKENS_FAKE_CERTS = join(__dirname, '../test/fakes/certs');

@@ -9,10 +9,9 @@
 //   node bench/per-item.js [users ...]     (default 1,000 and 10,000)
 require('../test/fakes/network-edge.cjs');
 const { join } = require('node:path');
-const webpush = require('web-push');
-const { N8nHarness, line, node, PROVIDER_CREDENTIALS } = require('./.build/test/e2e/harness');
+const { N8nHarness, line, node } = require('./.build/test/e2e/harness');
 const { report } = require('./report');
-const { startFakeProcess } = require('./fake-server');
+const { startFakeProcess, providerCredentials } = require('./fake-server');
 
 const SIZES = process.argv.slice(2).map(Number);
 const LATENCY_MS = 40;
@@ -38,14 +37,7 @@ async function main() {
 	const fake = await startFakeProcess({ latencyMs: LATENCY_MS });
 	const n8n = await N8nHarness.create('sqlite', { NODE_OPTIONS: `--require ${join(__dirname, '../test/fakes/network-edge.cjs')}`, PUSH_TOKENS_FAKE_ROUTES: process.env.PUSH_TOKENS_FAKE_ROUTES });
 	try {
-		const { apns, fcm } = fake.config;
-		const vapid = webpush.generateVAPIDKeys();
-		// (Send Push names all three provider credentials: each must exist for the workflow to start)
-		await n8n.importCredentials([
-			{ ...PROVIDER_CREDENTIALS.apnsApi, type: 'apnsApi', data: { teamId: apns.teamId, keyId: apns.keyId, signingKey: apns.signingKey, bundleId: apns.bundleId, environment: 'production' } },
-			{ ...PROVIDER_CREDENTIALS.fcmServiceAccountApi, type: 'fcmServiceAccountApi', data: { serviceAccountJson: JSON.stringify(fcm) } },
-			{ ...PROVIDER_CREDENTIALS.webPushVapidApi, type: 'webPushVapidApi', data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey } },
-		]);
+		await n8n.importCredentials(providerCredentials(fake.config));
 		const rows = [];
 		let offset = 0;
 		for (const n of SIZES.length ? SIZES : [1000, 10_000]) {

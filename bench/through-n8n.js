@@ -7,11 +7,10 @@ require('../test/fakes/network-edge.cjs');
 const { createReadStream, writeFileSync, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const webpush = require('web-push');
 const { TokenStore, Sender, PushMessage, ApnsTransport, readCsv, toImportRow } = require('../dist/nodes/core');
-const { N8nHarness, line, node, PROVIDER_CREDENTIALS } = require('./.build/test/e2e/harness');
+const { N8nHarness, line, node } = require('./.build/test/e2e/harness');
 const { report, timed } = require('./report');
-const { startFakeProcess } = require('./fake-server');
+const { startFakeProcess, providerCredentials } = require('./fake-server');
 
 const IMPORT_ROWS = Number(process.argv[2] ?? 1_000_000);
 const DEVICES = Number(process.argv[3] ?? 100_000);
@@ -28,13 +27,7 @@ async function main() {
 		PUSH_TOKENS_FAKE_ROUTES: process.env.PUSH_TOKENS_FAKE_ROUTES,
 	});
 	try {
-		const { apns, fcm } = fake.config;
-		const vapid = webpush.generateVAPIDKeys();
-		await n8n.importCredentials([
-			{ ...PROVIDER_CREDENTIALS.apnsApi, type: 'apnsApi', data: { teamId: apns.teamId, keyId: apns.keyId, signingKey: apns.signingKey, bundleId: apns.bundleId, environment: 'production' } },
-			{ ...PROVIDER_CREDENTIALS.fcmServiceAccountApi, type: 'fcmServiceAccountApi', data: { serviceAccountJson: JSON.stringify(fcm) } },
-			{ ...PROVIDER_CREDENTIALS.webPushVapidApi, type: 'webPushVapidApi', data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey } },
-		]);
+		await n8n.importCredentials(providerCredentials(fake.config));
 		const csv = join(n8n.folder, 'tokens.csv');
 		const lines = ['platform,token,device_id'];
 		for (let i = 0; i < IMPORT_ROWS; i++) lines.push(`android,${fcmToken(i)},d-${i}`);
@@ -68,7 +61,7 @@ async function main() {
 		await other.importTokens((function* () {
 			for (let i = 0; i < DEVICES; i++) yield { appId: 'campaign.app', platform: 'ios', token: apnsToken(i) };
 		})(), { batchSize: 5000 });
-		const transport = new ApnsTransport(apns);
+		const transport = new ApnsTransport(fake.config.apns);
 		let sent;
 		const sendInProcess = await timed(async () => {
 			sent = await new Sender(other, { apns: transport }).sendAudience({ appId: 'campaign.app', pageSize: 1000 }, PushMessage.parse(campaign), { record: true });
