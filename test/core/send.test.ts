@@ -102,7 +102,14 @@ describe('[sqlite] send through the real libraries to fake providers', () => {
 			['invalid-token', 'removed'],
 			['invalid-token', 'removed'],
 		]);
-		expect(results[0].reason).toBe('messaging/registration-token-not-registered');
+		// the provider's own code, beside the outcome, and the reason the token is tombstoned with (as through Handle Push Feedback)
+		expect(results.map((r) => [r.code, r.reason])).toEqual([
+			['UNREGISTERED', 'UNREGISTERED'],
+			['Unregistered', 'Unregistered'],
+			['410', 'HTTP 410'],
+		]);
+		const dead = await t.store.engine.db.selectFrom('dead_tokens').select(['token', 'reason']).execute();
+		expect(Object.fromEntries(dead.map((d) => [d.token, d.reason]))).toMatchObject({ [tokens.fcm(1)]: 'UNREGISTERED', [tokens.apns(2)]: 'Unregistered', [sub.endpoint]: 'HTTP 410' });
 		for (const d of devices) expect(await t.store.getDevice(APP, d.token)).toBeNull();
 		expect((await t.store.register({ appId: APP, platform: 'ios', token: tokens.apns(2) })).action).toBe('refused');
 	});

@@ -85,6 +85,9 @@ describe('[sqlite] Send Push in a real n8n, through the real libraries to fake p
 		expect(fakes.apns.received[0].body).toMatchObject({ aps: { alert: { title: 'Your order shipped' } }, orderId: 'A-17' });
 		expect(fakes.webpush.received[0].body).toMatchObject({ title: 'Your order shipped', data: { orderId: 'A-17' } });
 		expect((await n8n.store.register({ appId: APP, platform: 'android', token: tokens.fcm(3) })).action).toBe('refused');
+		// tombstoned with the provider's own code, as Update Token Store and a raw webhook item would
+		const dead = await n8n.store.engine.db.selectFrom('dead_tokens').select('reason').where('token', '=', tokens.fcm(3)).executeTakeFirstOrThrow();
+		expect(dead.reason).toBe('UNREGISTERED');
 		expect((await n8n.store.getDevice(APP, tokens.fcm(1)))!.lastStatus).toBe('sent');
 	}, 300_000);
 
@@ -161,6 +164,7 @@ describe('[sqlite] Send Push in a real n8n, through the real libraries to fake p
 			[3, 'delivered', undefined],
 		]);
 		expect(laps.filter((r) => r.token === down).map((r) => r.attempts)).toEqual([1, 2, 3, 4]);
+		expect(new Set(laps.map((r) => r.action))).toEqual(new Set(['not-applied'])); // Update Token Store off: Feedback applies them
 		const retries = out.runsOf('Handle Push Feedback', 2).flat();
 		for (const r of retries.filter((x) => x.token === limited)) expect(r.retryAfterSeconds).toBeGreaterThanOrEqual(1);
 		const other = out.runsOf('Handle Push Feedback', 3).flat();

@@ -115,6 +115,9 @@ function byStatus(statusCode: number): Outcome | null {
 const FCM_TOKEN_MESSAGE = /registration token|not a valid fcm/i;
 
 export function classifyAnswer(answer: ProviderAnswer): Classification {
+	// A three-digit code is an HTTP status (Web Push answers by status only; Send Push writes it as the code).
+	const status = /^\d{3}$/.test(answer.code?.trim() ?? '') ? Number(answer.code) : undefined;
+	if (status !== undefined) return classifyAnswer({ ...answer, code: undefined, statusCode: status });
 	const code = answer.code?.trim() ?? '';
 	const provider = String(answer.provider ?? '').toLowerCase();
 	const lower = code.toLowerCase();
