@@ -38,14 +38,12 @@ export async function execute(this: IExecuteFunctions, { store, sender }: SendCo
 		for (const entry of queries.values()) {
 			try {
 				entry.found = await store.devicesOfUsers(entry.users, entry.query);
+				// Users reached by nothing: why, per rule (one read for all of them).
+				const none = entry.users.filter((u) => entry.found!.get(u)?.length === 0);
+				if (none.length > 0) entry.excluded = await store.userExclusions(none, entry.query);
 			} catch (error) {
 				entry.error = error as Error;
 			}
-		}
-		// Users reached by nothing: why, per rule (one read per query for all of them).
-		for (const entry of queries.values()) {
-			const none = entry.users.filter((u) => entry.found?.get(u)?.length === 0);
-			if (none.length > 0) entry.excluded = await store.userExclusions(none, entry.query).catch(() => undefined);
 		}
 		return asked.map((a): ItemPlan | Error => {
 			if (a instanceof Error) return a;
