@@ -155,7 +155,7 @@ describe('memory: a 100 MB line imported in a 128 MB heap', () => {
 	}
 
 	function importInChild(file: string): Promise<{ code: number | null; output: string }> {
-		const child = spawn(process.execPath, ['--max-old-space-size=128', join(ROOT, 'test/support/import-memory-worker.js'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=128', join(ROOT, 'test/support/import-memory-worker.js'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
 		let output = '';
 		child.stdout.on('data', (c) => (output += c));
 		child.stderr.on('data', (c) => (output += c));
