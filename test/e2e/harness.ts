@@ -97,7 +97,9 @@ let workflowCounter = 0;
 
 /** A workflow whose nodes run one after the other (each node's first output into the next). */
 export function line(name: string, ...nodes: NodeSpec[]): Json {
-	const id = `wf${process.pid}x${workflowCounter++}`.padEnd(16, '0').slice(0, 16);
+	// (16 characters, the counter padded on its left: padding on the right made 2 and 20 one id)
+	const prefix = `wf${process.pid}x`;
+	const id = `${prefix}${String(workflowCounter++).padStart(16 - prefix.length, '0')}`;
 	const connections: Json = {};
 	nodes.slice(0, -1).forEach((n, i) => {
 		connections[n.name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
@@ -191,7 +193,7 @@ export class N8nHarness {
 	 * output, and a pipe would lose what was not read by then (a large run's JSON is megabytes).
 	 */
 	private async cliWith(env: NodeJS.ProcessEnv, bin: string, ...args: string[]): Promise<string> {
-		const file = join(this.folder, `stdout-${workflowCounter++}.txt`);
+		const file = join(this.folder, `stdout-${randomUUID()}.txt`);
 		const out = openSync(file, 'w');
 		try {
 			const child = spawn(bin, args, { env: { ...this.env, ...env }, stdio: ['ignore', out, 'pipe'] });
