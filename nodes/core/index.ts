@@ -8,7 +8,7 @@ export type { IdentifyResult, ClearIdentifyResult } from './lifecycle/identify';
 export type { ImportOptions, ImportSummary, InvalidRow } from './lifecycle/import';
 export { SUPPRESS_AFTER_BOUNCES, type OutcomeAction, type OutcomeResult } from './lifecycle/outcomes';
 export type { CleanupReport } from './lifecycle/cleanup';
-export { EXCLUSIONS, type AudienceDevice, type Exclusion, type ProfileExport, type PushTokenEntry } from './lifecycle/queries';
+export type { AudienceDevice, Exclusion, ProfileExport, PushTokenEntry } from './lifecycle/queries';
 export { readCsv, readJson, toImportRow, UnreadableRow } from './import/sources';
 export { classifyAnswer, type ProviderAnswer, type Classification } from './providers/outcomes';
 export { PushMessage, PAYLOAD_LIMITS, flatten, fcmData, type PushMessageInput } from './payload/message';
@@ -16,5 +16,5 @@ export { FcmTransport, ApnsTransport, WebPushTransport, FcmConfig, ApnsConfig, W
 export { Sender, SendConfigError, checkSizes, backoffMs, yieldToIo, CONCURRENCY, type SendOptions, type DeviceResult, type CampaignSummary, type Transports } from './send/sender';
 export { newId } from './ids';
 export { specialPurposeRange } from './net/addresses';
-export { GuardedAgent, REFUSED_ADDRESS, type Resolve } from './net/guard';
+export type { Resolve } from './net/guard';
 export { tokenKey } from './lifecycle/records';
