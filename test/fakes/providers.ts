@@ -153,6 +153,8 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 	protected readonly gone = new WeakSet<Http2Session>();
 	/** HTTP/2 connections this fake sent GOAWAY on, with the last stream id it still processes and answers. */
 	private readonly goawayLast = new WeakMap<Http2Session, number>();
+	/** The highest stream id this fake answered (or began to) on each HTTP/2 connection. */
+	protected readonly answered = new WeakMap<Http2Session, number>();
 	/** The last-stream-id of each GOAWAY this fake sent. */
 	readonly goaways: number[] = [];
 	/** Streams refused (REFUSED_STREAM) unprocessed, above a GOAWAY's last-stream-id. */
@@ -179,6 +181,11 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 		stream.close(h2.NGHTTP2_REFUSED_STREAM);
 	}
 
+	/** Notes a stream answered: a GOAWAY sent later keeps it below its last stream id. */
+	protected answering(stream: ServerHttp2Stream): void {
+		if (stream.session) this.answered.set(stream.session, Math.max(this.answered.get(stream.session) ?? 0, stream.id ?? 0));
+	}
+
 	/**
 	 * An HTTP/2 fault on the connection, met while handling `stream` (which is not processed):
 	 *   'reset'  the connection is destroyed: nothing on it is answered any more, whether processed
@@ -196,9 +203,11 @@ abstract class Fake<S extends Http2SecureServer | HttpsServer> {
 			session.destroy();
 			return;
 		}
-		// (client streams are odd: the one before this stream is id - 2; a second GOAWAY never raises it)
-		const last = Math.max(0, Math.min(this.goawayLast.get(session) ?? Infinity, (stream.id ?? 1) - 2));
+		// The last stream id is the highest this fake took action on (RFC 9113 §6.8): at least the one
+		// before this stream (client streams are odd: id - 2), and any later one already answered, or
+		// the client would take that answer's stream for refused. A second GOAWAY never raises it.
 		const first = !this.goawayLast.has(session);
+		const last = first ? Math.max(0, (stream.id ?? 1) - 2, this.answered.get(session) ?? 0) : this.goawayLast.get(session)!;
 		this.goawayLast.set(session, last);
 		if (first) {
 			this.goaways.push(last);
@@ -291,6 +300,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 			void this.handle(req.method ?? '', req.url ?? '', req.headers, req, (status, body, headers = {}) => {
 				if (stream && this.abandoned(stream)) return this.refuse(stream);
 				if (res.destroyed) return;
+				if (stream) this.answering(stream);
 				res.writeHead(status, { 'content-type': 'application/json', ...headers });
 				res.end(JSON.stringify(body));
 			}, () => req.socket.destroy(), stream).catch(() => undefined); // a request cut off by a reset: nothing to answer
@@ -415,6 +425,7 @@ export class FakeApns extends Fake<Http2SecureServer> {
 				if (this.abandoned(stream)) return this.refuse(stream);
 				const reply = (status: number, body?: unknown, extra: Record<string, string> = {}) => {
 					if (this.abandoned(stream)) return this.refuse(stream);
+					this.answering(stream);
 					stream.respond({ ':status': status, 'apns-id': randomUUID(), ...(body ? { 'content-type': 'application/json' } : {}), ...extra });
 					stream.end(body ? JSON.stringify(body) : undefined);
 				};

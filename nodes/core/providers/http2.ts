@@ -46,6 +46,27 @@ export function streamSent(stream: ClientHttp2Stream | undefined, error?: { code
 	return true;
 }
 
+/** The session once connected; one not connected within timeoutMs is destroyed (no stream was opened on it). */
+function connected(session: ClientHttp2Session, timeoutMs: number): Promise<ClientHttp2Session> {
+	return new Promise((resolve, reject) => {
+		const done = (error?: NoAnswer) => {
+			clearTimeout(timer);
+			session.off('connect', onConnect);
+			session.off('close', onClose);
+			if (error) reject(error);
+			else resolve(session);
+		};
+		const onConnect = () => done();
+		const onClose = () => done(new NoAnswer('not sent: the connection could not be made', false, 'ECONNECT'));
+		const timer = setTimeout(() => {
+			done(new NoAnswer(`not sent: no connection within ${timeoutMs} ms`, false, 'ETIMEDOUT'));
+			session.destroy();
+		}, timeoutMs);
+		session.once('connect', onConnect);
+		session.once('close', onClose);
+	});
+}
+
 /** Connections to one origin, reopened when one goes away; requests spread over them. */
 export class Http2Origin {
 	private readonly sessions: Array<ClientHttp2Session | undefined>;
@@ -78,14 +99,17 @@ export class Http2Origin {
 	}
 
 	/**
-	 * Waits for a connection with room for one more stream: never more streams open on a connection
-	 * than its peer allows (SETTINGS_MAX_CONCURRENT_STREAMS). A stream over the limit would get an
-	 * id and wait, unsent, inside nghttp2 — and then, if the connection is lost, look sent.
+	 * Waits for a connected connection with room for one more stream: never more streams open on a
+	 * connection than its peer allows (SETTINGS_MAX_CONCURRENT_STREAMS). A stream over the limit
+	 * would get an id and wait, unsent, inside nghttp2 — and then, if the connection is lost, look
+	 * sent. Nor a stream on a connection still being made: Node sends it once connected even if it
+	 * was given up meanwhile, so a request timed out then would look unsent and yet arrive.
+	 * Rejects with NoAnswer (not sent) when no connection is made within `timeoutMs`.
 	 */
-	async ready(): Promise<ClientHttp2Session> {
+	async ready(timeoutMs: number): Promise<ClientHttp2Session> {
 		for (;;) {
 			const session = this.withRoom();
-			if (session) return session;
+			if (session) return session.connecting ? connected(session, timeoutMs) : session;
 			await new Promise<void>((wake) => this.waiting.push(wake));
 		}
 	}
@@ -119,7 +143,7 @@ export class Http2Origin {
 
 	/** One request: its answer, or NoAnswer (never sent / refused, or sent and the answer lost). */
 	request(headers: OutgoingHttpHeaders, body: string | Buffer | undefined, timeoutMs: number): Promise<Answer> {
-		return this.ready().then((session) => this.send(session, headers, body, timeoutMs));
+		return this.ready(timeoutMs).then((session) => this.send(session, headers, body, timeoutMs));
 	}
 
 	private send(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body: string | Buffer | undefined, timeoutMs: number): Promise<Answer> {

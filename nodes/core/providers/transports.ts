@@ -296,7 +296,7 @@ export class FcmTransport implements Transport {
 			const e = error as FcmError;
 			return Promise.resolve(classified('fcm', e.code, undefined, e.message));
 		}
-		return this.origin.ready().then((ready) => new Promise<Delivery>((resolve) => {
+		return this.origin.ready(FCM_DEADLINE_MS).then((ready) => new Promise<Delivery>((resolve) => {
 			let stream: ClientHttp2Stream | undefined;
 			let settled = false;
 			const settle = (delivery: Delivery) => {
@@ -336,7 +336,7 @@ export class FcmTransport implements Transport {
 					settle(networkFailure(stream ? new NoAnswer(e.message ?? String(error), streamSent(stream, e), e.code) : error));
 				},
 			);
-		}));
+		}), networkFailure);
 	}
 
 	async close(): Promise<void> {
