@@ -3,7 +3,7 @@
 // 5,000 rows, one transaction each, nothing else.   node bench/import-postgres.js [N]
 // Uses PUSH_TOKENS_PG_URL (default postgres://postgres@127.0.0.1:5432/test) to make its databases.
 const { Client } = require('pg');
-const { TokenStore, newId } = require('../dist/nodes/core');
+const { DEFAULT_SCHEMA, TokenStore, newId } = require('../dist/nodes/core');
 const { report, timed } = require('./report');
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -37,7 +37,7 @@ async function main() {
 	try {
 		const rawUrl = await freshDatabase(names[0]);
 		await (await TokenStore.open({ engine: 'postgres', connectionString: rawUrl })).close(); // the store's schema
-		const raw = new Client({ connectionString: rawUrl });
+		const raw = new Client({ connectionString: rawUrl, options: `-c search_path=${DEFAULT_SCHEMA}` });
 		await raw.connect();
 		const ceiling = await timed(async () => {
 			let batch = [];

@@ -102,6 +102,14 @@ export class PushTokenStoreApi implements ICredentialType {
 			displayOptions: { show: { engine: ['postgres'] } },
 		},
 		{
+			displayName: 'Schema',
+			name: 'schema',
+			type: 'string',
+			default: 'push_tokens',
+			description: 'The PostgreSQL schema the store keeps its tables in, created if missing. The store touches nothing outside it; two schemas on one database are two stores.',
+			displayOptions: { show: { engine: ['postgres'] } },
+		},
+		{
 			displayName: 'Pool Size',
 			name: 'poolSize',
 			type: 'number',

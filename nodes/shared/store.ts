@@ -20,7 +20,8 @@ export function storeConfigFromCredential(data: ICredentialDataDecryptedObject):
 	}
 	const ssl = data.ssl === 'require' ? true : data.ssl === 'allow-unverified' ? { rejectUnauthorized: false } : undefined;
 	const poolSize = Number(data.poolSize) || 10;
-	if (data.connection === 'url') return { engine: 'postgres', connectionString: String(data.url ?? ''), ssl, poolSize };
+	const schema = data.schema === undefined ? undefined : String(data.schema);
+	if (data.connection === 'url') return { engine: 'postgres', connectionString: String(data.url ?? ''), ssl, poolSize, schema };
 	return {
 		engine: 'postgres',
 		host: String(data.host || 'localhost'),
@@ -30,6 +31,7 @@ export function storeConfigFromCredential(data: ICredentialDataDecryptedObject):
 		password: data.password ? String(data.password) : undefined,
 		ssl,
 		poolSize,
+		schema,
 	};
 }
 

@@ -57,7 +57,14 @@ describe.each(ENGINES)('[%s] token store', (engine) => {
 			expect(again.device.registeredAt).toEqual(first.device.registeredAt);
 			expect(again.device.lastSeenAt.getTime()).toBe(first.device.lastSeenAt.getTime() + 3 * 86_400_000);
 			expect(again.device).toMatchObject({ foreground: false, pushEnabled: true, deviceId: 'dev-1' });
-			expect((await store.changelog({ appId: APP, token: tokens.fcm(1) })).map((e) => e.type)).toEqual(['registered', 'refreshed']);
+			// An open that changes nothing is no changelog row; one that changes a flag is.
+			expect((await store.changelog({ appId: APP, token: tokens.fcm(1) })).map((e) => e.type)).toEqual(['registered']);
+			await store.register({ appId: APP, platform: 'android', token: tokens.fcm(1), foreground: true });
+			const log = await store.changelog({ appId: APP, token: tokens.fcm(1) });
+			expect(log.map((e) => [e.type, e.reason])).toEqual([
+				['registered', null],
+				['refreshed', 'app open: foreground 0 → 1'],
+			]);
 		});
 
 		it('supersedes the old token of the same device, and the device keeps its user', async () => {

@@ -35,7 +35,7 @@ interface WorkerReport {
 }
 
 /** Result names that annotate an operation rather than count one. */
-const ANNOTATIONS = new Set(['register:superseded', 'register:moved-from-user']);
+const ANNOTATIONS = new Set(['register:superseded', 'register:moved-from-user', 'identify:status-reset']);
 const operationsIn = (counts: Record<string, number>) => Object.entries(counts).reduce((sum, [name, n]) => (ANNOTATIONS.has(name) ? sum : sum + n), 0);
 
 /** Transactions rolled back in the database so far (serialization failures retried, and the not-founds). */

@@ -20,7 +20,7 @@ import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import webpush from 'web-push';
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, IDataObject, INodeCredentialTestResult, INodeType, ITriggerFunctions } from 'n8n-workflow';
-import { closeAllStores } from '../../nodes/core';
+import { closeAllStores, DEFAULT_SCHEMA } from '../../nodes/core';
 import { HandlePushFeedback } from '../../nodes/HandlePushFeedback/HandlePushFeedback.node';
 import { ImportPushTokens } from '../../nodes/ImportPushTokens/ImportPushTokens.node';
 import { PushTokenCleanupTrigger } from '../../nodes/PushTokenCleanupTrigger/PushTokenCleanupTrigger.node';
@@ -194,7 +194,7 @@ function events(path: string): string[] {
 }
 
 async function pgEvents(url: string): Promise<string[]> {
-	const client = new Client({ connectionString: url });
+	const client = new Client({ connectionString: url, options: `-c search_path=${DEFAULT_SCHEMA}` });
 	await client.connect();
 	try {
 		return [JSON.stringify((await client.query('SELECT * FROM token_events')).rows), JSON.stringify((await client.query('SELECT * FROM dead_tokens')).rows)];

@@ -12,6 +12,6 @@ export function nextOperation(rand: () => number, plan: Plan): [Verb, Record<str
 export interface Tally {
 	counts: Record<string, number>;
 	killed: Set<string>;
-	count(verb: Verb, input: { token: string }, result: { action: string; supersededToken?: string | null; movedFromUserId?: string | null } | null): void;
+	count(verb: Verb, input: { token: string }, result: { action: string; supersededToken?: string | null; movedFromUserId?: string | null; statusReset?: boolean } | null): void;
 }
 export function tally(): Tally;

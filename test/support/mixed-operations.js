@@ -51,6 +51,7 @@ function tally() {
 			add(`${verb}:${result.action}`);
 			if (verb === 'register' && result.supersededToken) add('register:superseded');
 			if (verb === 'register' && result.action === 'refreshed' && result.movedFromUserId) add('register:moved-from-user');
+			if (verb === 'identify' && result.action === 'unchanged' && result.statusReset) add('identify:status-reset');
 			if (verb === 'outcome' && (result.action === 'removed' || result.action === 'tombstoned')) killed.add(input.token);
 		},
 	};

@@ -199,26 +199,28 @@ export function sumCounts(reports: Array<Record<string, number>>): Record<string
 }
 
 /**
- * What the callers were told, against what the changelog logged: each reported result of a
- * kind must be exactly one event of the matching kind (an operation lost or logged twice
- * shows here). Returns problems as sentences.
+ * What the callers were told, against what the changelog logged: each reported result that
+ * changes a token must be exactly one event of the matching kind (an operation lost or logged
+ * twice shows here). An app open, an identify or a delivery that changes nothing logs no event,
+ * so those are at most one event each (the replay to the final state shows a change lost).
+ * Returns problems as sentences.
  */
 export function compareCounts(reported: Record<string, number>, logged: Record<string, number>): string[] {
 	const r = (name: string) => reported[name] ?? 0;
 	const l = (name: string) => logged[name] ?? 0;
-	const pairs: Array<[string, number, number]> = [
-		['registered events = registers that answered registered', l('registered'), r('register:registered')],
-		['register moves + register refreshes = registers that answered refreshed', l('moved:register') + l('refreshed:register'), r('register:refreshed')],
-		['superseded events = registers that answered with a superseded token', l('superseded'), r('register:superseded')],
-		['identify moves logged = identify moves reported', l('moved:identify'), r('identify:moved')],
-		['identify refreshes logged = identify unchanged reported', l('refreshed:identify'), r('identify:unchanged')],
-		['cleared events = logouts that anonymized or removed', l('cleared'), r('clear:anonymized') + r('clear:removed')],
-		['sent events = deliveries that answered sent', l('sent'), r('outcome:sent')],
-		['bounced events = bounces that answered bounced', l('bounced'), r('outcome:bounced')],
-		['suppressed events = bounces that answered suppressed', l('suppressed'), r('outcome:suppressed')],
-		['removed events = invalid-token answers that removed a device', l('removed'), r('outcome:removed')],
+	const pairs: Array<[string, number, '=' | '<=', number]> = [
+		['registered events = registers that answered registered', l('registered'), '=', r('register:registered')],
+		['register moves + register refreshes <= registers that answered refreshed', l('moved:register') + l('refreshed:register'), '<=', r('register:refreshed')],
+		['superseded events = registers that answered with a superseded token', l('superseded'), '=', r('register:superseded')],
+		['identify moves logged = identify moves reported', l('moved:identify'), '=', r('identify:moved')],
+		['identify refreshes logged = identify unchanged reported with a status reset', l('refreshed:identify'), '=', r('identify:status-reset')],
+		['cleared events = logouts that anonymized or removed', l('cleared'), '=', r('clear:anonymized') + r('clear:removed')],
+		['sent events <= deliveries that answered sent', l('sent'), '<=', r('outcome:sent')],
+		['bounced events = bounces that answered bounced', l('bounced'), '=', r('outcome:bounced')],
+		['suppressed events = bounces that answered suppressed', l('suppressed'), '=', r('outcome:suppressed')],
+		['removed events = invalid-token answers that removed a device', l('removed'), '=', r('outcome:removed')],
 	];
-	const problems = pairs.filter(([, a, b]) => a !== b).map(([what, a, b]) => `${what}: ${a} logged, ${b} reported`);
+	const problems = pairs.filter(([, a, rel, b]) => (rel === '=' ? a !== b : a > b)).map(([what, a, , b]) => `${what}: ${a} logged, ${b} reported`);
 	if (r('register:moved-from-user') > l('moved:register')) problems.push(`registers reported ${r('register:moved-from-user')} moves from a user, only ${l('moved:register')} logged`);
 	return problems;
 }

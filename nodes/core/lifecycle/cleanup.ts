@@ -51,6 +51,9 @@ export async function cleanup(engine: Engine, options: z.output<typeof CleanupOp
 					.where('last_seen_at', '<', cutoff)
 					.orderBy('last_seen_at')
 					.limit(options.batchSize)
+					// (a device a rule holds is skipped; one refreshed meanwhile is re-read and left out)
+					.forUpdate('devices')
+					.skipLocked()
 					.execute();
 				if (stale.length === 0) return 0;
 				await tx.deleteFrom('devices').where('id', 'in', stale.map((d) => d.id)).execute();

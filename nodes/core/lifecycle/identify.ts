@@ -35,15 +35,9 @@ export async function identify(tx: Tx, input: z.output<typeof IdentifyInput>, no
 		...(statusReset ? { last_status: 'unused' as const, consecutive_bounces: 0 } : {}),
 	};
 	await tx.updateTable('devices').set(row).where('id', '=', device.id).execute();
-	await logEvents(
-		tx,
-		[
-			moved
-				? { type: 'moved', device, from: previous, to: user, reason: 'identify' }
-				: { type: 'refreshed', device, to: user, reason: statusReset ? `identify: ${device.last_status} status cleared` : 'identify' },
-		],
-		now,
-	);
+	// (an identify that changes nothing is no event)
+	if (moved) await logEvents(tx, [{ type: 'moved', device, from: previous, to: user, reason: 'identify' }], now);
+	else if (statusReset) await logEvents(tx, [{ type: 'refreshed', device, to: user, reason: `identify: ${device.last_status} status cleared` }], now);
 	// An imported (temporary) or anonymous profile is merged into the user: it held only this token.
 	if (moved) await dropIfEmpty(tx, previous, { imported: true });
 	return { action: moved ? 'moved' : 'unchanged', device: deviceView(row), userId: input.userId, fromUserId: moved ? previous.external_id : null, statusReset };

@@ -9,7 +9,7 @@
 import type { z } from 'zod/v4';
 import type { OutcomeInput } from '../model';
 import type { Tx } from '../store/engines';
-import { byApp, deviceByToken, dropIfEmpty, eventRow, logEvents, profileById, tokenKey } from './records';
+import { byApp, dropIfEmpty, eventRow, lockDevices, logEvents, profileById, tokenKey } from './records';
 
 /** What the store did; 'not-applied': the outcome was not applied, as asked (Send Push with Update Token Store off). */
 export type OutcomeAction = 'sent' | 'bounced' | 'suppressed' | 'removed' | 'tombstoned' | 'unchanged' | 'not-found' | 'not-applied';
@@ -35,7 +35,7 @@ export async function recordOutcome(tx: Tx, input: z.output<typeof OutcomeInput>
 	});
 	if (input.test || input.outcome === 'retry' || input.outcome === 'config-error') return result('unchanged');
 
-	const device = await deviceByToken(tx, input.appId, input.token);
+	const device = (await lockDevices(tx, input)).byToken;
 	if (input.outcome === 'invalid-token') {
 		const reason = input.reason ?? 'invalid token';
 		await tx
@@ -54,8 +54,11 @@ export async function recordOutcome(tx: Tx, input: z.output<typeof OutcomeInput>
 	const owner = await profileById(tx, device.profile_id);
 
 	if (input.outcome === 'delivered') {
-		await tx.updateTable('devices').set({ last_status: 'sent', consecutive_bounces: 0 }).where('id', '=', device.id).execute();
-		await logEvents(tx, [{ type: 'sent', device, to: owner, reason: input.reason }], now);
+		// Only a delivery that changes the status is an event (the first, or the one after a bounce).
+		if (device.last_status !== 'sent' || device.consecutive_bounces !== 0) {
+			await tx.updateTable('devices').set({ last_status: 'sent', consecutive_bounces: 0 }).where('id', '=', device.id).execute();
+			await logEvents(tx, [{ type: 'sent', device, to: owner, reason: input.reason }], now);
+		}
 		return result('sent', owner.external_id);
 	}
 
@@ -73,22 +76,23 @@ export async function recordOutcome(tx: Tx, input: z.output<typeof OutcomeInput>
  * The tokens must be distinct (one final answer each).
  */
 export async function recordDelivered(tx: Tx, records: Array<{ appId: string; token: string; reason?: string }>, now: number): Promise<OutcomeResult[]> {
-	const found = new Map<string, { id: string; device_id: string | null; profile_id: string; external_id: string | null }>();
+	const found = new Map<string, { id: string; device_id: string | null; profile_id: string; last_status: string; consecutive_bounces: number; external_id: string | null }>();
 	for (const [appId, tokens] of byApp(records, (r) => r.token)) {
 		for (let i = 0; i < tokens.length; i += 1000) {
 			const rows = await tx
 				.selectFrom('devices')
 				.innerJoin('profiles', 'profiles.id', 'devices.profile_id')
-				.select(['devices.id', 'devices.token', 'devices.device_id', 'devices.profile_id', 'profiles.external_id'])
+				.select(['devices.id', 'devices.token', 'devices.device_id', 'devices.profile_id', 'devices.last_status', 'devices.consecutive_bounces', 'profiles.external_id'])
 				.where('devices.app_id', '=', appId)
 				.where('devices.token', 'in', tokens.slice(i, i + 1000))
 				.execute();
 			for (const row of rows) found.set(tokenKey(appId, row.token), row);
 		}
 	}
+	// Only the deliveries that change a status are written (the first, or the one after a bounce).
 	const hits = records.flatMap((r) => {
 		const device = found.get(tokenKey(r.appId, r.token));
-		return device ? [{ record: r, device }] : [];
+		return device && (device.last_status !== 'sent' || device.consecutive_bounces !== 0) ? [{ record: r, device }] : [];
 	});
 	for (let i = 0; i < hits.length; i += 1000) {
 		const chunk = hits.slice(i, i + 1000);

@@ -16,6 +16,45 @@ export async function profileById(tx: Tx, id: string): Promise<ProfileRow> {
 	return tx.selectFrom('profiles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
+/** Profiles by id, in one query. */
+export async function profilesById(tx: Tx, ids: Array<string | undefined>): Promise<Map<string, ProfileRow>> {
+	const wanted = [...new Set(ids.filter((id) => id !== undefined))];
+	const rows = wanted.length === 0 ? [] : await tx.selectFrom('profiles').selectAll().where('id', 'in', wanted).execute();
+	return new Map(rows.map((row) => [row.id, row]));
+}
+
+/**
+ * The lock keys (TransactionOptions.lock) of what a rule writes, from its input: the token, the
+ * device id and the user it names, whether or not their rows exist yet. A second caller on any of
+ * them waits until the first commits; callers on other devices and users never wait.
+ */
+export function lockKeys(input: { appId?: string; token?: string; deviceId?: string; userId?: string }): string[] {
+	const keys: string[] = [];
+	if (input.appId !== undefined && input.token !== undefined) keys.push(`token\u0000${tokenKey(input.appId, input.token)}`);
+	if (input.appId !== undefined && input.deviceId !== undefined) keys.push(`device\u0000${input.appId}\u0000${input.deviceId}`);
+	if (input.userId !== undefined) keys.push(`user\u0000${input.userId}`);
+	return keys;
+}
+
+/**
+ * The devices a rule will write, found by its token and by its device id in one query, and locked
+ * (FOR UPDATE) until the rule commits: a concurrent rule on the same row waits, then reads it as
+ * this one left it. (Their owners are read apart: a join would be re-checked against the old owner.)
+ */
+export async function lockDevices(tx: Tx, ref: { appId: string; token?: string; deviceId?: string }): Promise<{ byToken?: DeviceRow; byDevice?: DeviceRow }> {
+	const rows = await tx
+		.selectFrom('devices')
+		.selectAll()
+		.where('app_id', '=', ref.appId)
+		.where(({ eb, or }) => or([...(ref.token === undefined ? [] : [eb('token', '=', ref.token)]), ...(ref.deviceId === undefined ? [] : [eb('device_id', '=', ref.deviceId)])]))
+		.forUpdate()
+		.execute();
+	return {
+		byToken: ref.token === undefined ? undefined : rows.find((r) => r.token === ref.token),
+		byDevice: ref.deviceId === undefined ? undefined : rows.find((r) => r.device_id === ref.deviceId),
+	};
+}
+
 export async function findOrCreateUser(tx: Tx, userId: string, now: number): Promise<ProfileRow> {
 	const existing = await tx.selectFrom('profiles').selectAll().where('external_id', '=', userId).executeTakeFirst();
 	if (existing) return existing;
@@ -28,11 +67,10 @@ export async function createProfile(tx: Tx, kind: ProfileKind, now: number, user
 	return row;
 }
 
-/** The device a reference points at: by token first, then by device id. */
+/** The device a reference points at, locked: by token first, then by device id. */
 export async function findDevice(tx: Tx, ref: DeviceRef): Promise<DeviceRow | undefined> {
-	const byToken = ref.token === undefined ? undefined : await deviceByToken(tx, ref.appId, ref.token);
-	if (byToken || ref.deviceId === undefined) return byToken;
-	return tx.selectFrom('devices').selectAll().where('app_id', '=', ref.appId).where('device_id', '=', ref.deviceId).executeTakeFirst();
+	const { byToken, byDevice } = await lockDevices(tx, ref);
+	return byToken ?? byDevice;
 }
 
 export function deviceByToken(tx: Tx, appId: string, token: string): Promise<DeviceRow | undefined> {

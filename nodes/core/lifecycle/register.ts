@@ -9,12 +9,12 @@ import type { DeviceView, RegisterInput } from '../model';
 import type { Tx } from '../store/engines';
 import {
 	createProfile,
-	deviceByToken,
 	deviceView,
 	dropIfEmpty,
 	findOrCreateUser,
 	logEvents,
-	profileById,
+	lockDevices,
+	profilesById,
 	type DeviceRow,
 	type EventInput,
 	type ProfileRow,
@@ -34,6 +34,9 @@ export type RegisterResult =
 	  }
 	| { action: 'refused'; reason: string; device: null };
 
+/** The columns whose change an app open records (the Web Push keys' values are the browser's secrets: not shown). */
+const CHANGES = ['platform', 'provider', 'environment', 'device_id', 'foreground', 'push_enabled', 'provisional', 'web_p256dh', 'web_auth'] as const;
+
 const flag = (value: boolean | undefined, fallback: 0 | 1): 0 | 1 => (value === undefined ? fallback : value ? 1 : 0);
 
 export async function register(tx: Tx, input: RegisterRecord, now: number): Promise<RegisterResult> {
@@ -51,22 +54,19 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 		};
 	}
 
-	const existing = await deviceByToken(tx, input.appId, input.token);
-	const sameDevice =
-		input.deviceId === undefined
-			? undefined
-			: await tx.selectFrom('devices').selectAll().where('app_id', '=', input.appId).where('device_id', '=', input.deviceId).executeTakeFirst();
+	const { byToken: existing, byDevice: sameDevice } = await lockDevices(tx, input);
 	const superseded = sameDevice && sameDevice.token !== input.token ? sameDevice : undefined;
 
 	// The owner: the user named, else whoever held this token, else whoever held the device's old token.
 	const previousOwner = existing ?? superseded;
-	const formerProfile = previousOwner ? await profileById(tx, previousOwner.profile_id) : undefined;
+	const owners = await profilesById(tx, [existing?.profile_id, superseded?.profile_id]);
+	const formerProfile = previousOwner && owners.get(previousOwner.profile_id);
 	const owner: ProfileRow = input.userId
 		? await findOrCreateUser(tx, input.userId, now)
 		: (formerProfile ?? (await createProfile(tx, 'anonymous', now)));
 
 	const events: EventInput[] = [];
-	const supersededOwner = superseded && existing ? await profileById(tx, superseded.profile_id) : formerProfile;
+	const supersededOwner = superseded && owners.get(superseded.profile_id);
 	if (superseded) {
 		await tx.deleteFrom('devices').where('id', '=', superseded.id).execute();
 		events.push({ type: 'superseded', device: superseded, from: supersededOwner, reason: 'a new token was registered for the same device' });
@@ -103,7 +103,12 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 			movedFrom = formerProfile;
 			events.push({ type: 'moved', device: row, from: formerProfile, to: owner, reason: 'registered with a user id' });
 		} else {
-			events.push({ type: 'refreshed', device: row, to: owner, reason: reset ? `app open with its user id: ${existing.last_status} status cleared` : 'app open' });
+			// An app open that changes nothing is no event: last_seen_at and last_active_at say it.
+			const changed = CHANGES.filter((column) => row[column] !== existing[column]);
+			if (reset || changed.length > 0) {
+				const what = new Set([...(reset ? [`${existing.last_status} status cleared`] : []), ...changed.map((c) => (c.startsWith('web_') ? 'web push keys changed' : `${c} ${String(existing[c])} → ${String(row[c])}`))]);
+				events.push({ type: 'refreshed', device: row, to: owner, reason: `app open: ${[...what].join(', ')}` });
+			}
 		}
 	} else {
 		row = {

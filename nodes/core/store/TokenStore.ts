@@ -28,7 +28,7 @@ import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult 
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
 import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
-import { byApp, deviceByToken, deviceView, findOrCreateUser, profileView, tokenKey } from '../lifecycle/records';
+import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
 import { openEngine, type Engine, type StoreConfig } from './engines';
 import { z } from 'zod/v4';
@@ -60,19 +60,19 @@ export class TokenStore {
 	/** An app open / SDK registration of a token. */
 	async register(input: unknown): Promise<RegisterResult> {
 		const record = parseInput(RegisterInput, input, 'register');
-		return this.engine.transaction((tx) => register(tx, record, this.clock()));
+		return this.engine.transaction((tx) => register(tx, record, this.clock()), { lock: lockKeys(record) });
 	}
 
 	/** Login: the device's token moves to the user (created if new). */
 	async identify(input: unknown): Promise<IdentifyResult> {
 		const record = parseInput(IdentifyInput, input, 'identify');
-		return this.engine.transaction((tx) => identify(tx, record, this.clock()));
+		return this.engine.transaction((tx) => identify(tx, record, this.clock()), { lock: lockKeys(record) });
 	}
 
 	/** Logout: the token leaves the user (anonymous again, or removed). */
 	async clearIdentify(input: unknown): Promise<ClearIdentifyResult> {
 		const record = parseInput(ClearIdentifyInput, input, 'clear identify');
-		return this.engine.transaction((tx) => clearIdentify(tx, record, this.clock()));
+		return this.engine.transaction((tx) => clearIdentify(tx, record, this.clock()), { lock: lockKeys(record) });
 	}
 
 	/** push_token_import: streams rows in batches; invalid rows are counted with their reasons. */
@@ -83,7 +83,7 @@ export class TokenStore {
 	/** Applies one provider answer to its token. */
 	async recordOutcome(input: unknown): Promise<OutcomeResult> {
 		const record = parseInput(OutcomeInput, input, 'outcome');
-		return this.engine.transaction((tx) => recordOutcome(tx, record, this.clock()));
+		return this.engine.transaction((tx) => recordOutcome(tx, record, this.clock()), { lock: lockKeys(record) });
 	}
 
 	/**
@@ -93,23 +93,29 @@ export class TokenStore {
 	 */
 	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: SendClaim[] } = {}): Promise<OutcomeResult[]> {
 		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `outcome ${i + 1}`));
-		return this.engine.transaction(async (tx) => {
-			const now = this.clock();
-			const results = new Array<OutcomeResult>(records.length);
-			if (options.record === false) {
-				records.forEach((r, i) => (results[i] = { appId: r.appId, token: r.token, outcome: r.outcome, action: r.test ? 'unchanged' : 'not-applied', userId: null }));
-			} else {
-				// Deliveries of distinct tokens (a send batch) in bulk; anything else one by one, in order.
-				const counts = new Map<string, number>();
-				for (const r of records) counts.set(tokenKey(r.appId, r.token), (counts.get(tokenKey(r.appId, r.token)) ?? 0) + 1);
-				const bulk = records.flatMap((r, i) => (r.outcome === 'delivered' && !r.test && counts.get(tokenKey(r.appId, r.token)) === 1 ? [i] : []));
-				const delivered = await recordDelivered(tx, bulk.map((i) => records[i]), now);
-				bulk.forEach((i, k) => (results[i] = delivered[k]));
-				for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
-			}
-			if (options.release && options.release.length > 0) await releaseSends(tx, options.release);
-			return results;
-		});
+		const apply = options.record !== false;
+		// Deliveries of distinct tokens (a send batch) in bulk; anything else one by one, in order, under its token's lock.
+		const counts = new Map<string, number>();
+		for (const r of records) counts.set(tokenKey(r.appId, r.token), (counts.get(tokenKey(r.appId, r.token)) ?? 0) + 1);
+		const bulk = apply ? records.flatMap((r, i) => (r.outcome === 'delivered' && !r.test && counts.get(tokenKey(r.appId, r.token)) === 1 ? [i] : [])) : [];
+		const inBulk = new Set(bulk);
+		const lock = apply ? records.flatMap((r, i) => (inBulk.has(i) ? [] : lockKeys(r))) : [];
+		return this.engine.transaction(
+			async (tx) => {
+				const now = this.clock();
+				const results = new Array<OutcomeResult>(records.length);
+				if (!apply) {
+					records.forEach((r, i) => (results[i] = { appId: r.appId, token: r.token, outcome: r.outcome, action: r.test ? 'unchanged' : 'not-applied', userId: null }));
+				} else {
+					const delivered = await recordDelivered(tx, bulk.map((i) => records[i]), now);
+					bulk.forEach((i, k) => (results[i] = delivered[k]));
+					for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
+				}
+				if (options.release && options.release.length > 0) await releaseSends(tx, options.release);
+				return results;
+			},
+			{ lock },
+		);
 	}
 
 	async cleanup(options: unknown = {}): Promise<CleanupReport> {
@@ -125,7 +131,7 @@ export class TokenStore {
 			const unsubscribed = record.unsubscribed ? 1 : 0;
 			await tx.updateTable('profiles').set({ unsubscribed, updated_at: now }).where('id', '=', user.id).execute();
 			return profileView({ ...user, unsubscribed, updated_at: now });
-		});
+		}, { lock: lockKeys(record) });
 	}
 
 	/** The export view of a profile: who it is and its push tokens. Null when unknown. */

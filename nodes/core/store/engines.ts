@@ -8,12 +8,15 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SelectQueryNode, SqliteDialect, sql, type KyselyPlugin } from 'kysely';
 import { Pool, types as pgTypes } from 'pg';
 import { z } from 'zod/v4';
 import { parseInput } from '../errors';
-import { MIGRATIONS_TABLE, migrationTableDdl, pendingStatements, type EngineName } from './migrations';
+import { MIGRATIONS_TABLE, STORE_TABLES, migrationTableDdl, pendingStatements, type EngineName } from './migrations';
 import type { Database } from './schema';
+
+/** The PostgreSQL schema of a store whose config names none. */
+export const DEFAULT_SCHEMA = 'push_tokens';
 
 export const StoreConfig = z.discriminatedUnion(
 	'engine',
@@ -37,6 +40,12 @@ export const StoreConfig = z.discriminatedUnion(
 			password: z.string().optional(),
 			ssl: z.union([z.boolean(), z.object({ rejectUnauthorized: z.boolean() })]).optional(),
 			poolSize: z.number().int().min(1).max(100).default(10),
+			/** Where every table, index and the migrations table live; the store touches nothing outside it. */
+			schema: z
+				.string()
+				.trim()
+				.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a schema name of lower-case letters, digits and _ (at most 63), not starting with a digit')
+				.default(DEFAULT_SCHEMA),
 		}),
 	],
 	{ error: 'expected engine to be sqlite or postgres' },
@@ -64,16 +73,28 @@ export function expandHome(path: string): string {
 	return join(process.env.N8N_USER_FOLDER || homedir(), path.slice(1));
 }
 
+export interface TransactionOptions {
+	/**
+	 * Keys of what the rule will write and whose rows may not exist yet (a token, a device id, a
+	 * user id): the transaction holds a lock on each, so two first registrations of one token
+	 * queue instead of both inserting. Rows that exist are locked by the rule's own reads
+	 * (SELECT … FOR UPDATE).
+	 */
+	lock?: string[];
+}
+
 export interface Engine {
 	readonly name: EngineName;
 	readonly db: Kysely<Database>;
+	/** Transactions run again after a deadlock or a racing insert (PostgreSQL), since the store opened. */
+	readonly retries: () => number;
 	/**
 	 * SQLite only: a prepared statement on the store's one connection, for bulk paths (import)
 	 * that run inside `transaction` and would spend most of their time in Kysely's compiler.
 	 */
 	readonly sqliteStatement?: (sql: string) => BetterSqlite3.Statement;
 	/** Runs fn in one transaction that no other writer (thread, worker or process) interleaves with badly. */
-	transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+	transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
 	/** Brings the schema up to date; safe when many processes start at once. */
 	migrate(): Promise<void>;
 	close(): Promise<void>;
@@ -116,10 +137,11 @@ function openSqlite(config: { path: string; busyTimeoutMs: number }): Engine {
 	// 64 MB of page cache (the default is 2 MB): random keys in large indexes otherwise turn every insert into disk reads.
 	connection.pragma('cache_size = -65536');
 	const statements = withStatementCache(connection);
-	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }), plugins: [withoutRowLocks] });
 	const engine: Engine = {
 		name: 'sqlite',
 		db,
+		retries: () => 0,
 		sqliteStatement: (text) => statements.prepare(text),
 		transaction: (fn) =>
 			db.connection().execute(async (tx) => {
@@ -140,6 +162,14 @@ function openSqlite(config: { path: string; busyTimeoutMs: number }): Engine {
 	sqliteFiles.set(path, { engine, users: 1 });
 	return { ...engine, close: () => releaseSqlite(path) };
 }
+
+/** SQLite has no row locks, nor needs them: BEGIN IMMEDIATE holds the file's one write lock. The rules' FOR UPDATE is dropped. */
+const withoutRowLocks: KyselyPlugin = {
+	transformQuery: ({ node }) =>
+		SelectQueryNode.is(node) && node.endModifiers?.length ? { ...node, endModifiers: node.endModifiers.filter((m) => !m.modifier || !ROW_LOCKS.has(m.modifier)) } : node,
+	transformResult: async ({ result }) => result,
+};
+const ROW_LOCKS = new Set(['ForUpdate', 'ForShare', 'ForKeyShare', 'ForNoKeyUpdate', 'SkipLocked', 'NoWait']);
 
 /** Prepared statements kept per SQL text (LRU): Kysely prepares every query anew, and parsing and planning dominated a register call. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -170,25 +200,38 @@ async function releaseSqlite(path: string): Promise<void> {
 
 /** A fixed advisory-lock key: only one worker migrates at a time, the others wait and find it done. */
 const MIGRATION_LOCK_KEY = 0x70757368; // "push"
+/** The rules' key locks: pg_advisory_xact_lock(KEY_LOCKS, hash), a key space of two int4s apart from the migration's bigint. */
+const KEY_LOCKS = 0x70757368;
 
 /**
- * PostgreSQL error codes after which a transaction is simply run again: serialization failure,
- * deadlock, and unique violation (23505). The rules read a key before inserting it (a device's
- * token, a user id), so a unique violation is another writer's concurrent insert of that key:
- * a serialization failure the server does not report as one when the read was a sequential
- * scan (PostgreSQL's manual, "Serialization Failure Handling", advises retrying it too).
+ * PostgreSQL error codes after which a transaction is run again: deadlock (two rules locking two
+ * devices in opposite orders), serialization failure, and unique violation (a bulk import racing
+ * a registration of the same token, which import does not lock).
  */
-const RETRYABLE_PG = new Set(['40001', '40P01', '23505']);
-/**
- * Attempts of one transaction. 20 executions at once (two n8n queue-mode workers) on a small
- * store conflict often (SSI locks btree pages whole): a transaction can lose 30 times in a row.
- */
-const MAX_ATTEMPTS = 100;
+const RETRYABLE_PG = new Set(['40P01', '40001', '23505']);
+const MAX_ATTEMPTS = 10;
+
+/** A key's lock id: FNV-1a, as a signed 32-bit integer. A collision only makes two keys queue together. */
+function lockId(key: string): number {
+	let hash = 0x811c9dc5;
+	for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+	return hash | 0;
+}
 
 /**
- * PostgreSQL: a pool, SERIALIZABLE transactions retried on serialization failure, so the same
- * rules stay correct when many workers on many hosts act on one token at once. 64-bit integers
- * (our epoch-millisecond times, counts) come back as numbers.
+ * BEGIN, and the key locks in one round trip (a simple query: the ids are integers we computed).
+ * Sorted, so two transactions locking the same keys take them in the same order.
+ */
+function beginSql(keys: string[] = []): string {
+	const ids = [...new Set(keys.map(lockId))].sort((a, b) => a - b);
+	return ids.length === 0 ? 'BEGIN' : `BEGIN; SELECT ${ids.map((id) => `pg_advisory_xact_lock(${KEY_LOCKS}, ${id})`).join(', ')}`;
+}
+
+/**
+ * PostgreSQL: a pool, READ COMMITTED transactions in which each rule locks what it reads and then
+ * writes (its keys, its rows), so callers on distinct devices never wait on each other and
+ * callers on one device queue. 64-bit integers (our epoch-millisecond times, counts) come back
+ * as numbers.
  */
 function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'postgres' }>): Engine {
 	const pool = new Pool({
@@ -200,6 +243,8 @@ function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'p
 		password: config.password,
 		ssl: config.ssl,
 		max: config.poolSize,
+		// Every name the store uses resolves in its schema, and only there (the catalog is always searched first).
+		options: `-c search_path=${config.schema}`,
 		types: {
 			getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
 				oid === pgTypes.builtins.INT8 ? Number : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
@@ -209,13 +254,16 @@ function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'p
 		/* an idle client lost its connection; the pool replaces it on next use */
 	});
 	const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	let retries = 0;
 	return {
 		name: 'postgres',
 		db,
-		transaction: (fn) =>
+		retries: () => retries,
+		transaction: (fn, options) =>
 			db.connection().execute(async (tx) => {
+				const begin = sql.raw(beginSql(options?.lock));
 				for (let attempt = 1; ; attempt++) {
-					await sql`BEGIN ISOLATION LEVEL SERIALIZABLE`.execute(tx);
+					await begin.execute(tx);
 					try {
 						const result = await fn(tx);
 						await sql`COMMIT`.execute(tx);
@@ -224,8 +272,7 @@ function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'p
 						await sql`ROLLBACK`.execute(tx).catch(() => undefined);
 						const code = (error as { code?: string }).code;
 						if (!code || !RETRYABLE_PG.has(code) || attempt >= MAX_ATTEMPTS) throw error;
-						// Full jitter, 20 ms doubling to 1 s: 20 executions at once on a small table (index
-						// pages are predicate-locked whole) conflicted 30 times within the old 200 ms cap.
+						retries++;
 						await sleep(Math.random() * Math.min(1000, 10 * 2 ** attempt));
 					}
 				}
@@ -236,6 +283,8 @@ function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'p
 				await sql`BEGIN`.execute(tx);
 				try {
 					await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(tx);
+					await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(config.schema)}`.execute(tx);
+					await adoptPublicTables(tx, config.schema);
 					await applyMigrations(tx, 'postgres');
 					await sql`COMMIT`.execute(tx);
 				} catch (error) {
@@ -245,6 +294,22 @@ function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'p
 			}),
 		close: () => db.destroy(),
 	};
+}
+
+/**
+ * A store made by 0.1.0 kept its tables in `public`: the first open of this version moves them
+ * (with their indexes, constraints and sequences) into the store's schema, under the migration
+ * lock. Only when `public` holds our migrations table, so the tables are ours, and the schema
+ * holds none yet.
+ */
+async function adoptPublicTables(tx: Tx, schema: string): Promise<void> {
+	if (schema === 'public') return;
+	const { rows } = await sql<{ table_schema: string; table_name: string }>`
+		SELECT table_schema, table_name FROM information_schema.tables
+		WHERE table_schema IN ('public', ${schema}) AND table_name IN (${sql.join([MIGRATIONS_TABLE, ...STORE_TABLES])})`.execute(tx);
+	const inPublic = rows.filter((r) => r.table_schema === 'public').map((r) => r.table_name);
+	if (!inPublic.includes(MIGRATIONS_TABLE) || rows.some((r) => r.table_schema === schema)) return;
+	for (const table of inPublic) await sql`ALTER TABLE ${sql.id('public', table)} SET SCHEMA ${sql.id(schema)}`.execute(tx);
 }
 
 async function applyMigrations(tx: Tx, engine: EngineName): Promise<void> {

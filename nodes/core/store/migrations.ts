@@ -100,6 +100,8 @@ export const MIGRATIONS: Migration[] = [
 ];
 
 export const MIGRATIONS_TABLE = 'push_tokens_migrations';
+/** Every table the migrations create. */
+export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'send_log'];
 
 export function migrationTableDdl(engine: EngineName): string {
 	return `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${DIALECTS[engine].int64} NOT NULL)`;
