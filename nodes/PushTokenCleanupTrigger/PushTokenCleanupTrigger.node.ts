@@ -8,7 +8,7 @@ import {
 	type ITriggerFunctions,
 	type ITriggerResponse,
 } from 'n8n-workflow';
-import { DEFAULT_STALE_AFTER_DAYS, describe } from '../core';
+import { DEFAULT_CHANGELOG_DAYS, DEFAULT_SEND_LOG_DAYS, DEFAULT_STALE_AFTER_DAYS, describe } from '../core';
 import { toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -65,6 +65,22 @@ export class PushTokenCleanupTrigger implements INodeType {
 				displayOptions: { show: { pruneStale: [true] } },
 			},
 			{
+				displayName: 'Send Log Retention (Days)',
+				name: 'sendLogDays',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_SEND_LOG_DAYS,
+				description: 'Forget which devices a send ID reached after this many days: a rerun of an older send ID pushes again. 0 keeps them forever.',
+			},
+			{
+				displayName: 'Changelog Retention (Days)',
+				name: 'changelogDays',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_CHANGELOG_DAYS,
+				description: 'Delete changelog rows older than this many days; 0 keeps them forever. Dead tokens stay refused either way.',
+			},
+			{
 				displayName: 'Emit Deleted Profiles',
 				name: 'emitDeletedProfiles',
 				type: 'boolean',
@@ -95,6 +111,8 @@ export class PushTokenCleanupTrigger implements INodeType {
 			const report = await store.cleanup({
 				staleAfterDays: this.getNodeParameter('pruneStale', false) ? (this.getNodeParameter('staleAfterDays') as number) : undefined,
 				reportLimit: this.getNodeParameter('reportLimit', 1000) as number,
+				sendLogDays: this.getNodeParameter('sendLogDays', DEFAULT_SEND_LOG_DAYS) as number,
+				changelogDays: this.getNodeParameter('changelogDays', DEFAULT_CHANGELOG_DAYS) as number,
 			});
 			const items: INodeExecutionData[] = [{ json: { type: 'summary', ...toJson(report) } }];
 			if (this.getNodeParameter('emitDeletedProfiles', false)) {

@@ -146,7 +146,7 @@ export const messageProperties: INodeProperties[] = [
 				description:
 					'Whether a push whose answer was lost (connection reset after sending) is sent again: at least once instead of at most once, so a device may get it twice; set a Collapse ID so it shows once',
 			},
-			{ displayName: 'Send ID', name: 'sendId', type: 'string', default: '', description: 'Run the same send ID again and devices it already reached are skipped' },
+			{ displayName: 'Send ID', name: 'sendId', type: 'string', default: '', description: "Run the same send ID again and devices it already reached are skipped, for 30 days (the Cleanup Trigger's Send Log Retention)" },
 			{ displayName: 'Test Send', name: 'test', type: 'boolean', default: false, description: 'Whether this is a test: no token is changed, whatever the answer' },
 			{ displayName: 'Time To Live (Seconds)', name: 'ttlSeconds', type: 'number', typeOptions: { minValue: 0 }, default: 86400, description: 'FCM and Web Push: how long the provider keeps trying' },
 			{ displayName: 'Transactional', name: 'transactional', type: 'boolean', default: false, description: 'Whether unsubscribed users get it too (one-to-one messages they expect)' },

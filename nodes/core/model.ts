@@ -354,9 +354,16 @@ export const AudienceQuery = z.object({
 });
 export type AudienceQuery = z.input<typeof AudienceQuery>;
 
+export const DEFAULT_SEND_LOG_DAYS = 30;
+export const DEFAULT_CHANGELOG_DAYS = 400;
+
 export const CleanupOptions = z.object({
 	/** Prune devices not seen for this many days; 0 or absent disables pruning. FCM's guidance is 270. */
 	staleAfterDays: z.number().int().min(0).optional(),
+	/** Send-log rows older than this many days are deleted: a send id protects against a second push this long. 0 keeps them. */
+	sendLogDays: z.number().int().min(0).default(DEFAULT_SEND_LOG_DAYS),
+	/** Changelog rows older than this many days are deleted; 0 keeps them forever. (Tombstones are kept: a dead token stays refused.) */
+	changelogDays: z.number().int().min(0).default(DEFAULT_CHANGELOG_DAYS),
 	/** How many deleted profile ids to list in the report (the counts are always complete). */
 	reportLimit: z.number().int().min(0).max(100_000).default(1000),
 	batchSize: z.number().int().min(1).max(10_000).default(1000),

@@ -3,11 +3,12 @@
  * PostgreSQL database). Test names start with the engine.
  */
 import { NotFoundError, ValidationError, type TokenStore } from '../../nodes/core';
+import { claimSends } from '../../nodes/core/lifecycle/outcomes';
 import { ENGINES, openTestStore, tokens, type TestStore } from '../support/stores';
 
 const APP = 'com.example.app';
 
-async function count(store: TokenStore, table: 'devices' | 'profiles' | 'token_events' | 'dead_tokens'): Promise<number> {
+async function count(store: TokenStore, table: 'devices' | 'profiles' | 'token_events' | 'dead_tokens' | 'send_log'): Promise<number> {
 	const row = await store.engine.db
 		.selectFrom(table)
 		.select(({ fn }) => fn.countAll<number>().as('n'))
@@ -357,6 +358,28 @@ describe.each(ENGINES)('[%s] token store', (engine) => {
 			expect(await store.getDevice(APP, tokens.fcm(3))).not.toBeNull();
 			expect((await store.changelog({ userId: 'kim' })).at(-1)).toMatchObject({ type: 'removed', reason: 'not seen for 270 days' });
 			expect(await count(store, 'profiles')).toBe(2); // kim stays; the pruned anonymous profile went with its token
+		});
+
+		it('keeps the send log 30 days and the changelog 400 days by default, deletes older rows in batches, and keeps the tombstones', async () => {
+			const claim = (sendId: string, n: number) =>
+				store.engine.transaction((tx) => claimSends(tx, Array.from({ length: n }, (_, i) => ({ sendId, appId: APP, token: tokens.fcm(i) })), t.clock.now));
+			await store.register({ appId: APP, platform: 'android', token: tokens.fcm(1), userId: 'kim' });
+			await store.recordOutcome({ appId: APP, token: tokens.fcm(9), outcome: 'invalid-token', reason: 'UNREGISTERED' }); // a tombstone, no device
+			await claim('old-campaign', 7);
+			t.clock.advanceDays(20);
+			await claim('new-campaign', 5);
+			t.clock.advanceDays(11); // the old campaign is 31 days old, the new one 11
+			expect(await store.cleanup({ batchSize: 3 })).toMatchObject({ prunedSendLogRows: 7, prunedChangelogRows: 0 });
+			expect(await count(store, 'send_log')).toBe(5);
+			await store.identify({ appId: APP, token: tokens.fcm(1), userId: 'lee' });
+			t.clock.advanceDays(380); // the registration is 411 days old, the move 380
+			expect(await store.cleanup({ batchSize: 1 })).toMatchObject({ prunedSendLogRows: 5, prunedChangelogRows: 1 });
+			expect((await store.changelog({ appId: APP, token: tokens.fcm(1) })).map((e) => e.type)).toEqual(['moved']);
+			expect((await store.register({ appId: APP, platform: 'android', token: tokens.fcm(9) })).action).toBe('refused');
+			// 0 keeps them forever.
+			t.clock.advanceDays(1000);
+			expect(await store.cleanup({ sendLogDays: 0, changelogDays: 0 })).toMatchObject({ prunedSendLogRows: 0, prunedChangelogRows: 0 });
+			expect(await count(store, 'token_events')).toBe(1);
 		});
 	});
 

@@ -1,7 +1,8 @@
 /**
  * clean-up (monthly, Braze's rule for push_token_import): delete imported temporary profiles that
- * no longer hold a token, keep those that still do (their user has not logged in yet), and
- * optionally prune devices not seen for N days. Works in batches, one transaction each, so a
+ * no longer hold a token, keep those that still do (their user has not logged in yet),
+ * optionally prune devices not seen for N days, and keep the send log and the changelog to their
+ * retention, so the store's size follows its devices, not its traffic. Works in batches, one transaction each, so a
  * clean-up of millions never holds them in memory or locks the store for long.
  */
 import type { z } from 'zod/v4';
@@ -16,6 +17,9 @@ export interface CleanupReport {
 	deletedProfileIds: string[];
 	/** Imported temporary profiles kept because they still hold a token. */
 	keptImportedProfiles: number;
+	/** Send-log rows older than `sendLogDays`, and changelog rows older than `changelogDays`, deleted. */
+	prunedSendLogRows: number;
+	prunedChangelogRows: number;
 	/** Devices removed because they were not seen for `staleAfterDays`. */
 	prunedStaleDevices: number;
 	staleAfterDays: number | null;
@@ -31,6 +35,8 @@ export async function cleanup(engine: Engine, options: z.output<typeof CleanupOp
 		deletedImportedProfiles: 0,
 		deletedProfileIds: [],
 		keptImportedProfiles: 0,
+		prunedSendLogRows: 0,
+		prunedChangelogRows: 0,
 		prunedStaleDevices: 0,
 		staleAfterDays: options.staleAfterDays || null,
 		startedAt: new Date(startedAt),
@@ -102,6 +108,9 @@ export async function cleanup(engine: Engine, options: z.output<typeof CleanupOp
 		}
 	}
 
+	if (options.sendLogDays) report.prunedSendLogRows = await pruneOlderThan(engine, 'send_log', startedAt - options.sendLogDays * DAY_MS, options.batchSize);
+	if (options.changelogDays) report.prunedChangelogRows = await pruneOlderThan(engine, 'token_events', startedAt - options.changelogDays * DAY_MS, options.batchSize);
+
 	const kept = await engine.db
 		.selectFrom('profiles')
 		.select(({ fn }) => fn.countAll<number>().as('n'))
@@ -110,4 +119,24 @@ export async function cleanup(engine: Engine, options: z.output<typeof CleanupOp
 	report.keptImportedProfiles = Number(kept.n);
 	report.finishedAt = new Date(now());
 	return report;
+}
+
+/**
+ * Deletes a log's rows older than the cutoff, about a batch per transaction: each pass deletes
+ * up to the time of the batch's last row (all rows of that instant, so it always moves on).
+ */
+async function pruneOlderThan(engine: Engine, table: 'send_log' | 'token_events', cutoff: number, batchSize: number): Promise<number> {
+	let deleted = 0;
+	for (;;) {
+		const pass = await engine.transaction(async (tx) => {
+			const last = await tx.selectFrom(table).select('at').where('at', '<', cutoff).orderBy('at').offset(batchSize - 1).limit(1).executeTakeFirst();
+			const result = await tx
+				.deleteFrom(table)
+				.$call((q) => (last ? q.where('at', '<=', last.at) : q.where('at', '<', cutoff)))
+				.executeTakeFirst();
+			return { rows: Number(result.numDeletedRows), more: last !== undefined };
+		});
+		deleted += pass.rows;
+		if (!pass.more) return deleted;
+	}
 }

@@ -97,6 +97,11 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		version: 3,
+		name: 'retention: the send log and the changelog pruned by age',
+		statements: () => [`CREATE INDEX send_log_at ON send_log (at)`, `CREATE INDEX token_events_at ON token_events (at)`],
+	},
 ];
 
 export const MIGRATIONS_TABLE = 'push_tokens_migrations';
