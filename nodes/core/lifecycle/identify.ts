@@ -7,7 +7,7 @@ import type { z } from 'zod/v4';
 import { NotFoundError } from '../errors';
 import type { ClearIdentifyInput, DeviceView, IdentifyInput } from '../model';
 import type { Tx } from '../store/engines';
-import { createProfile, describeRef, deviceView, dropIfEmpty, findDevice, findOrCreateUser, logEvents, profileById } from './records';
+import { createProfile, describeRef, deviceView, dropIfEmpty, findDevice, logEvents, profileById } from './records';
 
 export interface IdentifyResult {
 	action: 'moved' | 'unchanged';
@@ -22,8 +22,10 @@ export interface IdentifyResult {
 export async function identify(tx: Tx, input: z.output<typeof IdentifyInput>, now: number): Promise<IdentifyResult> {
 	const device = await findDevice(tx, input);
 	if (!device) throw new NotFoundError(`identify: ${describeRef(input)}; register the token first`);
-	const user = await findOrCreateUser(tx, input.userId, now);
-	const previous = await profileById(tx, device.profile_id);
+	// The user and the device's owner, in one read.
+	const profiles = await tx.selectFrom('profiles').selectAll().where(({ or, eb }) => or([eb('external_id', '=', input.userId), eb('id', '=', device.profile_id)])).execute();
+	const previous = profiles.find((p) => p.id === device.profile_id)!;
+	const user = profiles.find((p) => p.external_id === input.userId) ?? (await createProfile(tx, 'identified', now, input.userId));
 	const moved = previous.id !== user.id;
 	const statusReset = device.last_status === 'bounced' || device.last_status === 'suppressed';
 

@@ -40,12 +40,11 @@ const CHANGES = ['platform', 'provider', 'environment', 'device_id', 'foreground
 const flag = (value: boolean | undefined, fallback: 0 | 1): 0 | 1 => (value === undefined ? fallback : value ? 1 : 0);
 
 export async function register(tx: Tx, input: RegisterRecord, now: number): Promise<RegisterResult> {
-	const dead = await tx
-		.selectFrom('dead_tokens')
-		.select(['reason', 'at'])
-		.where('app_id', '=', input.appId)
-		.where('token', '=', input.token)
-		.executeTakeFirst();
+	const { byToken: existing, byDevice: sameDevice } = await lockDevices(tx, input);
+	// A registered token is not dead (a tombstone removes its device): only a new one is looked up.
+	const dead = existing
+		? undefined
+		: await tx.selectFrom('dead_tokens').select(['reason', 'at']).where('app_id', '=', input.appId).where('token', '=', input.token).executeTakeFirst();
 	if (dead) {
 		return {
 			action: 'refused',
@@ -53,8 +52,6 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 			reason: `the token is dead (${dead.reason}, since ${new Date(dead.at).toISOString()}); the app must get a new token from its provider`,
 		};
 	}
-
-	const { byToken: existing, byDevice: sameDevice } = await lockDevices(tx, input);
 	const superseded = sameDevice && sameDevice.token !== input.token ? sameDevice : undefined;
 
 	// The owner: the user named, else whoever held this token, else whoever held the device's old token.
