@@ -10,18 +10,19 @@ async function timed(fn) {
 }
 
 function report(bench, rows) {
+	// (times in ms unless a row names its unit: the store-size benchmark compares bytes)
 	const out = rows.map((r) => ({
 		bench,
 		what: r.what,
-		oursMs: Math.round(r.ours),
-		ceilingMs: Math.round(r.ceiling),
+		...(r.unit ? { unit: r.unit, ours: Math.round(r.ours), ceiling: Math.round(r.ceiling) } : { oursMs: Math.round(r.ours), ceilingMs: Math.round(r.ceiling) }),
 		ratio: Number((r.ceiling / r.ours).toFixed(2)),
 		target: r.target,
 		...(r.extra ?? {}),
 	}));
 	for (const r of out) {
 		const verdict = r.target == null ? '' : r.ratio >= r.target ? `  (target ≥ ${r.target}: met)` : `  (target ≥ ${r.target}: MISSED)`;
-		console.log(`${r.what}: ${r.oursMs} ms; ceiling ${r.ceilingMs} ms; ratio ${r.ratio}${verdict}`);
+		const unit = r.unit ?? 'ms';
+		console.log(`${r.what}: ${r.ours ?? r.oursMs} ${unit}; ceiling ${r.ceiling ?? r.ceilingMs} ${unit}; ratio ${r.ratio}${verdict}`);
 	}
 	mkdirSync(join(__dirname, 'results'), { recursive: true });
 	appendFileSync(join(__dirname, 'results', 'latest.jsonl'), out.map((r) => JSON.stringify({ ...r, at: new Date().toISOString(), node: process.version })).join('\n') + '\n');

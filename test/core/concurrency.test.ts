@@ -38,6 +38,24 @@ describe.each(ENGINES)('[%s] concurrency', (engine) => {
 		}
 	});
 
+	it('20 concurrent first registrations of one token, and 20 logins of new devices as one new user, queue on their keys: one device, one user, nothing retried', async () => {
+		const t = await openTestStore(engine);
+		try {
+			const retries = t.store.engine.retries();
+			const first = await Promise.all(Array.from({ length: 20 }, () => t.store.register({ appId: APP, platform: 'android', token: tokens.fcm(1), userId: 'kim' })));
+			expect(first.map((r) => r.action).sort()).toEqual([...Array(19).fill('refreshed'), 'registered']);
+			for (let i = 2; i <= 21; i++) await t.store.register({ appId: APP, platform: 'android', token: tokens.fcm(i) });
+			await Promise.all(Array.from({ length: 20 }, (_, i) => t.store.identify({ appId: APP, token: tokens.fcm(i + 2), userId: 'lee' })));
+			expect((await t.store.getProfile({ userId: 'lee' }))!.push_tokens).toHaveLength(20);
+			expect((await t.store.getProfile({ userId: 'kim' }))!.push_tokens).toHaveLength(1);
+			// (without the key locks each of these races is a unique violation, run again)
+			expect(t.store.engine.retries() - retries).toBe(0);
+			await checkTokens(t.store, [tokens.fcm(1)]);
+		} finally {
+			await t.close();
+		}
+	});
+
 	it('4 OS processes identifying and logging out on shared tokens lose nothing', async () => {
 		const { config, dispose } = await freshConfig(engine);
 		const store = await TokenStore.open(config);

@@ -3,7 +3,6 @@
  * PostgreSQL database). Test names start with the engine.
  */
 import { NotFoundError, ValidationError, type TokenStore } from '../../nodes/core';
-import { claimSends } from '../../nodes/core/lifecycle/outcomes';
 import { ENGINES, openTestStore, tokens, type TestStore } from '../support/stores';
 
 const APP = 'com.example.app';
@@ -361,8 +360,7 @@ describe.each(ENGINES)('[%s] token store', (engine) => {
 		});
 
 		it('keeps the send log 30 days and the changelog 400 days by default, deletes older rows in batches, and keeps the tombstones', async () => {
-			const claim = (sendId: string, n: number) =>
-				store.engine.transaction((tx) => claimSends(tx, Array.from({ length: n }, (_, i) => ({ sendId, appId: APP, token: tokens.fcm(i) })), t.clock.now));
+			const claim = (sendId: string, n: number) => store.claimSends(Array.from({ length: n }, (_, i) => ({ sendId, appId: APP, token: tokens.fcm(i) })));
 			await store.register({ appId: APP, platform: 'android', token: tokens.fcm(1), userId: 'kim' });
 			await store.recordOutcome({ appId: APP, token: tokens.fcm(9), outcome: 'invalid-token', reason: 'UNREGISTERED' }); // a tombstone, no device
 			await claim('old-campaign', 7);

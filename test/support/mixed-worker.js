@@ -25,10 +25,29 @@ async function apply(store, verb, input) {
 	}
 }
 
+/**
+ * The mutation check (PUSH_TOKENS_MUTATION): the same workers with one of the store's locks taken
+ * away, to show that the replay test catches its loss (see test/reliability/concurrency.test.ts).
+ *   no-key-locks  transactions take no lock on their token, device id and user keys
+ *   no-row-locks  the rules' reads take no row lock (FOR UPDATE dropped)
+ */
+function mutate(store, mutation) {
+	const engine = store.engine;
+	const transaction = engine.transaction;
+	const withoutForUpdate = {
+		transformQuery: ({ node }) => (node.kind === 'SelectQueryNode' && node.endModifiers ? { ...node, endModifiers: node.endModifiers.filter((m) => m.modifier !== 'ForUpdate') } : node),
+		transformResult: async ({ result }) => result,
+	};
+	if (mutation === 'no-key-locks') engine.transaction = (fn, options) => transaction(fn, { ...options, lock: [] });
+	else if (mutation === 'no-row-locks') engine.transaction = (fn, options) => transaction((tx) => fn(tx.withPlugin(withoutForUpdate)), options);
+	else throw new Error(`unknown PUSH_TOKENS_MUTATION ${mutation}`);
+}
+
 async function main() {
 	const [configJson, planJson] = process.argv.slice(2);
 	const plan = JSON.parse(planJson);
 	const store = await TokenStore.open(JSON.parse(configJson));
+	if (process.env.PUSH_TOKENS_MUTATION) mutate(store, process.env.PUSH_TOKENS_MUTATION);
 	const rand = random(plan.seed);
 	const results = tally();
 	const errors = [];

@@ -39,7 +39,7 @@ import { SendOptionsKeys, type AudienceQuery, type DeviceView, type Outcome, typ
 import { payloadSize, type PushMessage } from '../payload/message';
 import type { Delivery, Transport } from '../providers/transports';
 import type { TokenStore } from '../store/TokenStore';
-import { claimKey, claimSends, type OutcomeAction, type SendClaim } from '../lifecycle/outcomes';
+import { claimKey, type OutcomeAction, type SendClaim } from '../lifecycle/outcomes';
 
 export interface SendOptions {
 	/** Idempotency: devices this id already reached are skipped. One for every device, or one per device (`sendId[i]` for `devices[i]`). */
@@ -141,7 +141,7 @@ export class Sender {
 		const claim = async (chunk: Pending[]): Promise<Pending[]> => {
 			const claims = chunk.flatMap(({ index }) => claimOf(index) ?? []);
 			if (claims.length === 0) return chunk;
-			const claimed = await this.store.engine.transaction((tx) => claimSends(tx, claims, Date.now()));
+			const claimed = await this.store.claimSends(claims);
 			return chunk.filter(({ index }) => {
 				const key = claimOf(index);
 				// (claimed once: a token listed twice under one send id is sent once)

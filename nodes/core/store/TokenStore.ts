@@ -26,7 +26,7 @@ import {
 import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
-import { recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
+import { claimSends, recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
 import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
 import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
@@ -116,6 +116,11 @@ export class TokenStore {
 			},
 			{ lock },
 		);
+	}
+
+	/** Claims devices under their send ids before a push leaves (see claimSends): the claims this call made. */
+	claimSends(claims: SendClaim[]): Promise<Set<string>> {
+		return this.engine.transaction((tx) => claimSends(tx, claims, this.clock()));
 	}
 
 	async cleanup(options: unknown = {}): Promise<CleanupReport> {
