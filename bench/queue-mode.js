@@ -41,7 +41,7 @@ async function main() {
 		);
 		const [base] = await Promise.all([n8n.start(), n8n.startWorker('worker-1'), n8n.startWorker('worker-2')]);
 		const post = async (path, body) => {
-			const response = await fetch(`${base}/webhook/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+			const response = await fetch(`${base}/webhook/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
 			const text = await response.text();
 			if (response.status !== 200) throw new Error(`POST /webhook/${path}: ${response.status} ${text.slice(0, 300)}`);
 			return text;
@@ -50,21 +50,23 @@ async function main() {
 			await waitFor(async () => (await fetch(`${base}/webhook/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status !== 404, 60_000, () => `${path} never became active`);
 		}
 		/** CALLS calls, LANES at a time; ms. */
-		const burst = async (call) => {
+		const burst = async (call, what) => {
 			let next = 0;
 			const started = Date.now();
 			await Promise.all(Array.from({ length: LANES }, async () => {
 				for (let i = next++; i < CALLS; i = next++) await call(i);
 			}));
-			return Date.now() - started;
+			const ms = Date.now() - started;
+			console.log(`  ${what}: ${CALLS} calls in ${ms} ms`);
+			return ms;
 		};
 		const token = (run, i) => `fcm-${run}-${i}:APA91b${'x'.repeat(140)}`;
-		// A warm-up of each, then the measured bursts, the ceiling first and last (its median is the ceiling).
-		await burst((i) => post('noop', { i }));
-		await burst((i) => post('push/register', { appId: APP, platform: 'android', token: token('warm', i), deviceId: `warm-${i}` }));
-		const noop1 = await burst((i) => post('noop', { i }));
-		const ours = await burst((i) => post('push/register', { appId: APP, platform: 'android', token: token('run', i), deviceId: `run-${i}` }));
-		const noop2 = await burst((i) => post('noop', { i }));
+		// A warm-up of each, then the measured bursts: No Op before and after ours (their mean is the ceiling).
+		await burst((i) => post('noop', { i }), 'warm-up, No Op');
+		await burst((i) => post('push/register', { appId: APP, platform: 'android', token: token('warm', i), deviceId: `warm-${i}` }), 'warm-up, Register');
+		const noop1 = await burst((i) => post('noop', { i }), 'No Op');
+		const ours = await burst((i) => post('push/register', { appId: APP, platform: 'android', token: token('run', i), deviceId: `run-${i}` }), 'Register');
+		const noop2 = await burst((i) => post('noop', { i }), 'No Op again');
 		const ceiling = (noop1 + noop2) / 2;
 		const devices = await n8n.store.engine.db.selectFrom('devices').select(({ fn }) => fn.countAll().as('n')).where('app_id', '=', APP).executeTakeFirstOrThrow();
 		if (Number(devices.n) !== 2 * CALLS) throw new Error(`expected ${2 * CALLS} devices, found ${devices.n}`);
