@@ -30,7 +30,7 @@ function size(path) {
 		const used = (db.pragma('page_count', { simple: true }) - db.pragma('freelist_count', { simple: true })) * pageSize;
 		const tables = {};
 		for (const row of db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat WHERE name NOT LIKE 'sqlite_%' GROUP BY name").all()) tables[row.name] = row.bytes;
-		const rows = Object.fromEntries(['devices', 'profiles', 'token_events', 'send_log', 'dead_tokens'].map((t) => [t, db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get().n]));
+		const rows = Object.fromEntries(['devices', 'profiles', 'token_events', 'sends', 'send_log', 'dead_tokens'].map((t) => [t, db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get().n]));
 		return { bytes: used, tables, rows };
 	} finally {
 		db.close();

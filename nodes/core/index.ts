@@ -6,7 +6,7 @@ export { DEFAULT_SCHEMA, StoreConfig, expandHome, type Engine } from './store/en
 export type { RegisterResult } from './lifecycle/register';
 export type { IdentifyResult, ClearIdentifyResult } from './lifecycle/identify';
 export type { ImportOptions, ImportSummary, InvalidRow } from './lifecycle/import';
-export { SUPPRESS_AFTER_BOUNCES, type OutcomeAction, type OutcomeResult } from './lifecycle/outcomes';
+export { SUPPRESS_AFTER_BOUNCES, sendLogKey, type OutcomeAction, type OutcomeResult } from './lifecycle/outcomes';
 export type { CleanupReport } from './lifecycle/cleanup';
 export type { AudienceDevice, Exclusion, ProfileExport, PushTokenEntry } from './lifecycle/queries';
 export { readCsv, readJson, toImportRow, UnreadableRow } from './import/sources';

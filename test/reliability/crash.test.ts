@@ -15,7 +15,7 @@ import '../fakes/network-edge.cjs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { ApnsTransport, FcmTransport, PushMessage, Sender, TokenStore, type StoreConfig } from '../../nodes/core';
+import { ApnsTransport, FcmTransport, PushMessage, Sender, TokenStore, sendLogKey, type StoreConfig } from '../../nodes/core';
 import { startFakes, type Fakes } from '../fakes/providers';
 import { freshConfig, type EngineName } from '../support/stores';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -134,9 +134,11 @@ describe('[sqlite] kill -9 in the middle of an audience send', () => {
 			await killWhen(w, async () => accepted() >= PER_PROVIDER * 2 * 0.4);
 			const acceptedAtCrash = accepted();
 			await checkIntegrity(store);
-			const logged = new Set((await store.engine.db.selectFrom('send_log').select('token').where('send_id', '=', 'campaign-crash').execute()).map((r) => r.token));
+			const logged = new Set(
+				(await store.engine.db.selectFrom('send_log').innerJoin('sends', 'sends.id', 'send_log.send').select('device_key').where('sends.send_id', '=', 'campaign-crash').execute()).map((r) => r.device_key),
+			);
 			// Every device the provider accepted was claimed first.
-			for (const token of [...fakes.fcm.delivered.keys(), ...fakes.apns.delivered.keys()]) expect(logged.has(token)).toBe(true);
+			for (const token of [...fakes.fcm.delivered.keys(), ...fakes.apns.delivered.keys()]) expect([token, logged.has(sendLogKey(APP, token))]).toEqual([token, true]);
 
 			const transports = { fcm: new FcmTransport(credentials.fcm), apns: new ApnsTransport(credentials.apns) };
 			try {
@@ -149,9 +151,9 @@ describe('[sqlite] kill -9 in the middle of an audience send', () => {
 			const duplicates = all.filter(([token, fake]) => (fake.delivered.get(token) ?? 0) > 1).map(([token]) => token);
 			expect(duplicates).toEqual([]);
 			// Not claimed at the crash: reached exactly once, by the re-run.
-			for (const [token, fake] of all) if (!logged.has(token)) expect([token, fake.delivered.get(token)]).toEqual([token, 1]);
+			for (const [token, fake] of all) if (!logged.has(sendLogKey(APP, token))) expect([token, fake.delivered.get(token)]).toEqual([token, 1]);
 			// Claimed but not accepted at the crash: in flight (at most one chunk of 500 per provider), never sent again.
-			const lost = all.filter(([token, fake]) => logged.has(token) && !fake.delivered.has(token)).length;
+			const lost = all.filter(([token, fake]) => logged.has(sendLogKey(APP, token)) && !fake.delivered.has(token)).length;
 			expect(lost).toBeLessThanOrEqual(2 * 500);
 			process.stdout.write(`CRASH_REPORT ${JSON.stringify({ send: 2 * PER_PROVIDER, acceptedAtCrash, claimedAtCrash: logged.size, inFlightNotResent: lost, duplicates: duplicates.length, seconds: (Date.now() - started) / 1000 })}\n`);
 		} finally {

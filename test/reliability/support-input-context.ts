@@ -79,7 +79,7 @@ export interface StoreSnapshot {
 	deadTokens: string[];
 }
 
-const TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'send_log'];
+const TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log'];
 
 /** Every table's row count, the changelog and the devices of a SQLite store, read from its file. */
 export function snapshot(path: string): StoreSnapshot {

@@ -108,8 +108,8 @@ export async function cleanup(engine: Engine, options: z.output<typeof CleanupOp
 		}
 	}
 
-	if (options.sendLogDays) report.prunedSendLogRows = await pruneOlderThan(engine, 'send_log', startedAt - options.sendLogDays * DAY_MS, options.batchSize);
-	if (options.changelogDays) report.prunedChangelogRows = await pruneOlderThan(engine, 'token_events', startedAt - options.changelogDays * DAY_MS, options.batchSize);
+	if (options.sendLogDays) report.prunedSendLogRows = await pruneSends(engine, startedAt - options.sendLogDays * DAY_MS, options.batchSize);
+	if (options.changelogDays) report.prunedChangelogRows = await pruneChangelog(engine, startedAt - options.changelogDays * DAY_MS, options.batchSize);
 
 	const kept = await engine.db
 		.selectFrom('profiles')
@@ -121,17 +121,33 @@ export async function cleanup(engine: Engine, options: z.output<typeof CleanupOp
 	return report;
 }
 
-/**
- * Deletes a log's rows older than the cutoff, about a batch per transaction: each pass deletes
- * up to the time of the batch's last row (all rows of that instant, so it always moves on).
- */
-async function pruneOlderThan(engine: Engine, table: 'send_log' | 'token_events', cutoff: number, batchSize: number): Promise<number> {
+/** Deletes the send ids first used before the cutoff, with their send-log rows, a batch of send ids per transaction. */
+async function pruneSends(engine: Engine, cutoff: number, batchSize: number): Promise<number> {
 	let deleted = 0;
 	for (;;) {
 		const pass = await engine.transaction(async (tx) => {
-			const last = await tx.selectFrom(table).select('at').where('at', '<', cutoff).orderBy('at').offset(batchSize - 1).limit(1).executeTakeFirst();
+			const ids = (await tx.selectFrom('sends').select('id').where('at', '<', cutoff).orderBy('id').limit(batchSize).execute()).map((r) => r.id);
+			if (ids.length === 0) return null;
+			const rows = await tx.deleteFrom('send_log').where('send', 'in', ids).executeTakeFirst();
+			await tx.deleteFrom('sends').where('id', 'in', ids).execute();
+			return Number(rows.numDeletedRows);
+		});
+		if (pass === null) return deleted;
+		deleted += pass;
+	}
+}
+
+/**
+ * Deletes the changelog's rows older than the cutoff, about a batch per transaction: each pass
+ * deletes up to the time of the batch's last row (all rows of that instant, so it always moves on).
+ */
+async function pruneChangelog(engine: Engine, cutoff: number, batchSize: number): Promise<number> {
+	let deleted = 0;
+	for (;;) {
+		const pass = await engine.transaction(async (tx) => {
+			const last = await tx.selectFrom('token_events').select('at').where('at', '<', cutoff).orderBy('at').offset(batchSize - 1).limit(1).executeTakeFirst();
 			const result = await tx
-				.deleteFrom(table)
+				.deleteFrom('token_events')
 				.$call((q) => (last ? q.where('at', '<=', last.at) : q.where('at', '<', cutoff)))
 				.executeTakeFirst();
 			return { rows: Number(result.numDeletedRows), more: last !== undefined };

@@ -6,6 +6,7 @@
  *   retry, config-error → no change (the sender retries, or the node fails on its credentials)
  * A test send changes nothing: providers do not invalidate tokens on test pushes either.
  */
+import { createHash } from 'node:crypto';
 import type { z } from 'zod/v4';
 import type { OutcomeInput } from '../model';
 import type { Tx } from '../store/engines';
@@ -121,34 +122,72 @@ export interface SendClaim {
 export const claimKey = (c: SendClaim) => `${c.sendId}\u0000${tokenKey(c.appId, c.token)}`;
 
 /**
- * The send log as a claim, written before a push leaves (see Sender.send): inserts (send id,
- * app, token) for these devices and answers the ones this call inserted — a device already in
- * the log under its send id (reached, or claimed by an earlier or concurrent run of the send
- * id) is not returned, so two runs can never both send to it.
+ * A device in the send log: 53 bits of the SHA-256 of its app and token (a safe integer on both
+ * engines; two devices of one send share a key with odds of about n² / 2⁵⁴, and then the second
+ * is taken for reached).
+ */
+export function sendLogKey(appId: string, token: string): number {
+	return Number(createHash('sha256').update(tokenKey(appId, token)).digest().readBigUInt64BE(0) >> 11n);
+}
+
+/** The integer ids of these send ids, made for the ones new. */
+async function sendRefs(tx: Tx, sendIds: string[], now: number): Promise<Map<string, number>> {
+	const refs = new Map<string, number>();
+	for (let i = 0; i < sendIds.length; i += 1000) {
+		const chunk = sendIds.slice(i, i + 1000);
+		await tx.insertInto('sends').values(chunk.map((send_id) => ({ send_id, at: now }))).onConflict((oc) => oc.column('send_id').doNothing()).execute();
+		for (const row of await tx.selectFrom('sends').select(['id', 'send_id']).where('send_id', 'in', chunk).execute()) refs.set(row.send_id, row.id);
+	}
+	return refs;
+}
+
+/**
+ * The send log as a claim, written before a push leaves (see Sender.send): inserts (send, device)
+ * for these devices and answers the ones this call inserted — a device already in the log under
+ * its send id (reached, or claimed by an earlier or concurrent run of the send id) is not
+ * returned, so two runs can never both send to it.
  */
 export async function claimSends(tx: Tx, claims: SendClaim[], now: number): Promise<Set<string>> {
+	const refs = await sendRefs(tx, [...new Set(claims.map((c) => c.sendId))], now);
+	// (send, device key) → the first claim of it: a token listed twice under one send id is claimed once
+	const byKey = new Map<string, SendClaim>();
+	const rows: Array<{ send: number; device_key: number }> = [];
+	for (const c of claims) {
+		const row = { send: refs.get(c.sendId)!, device_key: sendLogKey(c.appId, c.token) };
+		const key = `${row.send}:${row.device_key}`;
+		if (byKey.has(key)) continue;
+		byKey.set(key, c);
+		rows.push(row);
+	}
 	const claimed = new Set<string>();
-	for (let i = 0; i < claims.length; i += 1000) {
-		const rows = await tx
-			.insertInto('send_log')
-			.values(claims.slice(i, i + 1000).map((c) => ({ send_id: c.sendId, app_id: c.appId, token: c.token, at: now })))
-			.onConflict((oc) => oc.doNothing())
-			.returning(['send_id', 'app_id', 'token'])
-			.execute();
-		for (const row of rows) claimed.add(claimKey({ sendId: row.send_id, appId: row.app_id, token: row.token }));
+	for (let i = 0; i < rows.length; i += 1000) {
+		const inserted = await tx.insertInto('send_log').values(rows.slice(i, i + 1000)).onConflict((oc) => oc.doNothing()).returning(['send', 'device_key']).execute();
+		for (const row of inserted) claimed.add(claimKey(byKey.get(`${row.send}:${row.device_key}`)!));
 	}
 	return claimed;
 }
 
 /** Gives back the claims of devices the send did not reach (a transient failure, a dead token): a rerun of the send id tries them again. */
 export async function releaseSends(tx: Tx, claims: SendClaim[]): Promise<void> {
-	const bySend = new Map<string, SendClaim[]>();
-	for (const c of claims) bySend.set(c.sendId, [...(bySend.get(c.sendId) ?? []), c]);
-	for (const [sendId, ofSend] of bySend) {
-		for (const [appId, tokens] of byApp(ofSend, (c) => c.token)) {
-			for (let i = 0; i < tokens.length; i += 1000) {
-				await tx.deleteFrom('send_log').where('send_id', '=', sendId).where('app_id', '=', appId).where('token', 'in', tokens.slice(i, i + 1000)).execute();
-			}
-		}
+	const sendIds = [...new Set(claims.map((c) => c.sendId))];
+	const refs = new Map((await tx.selectFrom('sends').select(['id', 'send_id']).where('send_id', 'in', sendIds).execute()).map((r) => [r.send_id, r.id]));
+	const bySend = new Map<number, number[]>();
+	for (const c of claims) {
+		const send = refs.get(c.sendId);
+		if (send === undefined) continue;
+		const keys = bySend.get(send) ?? [];
+		keys.push(sendLogKey(c.appId, c.token));
+		bySend.set(send, keys);
+	}
+	for (const [send, keys] of bySend) {
+		for (let i = 0; i < keys.length; i += 1000) await tx.deleteFrom('send_log').where('send', '=', send).where('device_key', 'in', keys.slice(i, i + 1000)).execute();
+	}
+	// A send id that reached nothing leaves nothing behind.
+	if (bySend.size > 0) {
+		await tx
+			.deleteFrom('sends')
+			.where('id', 'in', [...bySend.keys()])
+			.where(({ not, exists, selectFrom }) => not(exists(selectFrom('send_log').select('send_log.send').whereRef('send_log.send', '=', 'sends.id'))))
+			.execute();
 	}
 }

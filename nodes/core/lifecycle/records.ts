@@ -25,11 +25,12 @@ export async function profilesById(tx: Tx, ids: Array<string | undefined>): Prom
 
 /**
  * The lock keys (TransactionOptions.lock) of what a rule writes, from its input: the token, the
- * device id and the user it names, whether or not their rows exist yet. A second caller on any of
+ * device id, the user and the send id it names, whether or not their rows exist yet. A second caller on any of
  * them waits until the first commits; callers on other devices and users never wait.
  */
-export function lockKeys(input: { appId?: string; token?: string; deviceId?: string; userId?: string }): string[] {
+export function lockKeys(input: { appId?: string; token?: string; deviceId?: string; userId?: string; sendId?: string }): string[] {
 	const keys: string[] = [];
+	if (input.sendId !== undefined) keys.push(`send\u0000${input.sendId}`);
 	if (input.appId !== undefined && input.token !== undefined) keys.push(`token\u0000${tokenKey(input.appId, input.token)}`);
 	if (input.appId !== undefined && input.deviceId !== undefined) keys.push(`device\u0000${input.appId}\u0000${input.deviceId}`);
 	if (input.userId !== undefined) keys.push(`user\u0000${input.userId}`);

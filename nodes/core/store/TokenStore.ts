@@ -99,7 +99,7 @@ export class TokenStore {
 		for (const r of records) counts.set(tokenKey(r.appId, r.token), (counts.get(tokenKey(r.appId, r.token)) ?? 0) + 1);
 		const bulk = apply ? records.flatMap((r, i) => (r.outcome === 'delivered' && !r.test && counts.get(tokenKey(r.appId, r.token)) === 1 ? [i] : [])) : [];
 		const inBulk = new Set(bulk);
-		const lock = apply ? records.flatMap((r, i) => (inBulk.has(i) ? [] : lockKeys(r))) : [];
+		const lock = [...(apply ? records.flatMap((r, i) => (inBulk.has(i) ? [] : lockKeys(r))) : []), ...sendLocks(options.release ?? [])];
 		return this.engine.transaction(
 			async (tx) => {
 				const now = this.clock();
@@ -120,7 +120,7 @@ export class TokenStore {
 
 	/** Claims devices under their send ids before a push leaves (see claimSends): the claims this call made. */
 	claimSends(claims: SendClaim[]): Promise<Set<string>> {
-		return this.engine.transaction((tx) => claimSends(tx, claims, this.clock()));
+		return this.engine.transaction((tx) => claimSends(tx, claims, this.clock()), { lock: sendLocks(claims) });
 	}
 
 	async cleanup(options: unknown = {}): Promise<CleanupReport> {
@@ -217,6 +217,9 @@ export class TokenStore {
 		return this.engine.close();
 	}
 }
+
+/** A claim or a release of send ids holds each one's key: a release that drops a send id cannot race a claim under it. */
+const sendLocks = (claims: SendClaim[]) => [...new Set(claims.map((c) => c.sendId))].flatMap((sendId) => lockKeys({ sendId }));
 
 /** Stores opened by this process, one per distinct config. */
 const openStores = new Map<string, Promise<TokenStore>>();

@@ -317,6 +317,8 @@ async function applyMigrations(tx: Tx, engine: EngineName): Promise<void> {
 	const row = await sql<{ version: number | null }>`SELECT MAX(version) AS version FROM ${sql.table(MIGRATIONS_TABLE)}`.execute(tx);
 	for (const migration of pendingStatements(engine, Number(row.rows[0]?.version ?? 0))) {
 		for (const statement of migration.statements) await sql.raw(statement).execute(tx);
+		await migration.data?.(tx);
+		for (const statement of migration.finally) await sql.raw(statement).execute(tx);
 		await sql`INSERT INTO ${sql.table(MIGRATIONS_TABLE)} (version, name, applied_at) VALUES (${migration.version}, ${migration.name}, ${Date.now()})`.execute(tx);
 	}
 }

@@ -1,23 +1,34 @@
 /**
- * Schema migrations, applied in order on open. Each is a list of statements; the two engines
- * differ only in how an auto-numbered id and a 64-bit integer are spelled.
+ * Schema migrations, applied in order on open. Each is a list of statements (and, where rows must
+ * be carried over, a step in code); the two engines differ only in how an auto-numbered id, a
+ * 64-bit integer and a key-only table are spelled.
  */
+import { sql } from 'kysely';
+import { sendLogKey } from '../lifecycle/outcomes';
+import type { Tx } from './engines';
+
 export type EngineName = 'sqlite' | 'postgres';
 
 interface Dialect {
 	serialId: string;
 	int64: string;
+	/** SQLite: a table stored in its primary key's B-tree alone (no rowid, no second copy of the key). */
+	keyOnly: string;
 }
 
 const DIALECTS: Record<EngineName, Dialect> = {
-	sqlite: { serialId: 'INTEGER PRIMARY KEY', int64: 'INTEGER' },
-	postgres: { serialId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', int64: 'BIGINT' },
+	sqlite: { serialId: 'INTEGER PRIMARY KEY', int64: 'INTEGER', keyOnly: ' WITHOUT ROWID' },
+	postgres: { serialId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', int64: 'BIGINT', keyOnly: '' },
 };
 
 export interface Migration {
 	version: number;
 	name: string;
 	statements: (d: Dialect) => string[];
+	/** Rows to carry over that SQL alone cannot (run after the statements, in the same transaction). */
+	data?: (tx: Tx) => Promise<void>;
+	/** Statements after `data`. */
+	finally?: string[];
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -99,23 +110,53 @@ export const MIGRATIONS: Migration[] = [
 	},
 	{
 		version: 3,
-		name: 'retention: the send log and the changelog pruned by age',
-		statements: () => [`CREATE INDEX send_log_at ON send_log (at)`, `CREATE INDEX token_events_at ON token_events (at)`],
+		// A campaign writes a send-log row per device: two integers, not its send id, app and token.
+		name: 'send log of integers (a send, a hash of the device); retention by age',
+		statements: ({ serialId, int64, keyOnly }) => [
+			`ALTER TABLE send_log RENAME TO send_log_v2`,
+			`CREATE TABLE sends (id ${serialId}, send_id TEXT NOT NULL UNIQUE, at ${int64} NOT NULL)`,
+			`CREATE INDEX sends_at ON sends (at)`,
+			`CREATE TABLE send_log (
+				send ${int64} NOT NULL REFERENCES sends (id) ON DELETE CASCADE,
+				device_key ${int64} NOT NULL,
+				CONSTRAINT send_log_key PRIMARY KEY (send, device_key)
+			)${keyOnly}`,
+			`CREATE INDEX token_events_at ON token_events (at)`,
+		],
+		data: carryOverSendLog,
+		finally: [`DROP TABLE send_log_v2`],
 	},
 ];
 
+/** The version 2 send log's rows, into the version 3 tables. */
+async function carryOverSendLog(tx: Tx): Promise<void> {
+	await sql`INSERT INTO sends (send_id, at) SELECT send_id, MIN(at) FROM send_log_v2 GROUP BY send_id`.execute(tx);
+	let after = { send_id: '', app_id: '', token: '' };
+	for (;;) {
+		const { rows } = await sql<{ send: number; send_id: string; app_id: string; token: string }>`
+			SELECT s.id AS send, o.send_id, o.app_id, o.token FROM send_log_v2 o JOIN sends s ON s.send_id = o.send_id
+			WHERE (o.send_id, o.app_id, o.token) > (${after.send_id}, ${after.app_id}, ${after.token})
+			ORDER BY o.send_id, o.app_id, o.token LIMIT 5000`.execute(tx);
+		if (rows.length === 0) return;
+		await sql`INSERT INTO send_log (send, device_key) VALUES ${sql.join(rows.map((r) => sql`(${r.send}, ${sendLogKey(r.app_id, r.token)})`))} ON CONFLICT DO NOTHING`.execute(tx);
+		after = rows[rows.length - 1];
+	}
+}
+
 export const MIGRATIONS_TABLE = 'push_tokens_migrations';
 /** Every table the migrations create. */
-export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'send_log'];
+export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log'];
 
 export function migrationTableDdl(engine: EngineName): string {
 	return `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${DIALECTS[engine].int64} NOT NULL)`;
 }
 
-export function pendingStatements(engine: EngineName, appliedVersion: number): Array<{ version: number; name: string; statements: string[] }> {
+export function pendingStatements(engine: EngineName, appliedVersion: number): Array<{ version: number; name: string; statements: string[]; data?: (tx: Tx) => Promise<void>; finally: string[] }> {
 	return MIGRATIONS.filter((m) => m.version > appliedVersion).map((m) => ({
 		version: m.version,
 		name: m.name,
 		statements: m.statements(DIALECTS[engine]),
+		data: m.data,
+		finally: m.finally ?? [],
 	}));
 }

@@ -58,12 +58,19 @@ export interface DeadTokensTable {
 	at: number;
 }
 
-/** Devices a send id already reached: a rerun of the same send skips them. */
-export interface SendLogTable {
+/** A send id: its devices are in send_log under its integer id. */
+export interface SendsTable {
+	id: Generated<number>;
 	send_id: string;
-	app_id: string;
-	token: string;
+	/** When it was first used: the retention counts from here. */
 	at: number;
+}
+
+/** Devices a send id already reached (or claimed): a rerun of the same send skips them. */
+export interface SendLogTable {
+	send: number;
+	/** sendLogKey(app id, token): 53 bits of its SHA-256. */
+	device_key: number;
 }
 
 export interface Database {
@@ -71,5 +78,6 @@ export interface Database {
 	devices: DevicesTable;
 	token_events: TokenEventsTable;
 	dead_tokens: DeadTokensTable;
+	sends: SendsTable;
 	send_log: SendLogTable;
 }
