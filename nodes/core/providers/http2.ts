@@ -109,9 +109,21 @@ export class Http2Origin {
 	async ready(timeoutMs: number): Promise<ClientHttp2Session> {
 		for (;;) {
 			const session = this.withRoom();
-			if (session) return session.connecting ? connected(session, timeoutMs) : session;
+			if (session) return session.connecting ? this.connected(session, timeoutMs) : session;
 			await new Promise<void>((wake) => this.waiting.push(wake));
 		}
+	}
+
+	/** One wait per connection being made, shared by the requests waiting on it. */
+	private readonly connecting = new WeakMap<ClientHttp2Session, Promise<ClientHttp2Session>>();
+
+	private connected(session: ClientHttp2Session, timeoutMs: number): Promise<ClientHttp2Session> {
+		let wait = this.connecting.get(session);
+		if (!wait) {
+			wait = connected(session, timeoutMs);
+			this.connecting.set(session, wait);
+		}
+		return wait;
 	}
 
 	private readonly waiting: Array<() => void> = [];
