@@ -38,7 +38,7 @@ interface WorkerReport {
 const ANNOTATIONS = new Set(['register:superseded', 'register:moved-from-user', 'identify:status-reset']);
 const operationsIn = (counts: Record<string, number>) => Object.entries(counts).reduce((sum, [name, n]) => (ANNOTATIONS.has(name) ? sum : sum + n), 0);
 
-/** Transactions rolled back in the database so far (serialization failures retried, and the not-founds). */
+/** Transactions rolled back in the database so far (deadlocks retried, and the not-founds). */
 async function rollbacks(store: TokenStore): Promise<number> {
 	const { rows } = await sql<{ n: number }>`SELECT xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`.execute(store.engine.db);
 	return Number(rows[0].n);

@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { DEFAULT_SCHEMA } from '../../nodes/core';
 import { example, N8nHarness, waitFor } from '../e2e/harness';
 import { ensureRedis, type Redis } from '../support/redis';
 import { freshConfig, tokens } from '../support/stores';
@@ -31,7 +30,7 @@ function n8nDatabaseEnv(connectionString: string): NodeJS.ProcessEnv {
 }
 
 async function query<T>(connectionString: string, text: string): Promise<T[]> {
-	const client = new Client({ connectionString, options: `-c search_path=${DEFAULT_SCHEMA}` }); // the store's tables
+	const client = new Client({ connectionString });
 	await client.connect();
 	try {
 		return (await client.query(text)).rows as T[];

@@ -205,10 +205,10 @@ const KEY_LOCKS = 0x70757368;
 
 /**
  * PostgreSQL error codes after which a transaction is run again: deadlock (two rules locking two
- * devices in opposite orders), serialization failure, and unique violation (a bulk import racing
- * a registration of the same token, which import does not lock).
+ * devices in opposite orders) and unique violation (a bulk import racing a registration of the
+ * same token, which import does not lock).
  */
-const RETRYABLE_PG = new Set(['40P01', '40001', '23505']);
+const RETRYABLE_PG = new Set(['40P01', '23505']);
 const MAX_ATTEMPTS = 10;
 
 /** A key's lock id: FNV-1a, as a signed 32-bit integer. A collision only makes two keys queue together. */
