@@ -2,8 +2,8 @@
  * clean-up (monthly, Braze's rule for push_token_import): delete imported temporary profiles that
  * no longer hold a token, keep those that still do (their user has not logged in yet),
  * optionally prune devices not seen for N days, and keep the send log and the changelog to their
- * retention, so the store's size follows its devices, not its traffic. Works in batches, one transaction each, so a
- * clean-up of millions never holds them in memory or locks the store for long.
+ * retention, so the store's size follows its devices, not its traffic. Works in batches, one
+ * transaction each, so a clean-up of millions never holds them in memory or locks the store long.
  */
 import type { z } from 'zod/v4';
 import type { CleanupOptions } from '../model';
@@ -17,7 +17,7 @@ export interface CleanupReport {
 	deletedProfileIds: string[];
 	/** Imported temporary profiles kept because they still hold a token. */
 	keptImportedProfiles: number;
-	/** Send-log rows older than `sendLogDays`, and changelog rows older than `changelogDays`, deleted. */
+	/** Send-log rows of send ids first used more than `sendLogDays` ago, and changelog rows older than `changelogDays`, deleted. */
 	prunedSendLogRows: number;
 	prunedChangelogRows: number;
 	/** Devices removed because they were not seen for `staleAfterDays`. */
