@@ -8,14 +8,13 @@ const { join } = require('node:path');
 const { randomUUID } = require('node:crypto');
 const Database = require('better-sqlite3');
 const { TokenStore } = require('../dist/nodes/core');
-const { report, timed } = require('./report');
+const { percentile, report, timed } = require('./report');
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const CALLS = Number(process.argv[3] ?? 20_000);
 const APP = 'bench.app';
 const token = (i) => `fcm-${i.toString(36)}:APA91b${'x'.repeat(140)}`;
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function main() {
 	const dir = mkdtempSync(join(tmpdir(), 'push-tokens-bench-'));

@@ -9,6 +9,9 @@ async function timed(fn) {
 	return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/** The p-th percentile of ascending numbers. */
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
 function report(bench, rows) {
 	// (times in ms unless a row names its unit: the store-size benchmark compares bytes)
 	const out = rows.map((r) => ({
@@ -28,4 +31,4 @@ function report(bench, rows) {
 	appendFileSync(join(__dirname, 'results', 'latest.jsonl'), out.map((r) => JSON.stringify({ ...r, at: new Date().toISOString(), node: process.version })).join('\n') + '\n');
 }
 
-module.exports = { timed, report };
+module.exports = { percentile, timed, report };

@@ -2,46 +2,19 @@
 // devices (no real conflicts) of a store already holding N devices, on both engines: p50/p99
 // per pair, and the transactions retried. The ratio is the speedup over 1 caller in the same
 // run (its time for the same number of pairs ÷ ours): more callers should mean more pairs/s.
-//   node bench/store-concurrency.js [N devices] [pairs per level] [sqlite|postgres ...]
+//   node bench/store-concurrency.js [N devices] [pairs per level] [sqlite|postgres ...]   (after tsc -p bench/tsconfig.json)
 // PostgreSQL: PUSH_TOKENS_PG_URL (an admin URL) or postgres://postgres@127.0.0.1:5432/postgres;
 // a fresh database is made and dropped. The pool is the store's default (10 connections).
-const { mkdtempSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
-const { Client } = require('pg');
 const { TokenStore } = require('../dist/nodes/core');
-const { report } = require('./report');
+const { freshConfig } = require('./.build/test/support/stores');
+const { percentile, report } = require('./report');
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const PAIRS = Number(process.argv[3] ?? 2_000);
 const ENGINES = process.argv.slice(4).length ? process.argv.slice(4) : ['postgres', 'sqlite'];
 const LEVELS = [1, 8, 20, 32];
 const APP = 'bench.app';
-const ADMIN = process.env.PUSH_TOKENS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const token = (name) => `fcm-${name}:APA91b${'x'.repeat(140)}`;
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-async function admin(sql) {
-	const client = new Client({ connectionString: ADMIN });
-	await client.connect();
-	try {
-		await client.query(sql);
-	} finally {
-		await client.end();
-	}
-}
-
-async function openEngine(engine) {
-	if (engine === 'sqlite') {
-		const dir = mkdtempSync(join(tmpdir(), 'push-tokens-bench-'));
-		return { config: { engine: 'sqlite', path: join(dir, 'store.sqlite') }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
-	}
-	const name = `push_tokens_bench_conc_${process.pid}`;
-	await admin(`CREATE DATABASE ${name}`);
-	const url = new URL(ADMIN);
-	url.pathname = `/${name}`;
-	return { config: { engine: 'postgres', connectionString: url.toString() }, dispose: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 /** `callers` loops sharing PAIRS pairs: register a new token, then identify it to a new user. */
 async function level(store, callers) {
@@ -66,8 +39,9 @@ async function level(store, callers) {
 }
 
 async function main() {
+	process.env.PUSH_TOKENS_PG_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 	for (const engine of ENGINES) {
-		const { config, dispose } = await openEngine(engine);
+		const { config, dispose } = await freshConfig(engine);
 		try {
 			const store = await TokenStore.open(config);
 			const seeded = Date.now();
