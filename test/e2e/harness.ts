@@ -232,9 +232,38 @@ export class N8nHarness {
 		this.server.stdout!.on('data', (d) => (log += d));
 		this.server.stderr!.on('data', (d) => (log += d));
 		const base = `http://127.0.0.1:${port}`;
-		await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 120_000, () => `n8n did not start:\n${log.slice(-3000)}`);
+		// /healthz answers from the moment n8n listens, and until its migrations are done every other path
+		// answers 200 "n8n is starting up"; after them, webhooks 404 until the published workflows are
+		// activated. n8n prints the editor's address once they are.
+		await waitFor(
+			async () => {
+				if (this.server!.exitCode !== null) throw new Error(`n8n start exited with ${this.server!.exitCode}:\n${log.slice(-3000)}`);
+				return log.includes('Editor is now accessible via');
+			},
+			120_000,
+			() => `n8n did not start:\n${log.slice(-3000)}`,
+		);
 		this.serverLog = () => log;
 		return base;
+	}
+
+	/**
+	 * Posts to a published workflow's webhook until n8n serves it, and returns that first answer.
+	 * Until then n8n answers 404 (routes or workflows not there yet) or, while it migrates, 200
+	 * "n8n is starting up" — a status alone does not tell.
+	 */
+	async postWhenLive(base: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
+		let answer = { status: 0, text: '' };
+		await waitFor(
+			async () => {
+				const response = await fetch(`${base}/webhook/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+				answer = { status: response.status, text: await response.text() };
+				return answer.status !== 404 && !answer.text.startsWith('n8n is starting up');
+			},
+			60_000,
+			() => `the webhook ${path} never became active (last answer ${answer.status}: ${answer.text.slice(0, 300)}):\n${this.serverLog().slice(-3000)}`,
+		);
+		return answer;
 	}
 
 	/**

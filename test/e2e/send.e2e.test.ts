@@ -62,15 +62,7 @@ describe('[sqlite] Send Push in a real n8n, through the real libraries to fake p
 			true,
 		);
 		const base = await n8n.start();
-		let status = 404;
-		await waitFor(
-			async () => {
-				status = (await fetch(`${base}/webhook/push/order-shipped`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'kim', orderId: 'A-17' }) })).status;
-				return status !== 404;
-			},
-			60_000,
-			() => `webhook never active:\n${n8n.serverLog().slice(-3000)}`,
-		);
+		const { status } = await n8n.postWhenLive(base, 'push/order-shipped', { userId: 'kim', orderId: 'A-17' });
 		expect(status).toBe(200);
 		await waitFor(async () => (await n8n.store.getDevice(APP, tokens.fcm(3))) === null, 30_000, () => `the dead token was not removed:\n${n8n.serverLog().slice(-3000)}`);
 		await n8n.stop();

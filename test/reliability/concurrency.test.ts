@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { TokenStore } from '../../nodes/core';
-import { line, N8nHarness, node, waitFor, type Json, type NodeSpec } from '../e2e/harness';
+import { line, N8nHarness, node, type Json, type NodeSpec } from '../e2e/harness';
 import { nextOperation, random, tally, type Plan, type Verb } from '../support/mixed-operations';
 import { checkStore, compareCounts, sumCounts } from '../support/replay';
 import { ENGINES, freshConfig, tokens } from '../support/stores';
@@ -132,11 +132,7 @@ describe('[sqlite] 8 concurrent executions in one real n8n', () => {
 	it('8 streams of webhook calls on shared tokens: one owner per token, a changelog that replays, nothing lost', async () => {
 		await n8n.importWorkflow(webhookWorkflow(), true);
 		const base = await n8n.start();
-		await waitFor(
-			async () => (await fetch(`${base}/webhook/mix/clear`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appId: APP, token: 'none' }) })).status === 200,
-			60_000,
-			() => `the webhooks never became active:\n${n8n.serverLog().slice(-3000)}`,
-		);
+		await n8n.postWhenLive(base, 'mix/clear', { appId: APP, token: 'none' });
 		const plan: Plan = {
 			appId: APP,
 			tokens: Array.from({ length: 16 }, (_, i) => tokens.fcm(i)),

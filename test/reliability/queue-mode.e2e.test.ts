@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { example, N8nHarness, waitFor } from '../e2e/harness';
+import { example, N8nHarness } from '../e2e/harness';
 import { ensureRedis, type Redis } from '../support/redis';
 import { freshConfig, tokens } from '../support/stores';
 
@@ -81,12 +81,7 @@ describe('[postgres] queue mode: main + 2 workers through Redis', () => {
 		const token = (i: number) => tokens.fcm(70_000 + i);
 		const user = (i: number) => `queue-user-${i % USERS}`;
 
-		// The webhooks are live once main has registered them (a 404 before that).
-		await waitFor(
-			async () => (await fetch(`${base}/webhook/push/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status !== 404,
-			60_000,
-			() => `the register webhook never became active:\n${n8n!.serverLog().slice(-3000)}`,
-		);
+		await n8n!.postWhenLive(base, 'push/register', {});
 		// That probe ran (and failed on its empty body) as an execution: count from the last one.
 		const [{ last }] = await query<{ last: number }>(n8nUrl(), `SELECT COALESCE(MAX(id), 0)::int AS last FROM execution_entity`);
 
