@@ -4,6 +4,7 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
+	type INodeProperties,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
@@ -13,6 +14,117 @@ import { errorItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
 const OUTPUT = { removed: 0, suppressed: 1, retry: 2, other: 3 } as const;
+
+/** One answer to apply, however it was read. */
+interface Answer {
+	appId: unknown;
+	token: unknown;
+	provider?: string;
+	code?: string;
+	statusCode?: number;
+	test: boolean;
+	deliveryUnknown: boolean;
+	attempt: number;
+	message?: string;
+	retryAfter: number;
+}
+
+/**
+ * The fields of Answer From = Map Fields (and of version 1). Their defaults say where each is on
+ * an item of Send Push or a provider's webhook, first key first: Automatic reads those keys.
+ */
+const mappedFields: Array<INodeProperties & { name: keyof Answer }> = [
+	{ displayName: 'App ID', name: 'appId', type: 'string', required: true, default: "={{ $json.appId ?? '' }}" },
+	{
+		displayName: 'Token',
+		name: 'token',
+		// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- a push token is a device address, not a secret: users must see what they map
+		type: 'string',
+		required: true,
+		default: "={{ $json.token ?? '' }}",
+		description: 'The token the answer is about (for Web Push, the subscription endpoint)',
+	},
+	{ displayName: 'Provider', name: 'provider', type: 'string', default: "={{ $json.provider ?? '' }}", description: 'Apns, fcm or webpush: which table reads the code' },
+	{
+		displayName: 'Provider Answer',
+		name: 'code',
+		type: 'string',
+		default: "={{ $json.code ?? $json.outcome ?? $json.errorCode ?? $json.reason ?? $json.event ?? '' }}",
+		description:
+			'A provider code (UNREGISTERED, BadDeviceToken, messaging/registration-token-not-registered, …), an outcome (delivered, invalid-token, bounced, retry), or an event (uninstall, bounced)',
+	},
+	{
+		displayName: 'HTTP Status',
+		name: 'statusCode',
+		type: 'number',
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- read from the incoming item
+		default: '={{ $json.statusCode ?? 0 }}',
+		description: 'The status of the provider answer when there is no code (Web Push answers 404/410 for a gone subscription)',
+	},
+	{
+		displayName: 'Test Send',
+		name: 'test',
+		type: 'boolean',
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-boolean -- read from the incoming item
+		default: '={{ $json.test === true }}',
+		description: 'Whether the answer comes from a test send: it never changes a token',
+	},
+	{
+		displayName: 'Delivery Unknown',
+		name: 'deliveryUnknown',
+		type: 'boolean',
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-boolean -- read from the incoming item
+		default: '={{ $json.deliveryUnknown === true }}',
+		description: 'Whether the push went out and its answer was lost (Send Push says so): it may have been delivered, so it never goes to Retry',
+	},
+	{
+		displayName: 'Attempts',
+		name: 'attempt',
+		type: 'number',
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- read from the incoming item
+		default: '={{ $json.attempts ?? 0 }}',
+		description: 'How many times this push was tried so far (Send Push counts them, across a retry loop too)',
+	},
+	{
+		displayName: 'Provider Message',
+		name: 'message',
+		type: 'string',
+		default: "={{ $json.message ?? $json.errorMessage ?? '' }}",
+		description: "The provider's error text (FCM's INVALID_ARGUMENT names a dead token only there)",
+	},
+	{
+		displayName: 'Retry After (Seconds)',
+		name: 'retryAfter',
+		type: 'number',
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- read from the incoming item
+		default: '={{ $json.retryAfterSeconds ?? 0 }}',
+		description: "The provider's Retry-After, honoured when longer than the backoff",
+	},
+];
+
+/** The item keys each field's default reads, first key first. */
+const FROM_ITEM = Object.fromEntries(mappedFields.map((f) => [f.name, [...String(f.default).matchAll(/\$json\.(\w+)/g)].map((m) => m[1])])) as Record<keyof Answer, string[]>;
+
+/** Item i's answer: from its own fields (Automatic) or from the mapped fields. */
+function readAnswer(context: IExecuteFunctions, i: number): Answer {
+	const auto = context.getNode().typeVersion >= 2 && context.getNodeParameter('source', i) === 'auto';
+	const json = context.getInputData()[i].json;
+	const read = (name: keyof Answer): unknown => (auto ? FROM_ITEM[name].map((k) => json[k]).find((v) => v !== undefined && v !== null) : context.getNodeParameter(name, i, undefined));
+	const text = (name: keyof Answer) => optional(read(name)) as string | undefined;
+	const count = (name: keyof Answer) => Number(read(name)) || 0;
+	return {
+		appId: read('appId'),
+		token: read('token'),
+		provider: text('provider'),
+		code: text('code'),
+		statusCode: count('statusCode') || undefined,
+		test: read('test') === true,
+		deliveryUnknown: read('deliveryUnknown') === true,
+		attempt: count('attempt'),
+		message: text('message'),
+		retryAfter: count('retryAfter'),
+	};
+}
 
 /**
  * Applies provider answers and uninstall events to the store: dead tokens are removed and
@@ -25,7 +137,7 @@ export class HandlePushFeedback implements INodeType {
 		name: 'handlePushFeedback',
 		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		version: [1, 2],
 		subtitle: 'removed · suppressed · retry · other',
 		description: 'Apply push provider answers and uninstall events to the token store',
 		defaults: { name: 'Handle Push Feedback' },
@@ -36,83 +148,24 @@ export class HandlePushFeedback implements INodeType {
 		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
 		properties: [
 			{
-				displayName: 'App ID',
-				name: 'appId',
-				type: 'string',
-				required: true,
-				default: '={{ $json.appId }}',
+				displayName: 'Answer From',
+				name: 'source',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Map Fields', value: 'map', description: 'Say where each field of the answer comes from' },
+					{
+						name: 'Send Push or Webhook (Automatic)',
+						value: 'auto',
+						description: `The item's own fields: ${Object.values(FROM_ITEM)
+							.map((keys) => keys.join(' or '))
+							.join(', ')}`,
+					},
+				],
+				default: 'auto',
+				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
 			},
-			{
-				displayName: 'Token',
-				name: 'token',
-				// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- a push token is a device address, not a secret: users must see what they map
-				type: 'string',
-				required: true,
-				default: '={{ $json.token }}',
-				description: 'The token the answer is about (for Web Push, the subscription endpoint)',
-			},
-			{
-				displayName: 'Provider',
-				name: 'provider',
-				type: 'string',
-				default: '={{ $json.provider }}',
-				description: 'Apns, fcm or webpush: which table reads the code',
-			},
-			{
-				displayName: 'Answer',
-				name: 'code',
-				type: 'string',
-				default: '={{ $json.code ?? $json.outcome ?? $json.errorCode ?? $json.reason ?? $json.event }}',
-				description:
-					'A provider code (UNREGISTERED, BadDeviceToken, messaging/registration-token-not-registered, …), an outcome (delivered, invalid-token, bounced, retry), or an event (uninstall, bounced)',
-			},
-			{
-				displayName: 'HTTP Status',
-				name: 'statusCode',
-				type: 'number',
-				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
-				default: '={{ $json.statusCode ?? 0 }}',
-				description: 'The status of the provider answer when there is no code (Web Push answers 404/410 for a gone subscription)',
-			},
-			{
-				displayName: 'Test Send',
-				name: 'test',
-				type: 'boolean',
-				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-boolean -- by default read from the incoming item (Send Push results)
-				default: '={{ $json.test === true }}',
-				description: 'Whether the answer comes from a test send: it never changes a token',
-			},
-			{
-				displayName: 'Delivery Unknown',
-				name: 'deliveryUnknown',
-				type: 'boolean',
-				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-boolean -- by default read from the incoming item (Send Push results)
-				default: '={{ $json.deliveryUnknown === true }}',
-				description: 'Whether the push went out and its answer was lost (Send Push says so): it may have been delivered, so it never goes to Retry',
-			},
-			{
-				displayName: 'Attempts',
-				name: 'attempt',
-				type: 'number',
-				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
-				default: '={{ $json.attempts ?? 0 }}',
-				description: 'How many times this push was tried so far (Send Push counts them, across a retry loop too)',
-			},
-			{
-				displayName: 'Provider Message',
-				name: 'message',
-				type: 'string',
-				default: '={{ $json.message ?? $json.errorMessage }}',
-				description: "The provider's error text (FCM's INVALID_ARGUMENT names a dead token only there)",
-			},
-			{
-				displayName: 'Retry After (Seconds)',
-				name: 'retryAfter',
-				type: 'number',
-				// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-number -- by default read from the incoming item (Send Push results)
-				default: '={{ $json.retryAfterSeconds ?? 0 }}',
-				description: "The provider's Retry-After, honoured when longer than the backoff",
-			},
+			...mappedFields.map((field) => ({ ...field, displayOptions: { hide: { source: ['auto'] } } })),
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -153,11 +206,8 @@ export class HandlePushFeedback implements INodeType {
 
 async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<typeof getStore>>, i: number): Promise<{ output: number; json: IDataObject }> {
 	const options = context.getNodeParameter('options', i, {}) as { maxAttempts?: number };
-	const message = optional(context.getNodeParameter('message', i, '')) as string | undefined;
-	const provider = optional(context.getNodeParameter('provider', i, '')) as string | undefined;
-	const code = optional(context.getNodeParameter('code', i, '')) as string | undefined;
-	const statusCode = Number(context.getNodeParameter('statusCode', i, 0)) || undefined;
-	const { outcome, reason } = classifyAnswer({ provider, code, statusCode, message });
+	const answer = readAnswer(context, i);
+	const { outcome, reason } = classifyAnswer(answer);
 
 	if (outcome === null) return { output: OUTPUT.other, json: { action: 'ignored', reason } };
 	if (outcome === 'config-error') {
@@ -166,21 +216,15 @@ async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<type
 			description: 'Check the credential (key, team, project, sender) and the topic or bundle ID; these answers are not about the device.',
 		});
 	}
-	const result: OutcomeResult = await store.recordOutcome({
-		appId: context.getNodeParameter('appId', i),
-		token: context.getNodeParameter('token', i),
-		outcome,
-		reason,
-		test: context.getNodeParameter('test', i, false),
-	});
+	const result: OutcomeResult = await store.recordOutcome({ appId: answer.appId, token: answer.token, outcome, reason, test: answer.test });
 	const json = { ...toJson(result), reason };
 	// A push whose answer was lost may have been delivered: resending it could push twice.
-	if (outcome === 'retry' && context.getNodeParameter('deliveryUnknown', i, false)) return { output: OUTPUT.other, json: { ...json, action: 'delivery-unknown' } };
-	if (outcome === 'retry' && result.action === 'unchanged' && !context.getNodeParameter('test', i, false)) {
-		const attempts = Number(context.getNodeParameter('attempt', i, 0)) || 0;
+	if (outcome === 'retry' && answer.deliveryUnknown) return { output: OUTPUT.other, json: { ...json, action: 'delivery-unknown' } };
+	if (outcome === 'retry' && result.action === 'unchanged' && !answer.test) {
+		const attempts = answer.attempt;
 		if (attempts >= (options.maxAttempts ?? 5)) return { output: OUTPUT.other, json: { ...json, action: 'retries-exhausted', attempts } };
 		// retryAfterSeconds: how long to wait before the next attempt (the provider's Retry-After at least)
-		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempts, retryAfterSeconds: Math.ceil(backoffMs(Math.max(1, attempts), Number(context.getNodeParameter('retryAfter', i, 0)) || 0, 300) / 1000) } };
+		return { output: OUTPUT.retry, json: { ...json, action: 'retry', attempts, retryAfterSeconds: Math.ceil(backoffMs(Math.max(1, attempts), answer.retryAfter, 300) / 1000) } };
 	}
 	if (result.action === 'removed' || result.action === 'tombstoned') return { output: OUTPUT.removed, json };
 	if (result.action === 'suppressed') return { output: OUTPUT.suppressed, json };

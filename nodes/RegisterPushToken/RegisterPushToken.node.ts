@@ -54,10 +54,11 @@ export class RegisterPushToken implements INodeType {
 						options: [
 							{ name: 'APNs', value: 'apns' },
 							{ name: 'FCM', value: 'fcm' },
+							{ name: "The Platform's Own", value: 'platform', description: 'APNs for iOS, FCM for Android, Web Push for web' },
 							{ name: 'Web Push', value: 'webpush' },
 						],
-						default: 'fcm',
-						description: 'Who delivers to this token. Default: APNs for iOS, FCM for Android, Web Push for web.',
+						default: 'platform',
+						description: 'Who delivers to this token (an iOS app may also use FCM)',
 					},
 					{
 						displayName: 'Provisional (iOS)',
@@ -83,7 +84,7 @@ export class RegisterPushToken implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);
 		const out = await forEachItem(this, async (i) => {
-			const extra = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
+			const { provider, ...extra } = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
 			const result = await store.register({
 				appId: this.getNodeParameter('appId', i),
 				platform: this.getNodeParameter('platform', i),
@@ -91,6 +92,8 @@ export class RegisterPushToken implements INodeType {
 				deviceId: optional(this.getNodeParameter('deviceId', i, '')),
 				userId: optional(this.getNodeParameter('userId', i, '')),
 				...extra,
+				// 'platform': the core picks the platform's provider (DEFAULT_PROVIDER)
+				provider: provider === 'platform' ? undefined : provider,
 			});
 			return toJson(result);
 		});

@@ -13,11 +13,15 @@ export interface FieldIssue {
 /** Bad input: which record (what), which fields, and what was expected. Nothing was written. */
 export class ValidationError extends Error {
 	override readonly name = 'ValidationError';
+	/** The issues alone, e.g. `field "token": expected …` (the message adds what was parsed). */
+	readonly detail: string;
 	constructor(
 		readonly what: string,
 		readonly issues: FieldIssue[],
 	) {
-		super(`${what}: ${issues.map((i) => (i.field ? `field "${i.field}": ${i.message}` : i.message)).join('; ')}`);
+		const detail = issues.map((i) => (i.field ? `field "${i.field}": ${i.message}` : i.message)).join('; ');
+		super(`${what}: ${detail}`);
+		this.detail = detail;
 	}
 }
 

@@ -11,12 +11,8 @@ export function toNodeError(context: IExecuteFunctions, error: unknown, itemInde
 	if (error instanceof SendConfigError) {
 		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, { itemIndex, description: 'Check the provider credential and the topic or bundle ID' });
 	}
-	if (error instanceof ValidationError) {
-		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, {
-			itemIndex,
-			description: error.issues.map((i) => `${i.field || 'input'}: ${i.message}`).join('\n'),
-		});
-	}
+	// The node is what was parsed: the message names the item and the field, once.
+	if (error instanceof ValidationError) return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.detail}`, { itemIndex });
 	if (error instanceof NotFoundError) {
 		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, { itemIndex });
 	}

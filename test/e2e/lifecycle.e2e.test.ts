@@ -59,7 +59,7 @@ describe('[sqlite] the nodes in a real n8n', () => {
 		);
 		const results = out.of('Register');
 		expect(results.map((r) => r.action ?? 'error')).toEqual(['registered', 'error', 'registered']);
-		expect(results[1].error).toBe('Item 2: register: field "token": expected an FCM registration token (visible ASCII characters, no spaces), got "has a space"');
+		expect(results[1].error).toBe('Item 2: field "token": expected an FCM registration token (visible ASCII characters, no spaces), got "has a space"');
 		expect(await n8n.store.getDevice(APP, 'has a space')).toBeNull();
 	}, 120_000);
 
@@ -163,21 +163,9 @@ describe('[sqlite] the nodes in a real n8n', () => {
 		await n8n.importWorkflow(cleanup as Json, true);
 		const base = await n8n.start();
 
-		let response: Response | undefined;
-		await waitFor(
-			async () => {
-				response = await fetch(`${base}/webhook/push/register`, {
-					method: 'POST',
-					headers: { 'content-type': 'application/json' },
-					body: JSON.stringify({ appId: APP, platform: 'web', token: tokens.webpush(77), deviceId: 'browser-77' }),
-				});
-				return response.status !== 404;
-			},
-			60_000,
-			() => `the webhook never became active:\n${n8n.serverLog().slice(-3000)}`,
-		);
-		expect(response!.status).toBe(200);
-		expect(await response!.json()).toMatchObject({ action: 'registered', device: { provider: 'webpush', token: tokens.webpush(77).endpoint } });
+		const response = await n8n.postWhenLive(base, 'push/register', { appId: APP, platform: 'web', token: tokens.webpush(77), deviceId: 'browser-77' });
+		expect(response.status).toBe(200);
+		expect(JSON.parse(response.text)).toMatchObject({ action: 'registered', device: { provider: 'webpush', token: tokens.webpush(77).endpoint } });
 		expect(await n8n.store.getDevice(APP, tokens.webpush(77).endpoint)).toMatchObject({ deviceId: 'browser-77' });
 
 		await waitFor(async () => (await importedProfiles()) === before - 2, 60_000, () => `the clean-up never ran:\n${n8n.serverLog().slice(-3000)}`);

@@ -13,6 +13,8 @@ export interface RunOptions {
 	params: Params;
 	store: StoreConfig;
 	continueOnFail?: boolean;
+	/** The node's version (default 1). */
+	typeVersion?: number;
 }
 
 export const node: INode = { id: 'node-under-test', name: 'Node under test', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
@@ -45,7 +47,7 @@ export async function execute(type: INodeType, options: RunOptions): Promise<INo
 	const executionId = String(++executions);
 	const items = (options.items ?? [{}]).map((json) => ({ json }));
 	const context = {
-		getNode: () => ({ ...node, parameters: rawParameters(options.params) }),
+		getNode: () => ({ ...node, typeVersion: options.typeVersion ?? 1, parameters: rawParameters(options.params) }),
 		getInputData: () => items,
 		getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => param(options.params, itemIndex, name, fallback),
 		getCredentials: async (name: string) => {

@@ -34,7 +34,7 @@ describe('nodes, executed with a faithful context', () => {
 		const items = [{ token: tokens.fcm(1) }, { token: 'has space' }];
 		const error = await execute(new RegisterPushToken(), { items, params: (i) => register(items[i].token), store }).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(NodeOperationError);
-		expect((error as Error).message).toBe('Item 2: register: field "token": expected an FCM registration token (visible ASCII characters, no spaces), got "has space"');
+		expect((error as Error).message).toBe('Item 2: field "token": expected an FCM registration token (visible ASCII characters, no spaces), got "has space"');
 		expect(await direct.getDevice(APP, tokens.fcm(1))).not.toBeNull(); // the first item was done before the second failed
 	});
 
@@ -84,6 +84,31 @@ describe('nodes, executed with a faithful context', () => {
 		expect((await direct.getDevice(APP, tokens.fcm(2)))!.lastStatus).toBe('unused');
 		expect(outputs[3][0].json.error).toMatch(/^Item 3: the provider refused the push because of the configuration \(THIRD_PARTY_AUTH_ERROR\)/);
 		expect(await direct.getDevice(APP, tokens.fcm(3))).not.toBeNull();
+	});
+
+	it('Handle Feedback version 2, Answer From = Automatic: reads the items as the mapped fields do by default', async () => {
+		for (const n of [1, 2]) await direct.register({ appId: APP, platform: 'android', token: tokens.fcm(n) });
+		// what Send Push outputs, and a provider webhook's own words
+		const items = [
+			{ appId: APP, token: tokens.fcm(1), provider: 'fcm', errorCode: 'UNREGISTERED', statusCode: 404 },
+			{ appId: APP, token: tokens.fcm(2), provider: 'fcm', code: 'QUOTA_EXCEEDED', attempts: 2, retryAfterSeconds: 120 },
+			{ appId: APP, token: tokens.fcm(2), event: 'delivered' },
+		];
+		const outputs = await execute(new HandlePushFeedback(), { items, params: { source: 'auto', options: {} }, store, typeVersion: 2 });
+		expect(outputs.map((o) => o.map((i) => i.json.action))).toEqual([['removed'], [], ['retry'], ['sent']]);
+		expect(outputs[2][0].json).toMatchObject({ attempts: 2, retryAfterSeconds: 120 });
+		expect(await direct.getDevice(APP, tokens.fcm(1))).toBeNull();
+	});
+
+	it('Register: the Provider field left at its default follows the platform', async () => {
+		const apns = 'a'.repeat(64);
+		const [out] = await execute(new RegisterPushToken(), {
+			params: { appId: APP, platform: 'ios', token: apns, deviceId: '', userId: '', additionalFields: { provider: 'platform', foreground: true } },
+			store,
+		});
+		expect(out[0].json).toMatchObject({ action: 'registered', device: { provider: 'apns', platform: 'ios' } });
+		const field = new RegisterPushToken().description.properties.find((p) => p.name === 'additionalFields')!.options!.find((o) => o.name === 'provider') as { default: unknown };
+		expect(field.default).toBe('platform');
 	});
 
 	it('Cleanup trigger: registers its cron and a manual run emits the summary and the deleted profiles', async () => {
