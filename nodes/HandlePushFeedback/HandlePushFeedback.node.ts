@@ -135,7 +135,7 @@ export class HandlePushFeedback implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Handle Push Feedback',
 		name: 'handlePushFeedback',
-		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
+		icon: { light: 'file:handlePushFeedback.svg', dark: 'file:handlePushFeedback.dark.svg' },
 		group: ['transform'],
 		version: [1, 2],
 		subtitle: 'removed · suppressed · retry · other',

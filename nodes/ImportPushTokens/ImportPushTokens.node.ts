@@ -23,7 +23,7 @@ export class ImportPushTokens implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Import Push Tokens',
 		name: 'importPushTokens',
-		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
+		icon: { light: 'file:importPushTokens.svg', dark: 'file:importPushTokens.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["mode"] === "anonymous" ? "push_token_import" : "with user IDs"}}',

@@ -30,7 +30,7 @@ export class PushTokenCleanupTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Push Token Cleanup Trigger',
 		name: 'pushTokenCleanupTrigger',
-		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
+		icon: { light: 'file:pushTokenCleanupTrigger.svg', dark: 'file:pushTokenCleanupTrigger.dark.svg' },
 		group: ['trigger', 'schedule'],
 		version: 1,
 		subtitle: '={{$parameter["cronExpression"]}}',

@@ -1,26 +1,33 @@
-import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { appIdField, deviceIdField, optional, userIdField } from '../shared/fields';
 import { forEachItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
-import { parseInput, ProfileByUserId, type TokenStore } from '../core';
+import { parseInput, ProfileByUserId, type ProfileExport, type TokenStore } from '../core';
 
-const onDevice = { show: { operation: ['identify', 'clearIdentify'] } };
+type Operation = 'identify' | 'clearIdentify' | 'getProfile' | 'getTokenHistory' | 'setSubscription';
 
-type Operation = 'identify' | 'clearIdentify' | 'getProfile' | 'setSubscription';
+const operations = (...names: Operation[]) => ({ show: { operation: names } });
+const onDevice = operations('identify', 'clearIdentify');
+const historyOf = (of: 'user' | 'token') => ({ show: { operation: ['getTokenHistory' as Operation], historyOf: [of] } });
+const fromVersion2 = { '@version': [{ _cnd: { gte: 2 } }] };
+
 
 /**
  * Who a token belongs to: login moves it to the user (identify, Braze's changeUser), logout lets
- * it go (clear identify), and the profile's export view and subscription state.
+ * it go (clear identify), the profile's export view, its token history, and subscription state.
+ * Version 2 makes Set Subscription say Unsubscribe or Resubscribe (version 1's Unsubscribed
+ * switch was on by default) and outputs profiles in camelCase, without the store's own ids.
  */
 export class PushTokenIdentity implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Push Token Identity',
 		name: 'pushTokenIdentity',
-		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
+		icon: { light: 'file:pushTokenIdentity.svg', dark: 'file:pushTokenIdentity.dark.svg' },
 		group: ['transform'],
-		version: 1,
-		subtitle: '={{$parameter["operation"]}}',
-		description: 'Move a push token to the user who logged in, let it go on logout, read a profile, or unsubscribe a user',
+		version: [1, 2],
+		subtitle:
+			'={{ { identify: "Identify", clearIdentify: "Clear Identify", getProfile: "Get Profile", getTokenHistory: "Get Token History", setSubscription: "Set Subscription" }[$parameter["operation"]] }}',
+		description: 'Move a push token to the user who logged in, let it go on logout, read a profile or its token history, or unsubscribe a user',
 		defaults: { name: 'Push Token Identity' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -33,25 +40,11 @@ export class PushTokenIdentity implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
-					{
-						name: 'Clear Identify',
-						value: 'clearIdentify',
-						description: "Logout: the device's token leaves the user",
-						action: 'Clear identify a device token',
-					},
-					{ name: 'Get Profile', value: 'getProfile', description: 'A user with their push tokens', action: 'Get a profile' },
-					{
-						name: 'Identify',
-						value: 'identify',
-						description: "Login: move the device's token to the user",
-						action: 'Identify a device token',
-					},
-					{
-						name: 'Set Subscription',
-						value: 'setSubscription',
-						description: 'Unsubscribe or resubscribe a user',
-						action: 'Set the subscription of a user',
-					},
+					{ name: 'Clear Identify', value: 'clearIdentify', description: "Logout: the device's token leaves the user", action: 'Log a user out of a device' },
+					{ name: 'Get Profile', value: 'getProfile', description: 'A user with their push tokens', action: 'Get the profile of a user' },
+					{ name: 'Get Token History', value: 'getTokenHistory', description: "The changelog of a user's or a token's push tokens, newest first", action: 'Get the history of push tokens' },
+					{ name: 'Identify', value: 'identify', description: "Login: move the device's token to the user", action: 'Log a user in on a device' },
+					{ name: 'Set Subscription', value: 'setSubscription', description: 'Unsubscribe or resubscribe a user', action: 'Set the subscription of a user' },
 				],
 				default: 'identify',
 			},
@@ -66,7 +59,47 @@ export class PushTokenIdentity implements INodeType {
 				displayOptions: onDevice,
 			},
 			{ ...deviceIdField, description: "The app's ID for the install, used when no token is given", displayOptions: onDevice },
-			{ ...userIdField, required: true, displayOptions: { show: { operation: ['identify', 'getProfile', 'setSubscription'] } } },
+			{
+				displayName: 'History Of',
+				name: 'historyOf',
+				type: 'options',
+				options: [
+					{ name: 'A Token', value: 'token', description: 'Everything that happened to one push token of an app' },
+					{ name: 'A User', value: 'user', description: 'The tokens that came to or left the user' },
+				],
+				default: 'user',
+				displayOptions: operations('getTokenHistory'),
+			},
+			{ ...userIdField, required: true, displayOptions: operations('identify', 'getProfile', 'setSubscription') },
+			{ ...userIdField, required: true, displayOptions: historyOf('user') },
+			{ ...appIdField, displayOptions: historyOf('token') },
+			{
+				displayName: 'Token',
+				name: 'token',
+				// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- a push token is a device address, not a secret: users must see what they map
+				type: 'string',
+				required: true,
+				default: '',
+				description: 'The push token (or Web Push subscription)',
+				displayOptions: historyOf('token'),
+			},
+			{
+				displayName: 'Return All',
+				name: 'returnAll',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to return all results or only up to a given limit',
+				displayOptions: operations('getTokenHistory'),
+			},
+			{
+				displayName: 'Limit',
+				name: 'limit',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 50,
+				description: 'Max number of results to return',
+				displayOptions: { show: { operation: ['getTokenHistory'], returnAll: [false] } },
+			},
 			{
 				displayName: 'On Logout',
 				name: 'mode',
@@ -76,7 +109,7 @@ export class PushTokenIdentity implements INodeType {
 					{ name: 'Remove Token', value: 'remove', description: 'The token is deleted; the app registers it again on next open' },
 				],
 				default: 'anonymous',
-				displayOptions: { show: { operation: ['clearIdentify'] } },
+				displayOptions: operations('clearIdentify'),
 			},
 			{
 				displayName: 'Unsubscribed',
@@ -84,7 +117,35 @@ export class PushTokenIdentity implements INodeType {
 				type: 'boolean',
 				default: true,
 				description: 'Whether the user is unsubscribed: no campaign pushes, transactional ones still go',
-				displayOptions: { show: { operation: ['setSubscription'] } },
+				displayOptions: { show: { '@version': [1], operation: ['setSubscription'] } },
+			},
+			{
+				displayName: 'Subscription',
+				name: 'subscription',
+				type: 'options',
+				options: [
+					{ name: 'Resubscribe', value: 'resubscribe', description: 'Campaign pushes reach the user again' },
+					{ name: 'Unsubscribe', value: 'unsubscribe', description: 'No campaign pushes to the user; transactional ones still go' },
+				],
+				default: 'unsubscribe',
+				displayOptions: { show: { ...fromVersion2, operation: ['setSubscription'] } },
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				displayOptions: { show: { ...fromVersion2, operation: ['getProfile'] } },
+				options: [
+					{
+						displayName: 'Export Field Names',
+						name: 'exportFieldNames',
+						type: 'boolean',
+						default: false,
+						description: "Whether to name the fields as Braze's and Customer.io's exports do (push_tokens[].app_id, last_seen_at, …)",
+					},
+				],
 			},
 		],
 	};
@@ -94,11 +155,11 @@ export class PushTokenIdentity implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);
 		const operation = this.getNodeParameter('operation', 0) as Operation;
-		return [await forEachItem(this, async (i) => toJson(await run(this, store, operation, i)))];
+		return [await forEachItem(this, async (i) => (operation === 'getTokenHistory' ? tokenHistory(this, store, i) : toJson(await run(this, store, operation, i))))];
 	}
 }
 
-async function run(context: IExecuteFunctions, store: TokenStore, operation: Operation, i: number): Promise<unknown> {
+async function run(context: IExecuteFunctions, store: TokenStore, operation: Exclude<Operation, 'getTokenHistory'>, i: number): Promise<unknown> {
 	const param = (name: string) => optional(context.getNodeParameter(name, i, ''));
 	switch (operation) {
 		case 'identify':
@@ -108,9 +169,45 @@ async function run(context: IExecuteFunctions, store: TokenStore, operation: Ope
 		case 'getProfile': {
 			const { userId } = parseInput(ProfileByUserId, { userId: context.getNodeParameter('userId', i, '') }, 'get profile');
 			const profile = await store.getProfile({ userId });
-			return profile ? { found: true, ...profile } : { found: false, userId };
+			if (!profile) return { found: false, userId };
+			if (context.getNode().typeVersion < 2) return { found: true, ...profile };
+			const { exportFieldNames } = context.getNodeParameter('options', i, {}) as { exportFieldNames?: boolean };
+			return { found: true, ...(exportFieldNames ? withoutId(profile) : (camelCase(withoutId(profile)) as IDataObject)) };
 		}
-		case 'setSubscription':
-			return store.setSubscription({ userId: param('userId'), unsubscribed: context.getNodeParameter('unsubscribed', i) });
+		case 'setSubscription': {
+			if (context.getNode().typeVersion < 2) return store.setSubscription({ userId: param('userId'), unsubscribed: context.getNodeParameter('unsubscribed', i) });
+			return withoutId(await store.setSubscription({ userId: param('userId'), unsubscribed: context.getNodeParameter('subscription', i) === 'unsubscribe' }));
+		}
 	}
+}
+
+/** The events, newest first, 500 a page (Return All) or up to the limit. */
+async function tokenHistory(context: IExecuteFunctions, store: TokenStore, i: number): Promise<IDataObject[]> {
+	const param = (name: string) => context.getNodeParameter(name, i, '');
+	const filter = param('historyOf') === 'token' ? { appId: param('appId') as string, token: param('token') as string } : { userId: param('userId') as string };
+	const wanted = param('returnAll') ? Infinity : Number(param('limit')) || 50;
+	const out: IDataObject[] = [];
+	let before: number | undefined;
+	while (out.length < wanted) {
+		const page = await store.changelog(filter, { limit: Math.min(500, wanted - out.length), newestFirst: true, before });
+		for (const { id, at, type, appId, token, deviceId, fromUserId, toUserId, reason } of page) out.push(toJson({ id, at, type, appId, token, deviceId, fromUserId, toUserId, reason }));
+		if (page.length < 500) break;
+		before = page[page.length - 1].id;
+	}
+	return out;
+}
+
+/** The profile's own id is the store's internal key: a user knows the user id. */
+function withoutId<T extends { id: string }>(value: T): Omit<T, 'id'> {
+	return Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'id')) as Omit<T, 'id'>;
+}
+
+/** The export's snake_case field names (push_tokens[].last_seen_at) in n8n's camelCase. */
+function camelCase(value: Omit<ProfileExport, 'id'>): unknown {
+	const convert = (v: unknown): unknown => {
+		if (Array.isArray(v)) return v.map(convert);
+		if (v === null || typeof v !== 'object' || v instanceof Date) return v;
+		return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), convert(x)]));
+	};
+	return convert(value);
 }

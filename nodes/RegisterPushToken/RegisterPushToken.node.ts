@@ -7,7 +7,7 @@ export class RegisterPushToken implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Register Push Token',
 		name: 'registerPushToken',
-		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
+		icon: { light: 'file:registerPushToken.svg', dark: 'file:registerPushToken.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["platform"] + " · " + $parameter["appId"]}}',

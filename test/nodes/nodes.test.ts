@@ -52,6 +52,38 @@ describe('nodes, executed with a faithful context', () => {
 		expect(out[0].json).toEqual({ found: false, userId: 'nobody' });
 	});
 
+	it('Identity version 2: Get Profile in camelCase without the store ids, Set Subscription says Unsubscribe or Resubscribe', async () => {
+		await direct.register({ appId: APP, platform: 'android', token: tokens.fcm(1), userId: 'kim' });
+		const identity = (params: Record<string, unknown>) => execute(new PushTokenIdentity(), { params, store, typeVersion: 2 });
+		const [[profile]] = await identity({ operation: 'getProfile', userId: 'kim', options: {} });
+		expect(profile.json).toMatchObject({ found: true, userId: 'kim', pushRegisteredFor: [APP], pushTokens: [{ appId: APP, token: tokens.fcm(1), pushEnabled: true, lastStatus: 'unused' }] });
+		expect(JSON.stringify(profile.json)).not.toMatch(/_|"id"/);
+		const [[braze]] = await identity({ operation: 'getProfile', userId: 'kim', options: { exportFieldNames: true } });
+		expect(braze.json).toMatchObject({ push_tokens: [{ app_id: APP, push_enabled: true }] });
+		expect((await identity({ operation: 'setSubscription', userId: 'kim', subscription: 'unsubscribe' }))[0][0].json).toMatchObject({ userId: 'kim', unsubscribed: true });
+		expect((await identity({ operation: 'setSubscription', userId: 'kim', subscription: 'resubscribe' }))[0][0].json).toMatchObject({ unsubscribed: false });
+		const field = new PushTokenIdentity().description.properties.find((p) => p.name === 'subscription')!;
+		expect(field.default).toBe('unsubscribe'); // what the panel shows, not a switch that is silently on
+	});
+
+	it('Identity: identify of an imported token says it was merged; Get Token History pages the changelog newest first', async () => {
+		await direct.importTokens([{ appId: APP, platform: 'android', token: tokens.fcm(1) }]);
+		const [[moved]] = await execute(new PushTokenIdentity(), { params: { operation: 'identify', appId: APP, token: tokens.fcm(1), deviceId: '', userId: 'kim' }, store, typeVersion: 2 });
+		expect(moved.json).toMatchObject({ action: 'moved', fromUserId: null, fromProfile: 'imported', mergedProfile: true });
+		for (const user of ['lea', 'kim', 'lea']) await direct.identify({ appId: APP, token: tokens.fcm(1), userId: user });
+		const history = (params: Record<string, unknown>) => execute(new PushTokenIdentity(), { params: { operation: 'getTokenHistory', ...params }, store, typeVersion: 2 });
+		const [all] = await history({ historyOf: 'token', appId: APP, token: tokens.fcm(1), returnAll: true });
+		expect(all.map((e) => [e.json.type, e.json.fromUserId, e.json.toUserId])).toEqual([
+			['moved', 'kim', 'lea'],
+			['moved', 'lea', 'kim'],
+			['moved', 'kim', 'lea'],
+			['moved', null, 'kim'],
+			['imported', null, null],
+		]);
+		const [two] = await history({ historyOf: 'user', userId: 'lea', returnAll: false, limit: 2 });
+		expect(two.map((e) => e.json.id)).toEqual([all[0].json.id, all[1].json.id]);
+	});
+
 	it('Import from items: one summary paired with every item, a duplicate skipped', async () => {
 		const items = [{ token: tokens.fcm(1) }, { token: tokens.fcm(2), userId: 'kim' }, { token: tokens.fcm(1) }];
 		const [out] = await execute(new ImportPushTokens(), {

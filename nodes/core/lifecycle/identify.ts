@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod/v4';
 import { NotFoundError } from '../errors';
-import type { ClearIdentifyInput, DeviceView, IdentifyInput } from '../model';
+import type { ClearIdentifyInput, DeviceView, IdentifyInput, ProfileKind } from '../model';
 import type { Tx } from '../store/engines';
 import { createProfile, describeRef, deviceView, dropIfEmpty, findDevice, logEvents, profileById } from './records';
 
@@ -15,6 +15,10 @@ export interface IdentifyResult {
 	userId: string;
 	/** The user the token was taken from (null when it was anonymous or imported). */
 	fromUserId: string | null;
+	/** Whose the token was: a user's, an anonymous profile's or an imported one's (null when unchanged). */
+	fromProfile: ProfileKind | null;
+	/** Whether that anonymous or imported profile held only this token, so it was merged into the user and deleted. */
+	mergedProfile: boolean;
 	/** A bounced or suppressed status went back to unused. */
 	statusReset: boolean;
 }
@@ -41,8 +45,16 @@ export async function identify(tx: Tx, input: z.output<typeof IdentifyInput>, no
 	if (moved) await logEvents(tx, [{ type: 'moved', device, from: previous, to: user, reason: 'identify' }], now);
 	else if (statusReset) await logEvents(tx, [{ type: 'refreshed', device, to: user, reason: `identify: ${device.last_status} status cleared` }], now);
 	// An imported (temporary) or anonymous profile is merged into the user: it held only this token.
-	if (moved) await dropIfEmpty(tx, previous, { imported: true });
-	return { action: moved ? 'moved' : 'unchanged', device: deviceView(row), userId: input.userId, fromUserId: moved ? previous.external_id : null, statusReset };
+	const mergedProfile = moved && (await dropIfEmpty(tx, previous, { imported: true }));
+	return {
+		action: moved ? 'moved' : 'unchanged',
+		device: deviceView(row),
+		userId: input.userId,
+		fromUserId: moved ? previous.external_id : null,
+		fromProfile: moved ? previous.kind : null,
+		mergedProfile,
+		statusReset,
+	};
 }
 
 export type ClearIdentifyResult =

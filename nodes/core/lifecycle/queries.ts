@@ -59,13 +59,21 @@ export function isPushRegistered(device: DeviceView): boolean {
 	return device.foreground && device.lastStatus !== 'suppressed';
 }
 
-export async function changelog(tx: Tx, filter: { appId: string; token: string } | { userId: string }, limit: number): Promise<TokenEvent[]> {
+/** A page of a changelog: oldest first, or newest first from before an event id (the last page's last). */
+export interface ChangelogPage {
+	limit: number;
+	newestFirst?: boolean;
+	before?: number;
+}
+
+export async function changelog(tx: Tx, filter: { appId: string; token: string } | { userId: string }, page: ChangelogPage): Promise<TokenEvent[]> {
 	let query = tx.selectFrom('token_events').selectAll();
 	query =
 		'userId' in filter
 			? query.where((eb) => eb.or([eb('to_external_id', '=', filter.userId), eb('from_external_id', '=', filter.userId)]))
 			: query.where('app_id', '=', filter.appId).where('token', '=', filter.token);
-	return (await query.orderBy('id').limit(limit).execute()).map(eventView);
+	if (page.before !== undefined) query = query.where('id', '<', page.before);
+	return (await query.orderBy('id', page.newestFirst ? 'desc' : 'asc').limit(page.limit).execute()).map(eventView);
 }
 
 /** A device with who it belongs to: what a sender needs. */

@@ -31,11 +31,26 @@ export type RegisterResult =
 			supersededToken: string | null;
 			/** The user the token was taken from, when a user id moved it. */
 			movedFromUserId: string | null;
+			/** What this app open changed on a known token (deviceId, foreground, …), as the device shows them. */
+			changed: string[];
 	  }
 	| { action: 'refused'; reason: string; device: null };
 
-/** The columns whose change an app open records (the Web Push keys' values are the browser's secrets: not shown). */
-const CHANGES = ['platform', 'provider', 'environment', 'device_id', 'foreground', 'push_enabled', 'provisional', 'web_p256dh', 'web_auth'] as const;
+/**
+ * The columns whose change an app open records, and the device's field each is (the Web Push
+ * keys' values are the browser's secrets: not shown).
+ */
+const CHANGES = {
+	platform: 'platform',
+	provider: 'provider',
+	environment: 'environment',
+	device_id: 'deviceId',
+	foreground: 'foreground',
+	push_enabled: 'pushEnabled',
+	provisional: 'provisional',
+	web_p256dh: 'webPushKeys',
+	web_auth: 'webPushKeys',
+} as const;
 
 const flag = (value: boolean | undefined, fallback: 0 | 1): 0 | 1 => (value === undefined ? fallback : value ? 1 : 0);
 
@@ -78,7 +93,8 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 		device_id: input.deviceId ?? existing?.device_id ?? null,
 		profile_id: owner.id,
 		foreground: flag(input.foreground, existing?.foreground ?? 1),
-		push_enabled: input.pushEnabled === undefined ? (existing?.push_enabled ?? null) : input.pushEnabled ? (1 as const) : (0 as const),
+		// An app that says nothing of its notification settings has them on (the node's default), unless known off.
+		push_enabled: flag(input.pushEnabled, existing?.push_enabled ?? 1),
 		provisional: flag(input.provisional, existing?.provisional ?? 0),
 		last_seen_at: now,
 		last_active_at: now,
@@ -86,6 +102,7 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 
 	let row: DeviceRow;
 	let movedFrom: ProfileRow | undefined;
+	let changed: Array<keyof typeof CHANGES> = [];
 	if (existing) {
 		const moved = existing.profile_id !== owner.id;
 		// A registration that names a user is an identify: it clears bounced/suppressed.
@@ -96,12 +113,12 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 			...(reset ? { last_status: 'unused' as const, consecutive_bounces: 0 } : {}),
 		};
 		await tx.updateTable('devices').set(row).where('id', '=', existing.id).execute();
+		changed = (Object.keys(CHANGES) as Array<keyof typeof CHANGES>).filter((column) => row[column] !== existing[column]);
 		if (moved) {
 			movedFrom = formerProfile;
 			events.push({ type: 'moved', device: row, from: formerProfile, to: owner, reason: 'registered with a user id' });
 		} else {
 			// An app open that changes nothing is no event: last_seen_at and last_active_at say it.
-			const changed = CHANGES.filter((column) => row[column] !== existing[column]);
 			if (reset || changed.length > 0) {
 				const what = new Set([...(reset ? [`${existing.last_status} status cleared`] : []), ...changed.map((c) => (c.startsWith('web_') ? 'web push keys changed' : `${c} ${String(existing[c])} → ${String(row[c])}`))]);
 				events.push({ type: 'refreshed', device: row, to: owner, reason: `app open: ${[...what].join(', ')}` });
@@ -132,5 +149,6 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 		userId: owner.external_id,
 		supersededToken: superseded?.token ?? null,
 		movedFromUserId: movedFrom?.external_id ?? null,
+		changed: [...new Set(changed.map((column) => CHANGES[column]))],
 	};
 }

@@ -27,7 +27,7 @@ import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { claimSends, recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
-import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
+import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type ChangelogPage, type Exclusion, type ProfileExport } from '../lifecycle/queries';
 import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
 import { openEngine, type Engine, type StoreConfig } from './engines';
@@ -156,9 +156,9 @@ export class TokenStore {
 		return row ? deviceView(row) : null;
 	}
 
-	/** The changelog of a token or of a user, oldest first. */
-	async changelog(filter: { appId: string; token: string } | { userId: string }, limit = 1000): Promise<TokenEvent[]> {
-		return changelog(this.engine.db, parseInput(ChangelogFilter, filter, 'changelog filter'), limit);
+	/** The changelog of a token or of a user, oldest first (or as `page` says). */
+	async changelog(filter: { appId: string; token: string } | { userId: string }, page: number | ChangelogPage = 1000): Promise<TokenEvent[]> {
+		return changelog(this.engine.db, parseInput(ChangelogFilter, filter, 'changelog filter'), typeof page === 'number' ? { limit: page } : page);
 	}
 
 	/** The devices a push to this user may go to. */
