@@ -105,9 +105,28 @@ const mappedFields: Array<INodeProperties & { name: keyof Answer }> = [
 /** The item keys each field's default reads, first key first. */
 const FROM_ITEM = Object.fromEntries(mappedFields.map((f) => [f.name, [...String(f.default).matchAll(/\$json\.(\w+)/g)].map((m) => m[1])])) as Record<keyof Answer, string[]>;
 
+/** Where the answer is read from: the item's own fields, or the mapped fields. */
+const answerFrom: INodeProperties = {
+	displayName: 'Answer From',
+	name: 'source',
+	type: 'options',
+	noDataExpression: true,
+	default: 'auto',
+	options: [
+		{ name: 'Map Fields', value: 'map', description: 'Say where each field of the answer comes from' },
+		{
+			name: 'Send Push or Webhook (Automatic)',
+			value: 'auto',
+			description: `The item's own fields: ${Object.values(FROM_ITEM)
+				.map((keys) => keys.join(' or '))
+				.join(', ')}`,
+		},
+	],
+};
+
 /** Item i's answer: from its own fields (Automatic) or from the mapped fields. */
 function readAnswer(context: IExecuteFunctions, i: number): Answer {
-	const auto = context.getNode().typeVersion >= 2 && context.getNodeParameter('source', i) === 'auto';
+	const auto = context.getNodeParameter('source', i) === 'auto';
 	const json = context.getInputData()[i].json;
 	const read = (name: keyof Answer): unknown => (auto ? FROM_ITEM[name].map((k) => json[k]).find((v) => v !== undefined && v !== null) : context.getNodeParameter(name, i, undefined));
 	const text = (name: keyof Answer) => optional(read(name)) as string | undefined;
@@ -147,25 +166,10 @@ export class HandlePushFeedback implements INodeType {
 		outputNames: ['Removed', 'Suppressed', 'Retry', 'Other'],
 		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
 		properties: [
-			{
-				displayName: 'Answer From',
-				name: 'source',
-				type: 'options',
-				noDataExpression: true,
-				options: [
-					{ name: 'Map Fields', value: 'map', description: 'Say where each field of the answer comes from' },
-					{
-						name: 'Send Push or Webhook (Automatic)',
-						value: 'auto',
-						description: `The item's own fields: ${Object.values(FROM_ITEM)
-							.map((keys) => keys.join(' or '))
-							.join(', ')}`,
-					},
-				],
-				default: 'auto',
-				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
-			},
-			...mappedFields.map((field) => ({ ...field, displayOptions: { hide: { source: ['auto'] } } })),
+			// Version 1 had the mapped fields only: its saved workflows keep them by that default.
+			{ ...answerFrom, default: 'map', displayOptions: { show: { '@version': [1] } } },
+			{ ...answerFrom, displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } } },
+			...mappedFields.map((field) => ({ ...field, displayOptions: { show: { source: ['map'] } } })),
 			{
 				displayName: 'Options',
 				name: 'options',

@@ -3,6 +3,7 @@ import {
 	NodeOperationError,
 	type CronExpression,
 	type INodeExecutionData,
+	type INodeProperties,
 	type INodeType,
 	type INodeTypeDescription,
 	type ITriggerFunctions,
@@ -21,6 +22,30 @@ export function toCronExpression(text: string): CronExpression | null {
 	return (fields.length === 5 ? `0 ${fields.join(' ')}` : fields.join(' ')) as CronExpression;
 }
 
+/** When the clean-up runs: n8n's usual choices, or a cron expression. */
+const run: INodeProperties = {
+	displayName: 'Run',
+	name: 'schedule',
+	type: 'options',
+	options: [
+		{ name: 'Custom (Cron)', value: 'custom' },
+		{ name: 'Every Day', value: 'daily' },
+		{ name: 'Every Month', value: 'monthly' },
+		{ name: 'Every Week', value: 'weekly' },
+	],
+	default: 'monthly',
+};
+
+/** The schedule as cron. */
+function scheduleOf(context: ITriggerFunctions): string {
+	const schedule = context.getNodeParameter('schedule', 'custom') as string;
+	if (schedule === 'custom') return context.getNodeParameter('cronExpression') as string;
+	const hour = context.getNodeParameter('hour', 3) as number;
+	if (schedule === 'daily') return `0 ${hour} * * *`;
+	if (schedule === 'weekly') return `0 ${hour} * * ${context.getNodeParameter('weekday', 1) as number}`;
+	return `0 ${hour} ${context.getNodeParameter('dayOfMonth', 1) as number} * *`;
+}
+
 /**
  * The monthly clean-up (Braze's rule for imported tokens): deletes temporary imported profiles
  * that hold no token any more, keeps those that do, and optionally prunes devices not seen for
@@ -32,8 +57,8 @@ export class PushTokenCleanupTrigger implements INodeType {
 		name: 'pushTokenCleanupTrigger',
 		icon: { light: 'file:pushTokenCleanupTrigger.svg', dark: 'file:pushTokenCleanupTrigger.dark.svg' },
 		group: ['trigger', 'schedule'],
-		version: 1,
-		subtitle: '={{$parameter["cronExpression"]}}',
+		version: [1, 2],
+		subtitle: '={{ { monthly: "Every month", weekly: "Every week", daily: "Every day" }[$parameter["schedule"]] ?? $parameter["cronExpression"] }}',
 		description: 'Clean the push token store on a schedule (monthly by default)',
 		eventTriggerDescription: '',
 		defaults: { name: 'Push Token Cleanup Trigger' },
@@ -41,12 +66,51 @@ export class PushTokenCleanupTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
 		properties: [
+			// Version 1 had the Cron Expression only: its saved workflows keep it by that default.
+			{ ...run, default: 'custom', displayOptions: { show: { '@version': [1] } } },
+			{ ...run, displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } } },
+			{
+				displayName: 'Day of Month',
+				name: 'dayOfMonth',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 28 },
+				default: 1,
+				description: 'Up to the 28th, so that every month has it',
+				displayOptions: { show: { schedule: ['monthly'] } },
+			},
+			{
+				displayName: 'Weekday',
+				name: 'weekday',
+				type: 'options',
+				// Monday first, as people read a week; cron counts from Sunday (0)
+				options: [
+					{ name: 'Monday', value: 1 },
+					{ name: 'Tuesday', value: 2 },
+					{ name: 'Wednesday', value: 3 },
+					{ name: 'Thursday', value: 4 },
+					{ name: 'Friday', value: 5 },
+					{ name: 'Saturday', value: 6 },
+					{ name: 'Sunday', value: 0 },
+				],
+				default: 1,
+				displayOptions: { show: { schedule: ['weekly'] } },
+			},
+			{
+				displayName: 'Hour',
+				name: 'hour',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 23 },
+				default: 3,
+				description: "The hour of the day, in the instance's timezone",
+				displayOptions: { show: { schedule: ['monthly', 'weekly', 'daily'] } },
+			},
 			{
 				displayName: 'Cron Expression',
 				name: 'cronExpression',
 				type: 'string',
 				default: '0 3 1 * *',
 				description: 'When to run, as a cron expression (5 fields, or 6 with seconds first). Default: 03:00 on the 1st of every month.',
+				displayOptions: { show: { schedule: ['custom'] } },
 			},
 			{
 				displayName: 'Prune Stale Devices',
@@ -101,7 +165,7 @@ export class PushTokenCleanupTrigger implements INodeType {
 	methods = { credentialTest: { pushTokenStoreConnectionTest } };
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
-		const text = this.getNodeParameter('cronExpression') as string;
+		const text = scheduleOf(this);
 		const expression = toCronExpression(text);
 		if (!expression) {
 			throw new NodeOperationError(this.getNode(), `Cron Expression ${describe(text)} is not a cron expression: expected 5 fields (or 6 with seconds first)`);
