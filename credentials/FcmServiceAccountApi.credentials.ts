@@ -4,7 +4,7 @@ import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 export class FcmServiceAccountApi implements ICredentialType {
 	name = 'fcmServiceAccountApi';
 
-	displayName = 'FCM Service Account API';
+	displayName = 'Firebase Cloud Messaging API';
 
 	icon: Icon = { light: 'file:../nodes/shared/pushTokens.svg', dark: 'file:../nodes/shared/pushTokens.dark.svg' };
 

@@ -10,7 +10,7 @@ export class RegisterPushToken implements INodeType {
 		icon: { light: 'file:registerPushToken.svg', dark: 'file:registerPushToken.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["platform"] + " · " + $parameter["appId"]}}',
+		subtitle: '={{ ({ ios: "iOS", android: "Android", web: "Web" })[$parameter["platform"]] + " token" }}',
 		description: 'Register or refresh a device push token (FCM, APNs, Web Push) from an app open',
 		defaults: { name: 'Register Push Token' },
 		usableAsTool: true,

@@ -56,7 +56,7 @@ const apnsProblem = (data: ICredentialDataDecryptedObject) =>
 const webPushProblem = (data: ICredentialDataDecryptedObject) => problemOf(() => WebPushConfig.parse(webPushConfig(data)));
 
 const PROVIDERS: Array<{ provider: Provider; credential: string; name: string; check: (d: ICredentialDataDecryptedObject) => string | null; build: Builder }> = [
-	{ provider: 'fcm', credential: 'fcmServiceAccountApi', name: 'FCM Service Account', check: fcmProblem, build: (d) => new FcmTransport(fcmConfig(d)) },
+	{ provider: 'fcm', credential: 'fcmServiceAccountApi', name: 'Firebase Cloud Messaging', check: fcmProblem, build: (d) => new FcmTransport(fcmConfig(d)) },
 	{ provider: 'apns', credential: 'apnsApi', name: 'APNs', check: apnsProblem, build: (d) => new ApnsTransport(apnsConfig(d)) },
 	{ provider: 'webpush', credential: 'webPushVapidApi', name: 'Web Push VAPID', check: webPushProblem, build: (d) => new WebPushTransport(webPushConfig(d)) },
 ];

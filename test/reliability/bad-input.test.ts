@@ -603,7 +603,7 @@ describe('bad credentials: the credential test and the node both name the field'
 		await closeAllStores();
 		expect(error).toBeInstanceOf(NodeOperationError);
 		const message = (error as Error).message;
-		expect(message).toMatch(/^(FCM Service Account|APNs|Web Push VAPID) credential: /);
+		expect(message).toMatch(/^(Firebase Cloud Messaging|APNs|Web Push VAPID) credential: /);
 		if (typeof expected === 'string') expect(message).toContain(expected);
 		else expect(message).toMatch(expected);
 		expect(message.length).toBeLessThan(1500);
