@@ -159,7 +159,7 @@ describe('[sqlite] the nodes in a real n8n', () => {
 		// The example workflows a user imports, as they are (the clean-up on a 2-second cron).
 		await n8n.importWorkflow(example('register-token-webhook', n8n.folder), true);
 		const cleanup = example('monthly-cleanup', n8n.folder) as { nodes: Array<{ parameters: Json }> };
-		cleanup.nodes[0].parameters.cronExpression = '*/2 * * * * *';
+		Object.assign(cleanup.nodes[0].parameters, { schedule: 'custom', cronExpression: '*/2 * * * * *' });
 		await n8n.importWorkflow(cleanup as Json, true);
 		const base = await n8n.start();
 
