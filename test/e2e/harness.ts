@@ -199,12 +199,12 @@ export class N8nHarness {
 			const child = spawn(bin, args, { env: { ...this.env, ...env }, stdio: ['ignore', out, 'pipe'] });
 			let stderr = '';
 			child.stderr!.on('data', (d) => (stderr += d));
-			const code = await new Promise<number | null>((done, fail) => {
+			const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done, fail) => {
 				child.once('error', fail);
-				child.once('close', done);
+				child.once('close', (c, s) => done([c, s]));
 			});
 			const stdout = readFileSync(file, 'utf8');
-			if (code !== 0) throw new Error(`n8n ${args.join(' ')} failed:\n${stderr.slice(-3000)}\n${stdout.slice(-3000)}`);
+			if (code !== 0) throw new Error(`n8n ${args.join(' ')} failed (exit code ${code}, signal ${signal}):\n${stderr.slice(-3000)}\n${stdout.slice(0, 3000)}\n…\n${stdout.slice(-1500)}`);
 			return stdout;
 		} finally {
 			closeSync(out);
