@@ -22,7 +22,8 @@ interface Answer {
 	provider?: string;
 	code?: string;
 	statusCode?: number;
-	test: boolean;
+	/** Checked by the store: a test flag that is not true or false is an error, not a live answer. */
+	test: unknown;
 	deliveryUnknown: boolean;
 	attempt: number;
 	message?: string;
@@ -126,9 +127,10 @@ const answerFrom: INodeProperties = {
 
 /** Item i's answer: from its own fields (Automatic) or from the mapped fields. */
 function readAnswer(context: IExecuteFunctions, i: number): Answer {
-	const auto = context.getNodeParameter('source', i) === 'auto';
+	const auto = context.getNodeParameter('source', i, 'map') === 'auto';
 	const json = context.getInputData()[i].json;
-	const read = (name: keyof Answer): unknown => (auto ? FROM_ITEM[name].map((k) => json[k]).find((v) => v !== undefined && v !== null) : context.getNodeParameter(name, i, undefined));
+	const read = (name: keyof Answer, fallback: unknown = ''): unknown =>
+		auto ? (FROM_ITEM[name].map((k) => json[k]).find((v) => v !== undefined && v !== null) ?? fallback) : context.getNodeParameter(name, i, fallback);
 	const text = (name: keyof Answer) => optional(read(name)) as string | undefined;
 	const count = (name: keyof Answer) => Number(read(name)) || 0;
 	return {
@@ -137,7 +139,7 @@ function readAnswer(context: IExecuteFunctions, i: number): Answer {
 		provider: text('provider'),
 		code: text('code'),
 		statusCode: count('statusCode') || undefined,
-		test: read('test') === true,
+		test: read('test', false),
 		deliveryUnknown: read('deliveryUnknown') === true,
 		attempt: count('attempt'),
 		message: text('message'),
@@ -224,7 +226,7 @@ async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<type
 	const json = { ...toJson(result), reason };
 	// A push whose answer was lost may have been delivered: resending it could push twice.
 	if (outcome === 'retry' && answer.deliveryUnknown) return { output: OUTPUT.other, json: { ...json, action: 'delivery-unknown' } };
-	if (outcome === 'retry' && result.action === 'unchanged' && !answer.test) {
+	if (outcome === 'retry' && result.action === 'unchanged' && answer.test !== true) {
 		const attempts = answer.attempt;
 		if (attempts >= (options.maxAttempts ?? 5)) return { output: OUTPUT.other, json: { ...json, action: 'retries-exhausted', attempts } };
 		// retryAfterSeconds: how long to wait before the next attempt (the provider's Retry-After at least)

@@ -3,19 +3,22 @@ import { apnsCredentialTest, fcmCredentialTest, webPushCredentialTest } from '..
 import { pushTokenStoreConnectionTest } from '../shared/store';
 import { router, targets } from './actions/router';
 import { messageProperties } from './message';
+import * as v1 from './v1';
+import * as v2 from './v2';
 
 /**
  * Sends a push through FCM, APNs and Web Push: to a user's devices (or the last active one), to
- * one device token (transactional), or to an app's audience streamed from the store.
+ * one device token (transactional), or to an app's audience streamed from the store. Version 2
+ * groups version 1's fields by what they apply to; both read into the same message and options.
  */
 export class SendPush implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Send Push',
 		name: 'sendPush',
-		icon: { light: 'file:../shared/pushTokens.svg', dark: 'file:../shared/pushTokens.dark.svg' },
+		icon: { light: 'file:sendPush.svg', dark: 'file:sendPush.dark.svg' },
 		group: ['output'],
-		version: 1,
-		subtitle: '={{"to " + $parameter["target"]}}',
+		version: [1, 2],
+		subtitle: '={{ { user: "To a user", token: "To one device token", audience: "To an audience" }[$parameter["target"]] }}',
 		description: 'Send a push notification through FCM, APNs or Web Push to a user, a device or an audience',
 		defaults: { name: 'Send Push' },
 		usableAsTool: true,
@@ -44,6 +47,8 @@ export class SendPush implements INodeType {
 			...targets.token.description,
 			...targets.audience.description,
 			...messageProperties,
+			...v1.properties,
+			...v2.properties,
 		],
 	};
 

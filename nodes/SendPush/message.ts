@@ -1,13 +1,17 @@
 /**
  * What Send Push says, whatever it is sent to: the message fields and options, read per item
- * (so every field may be an expression of that item), and the send options they set.
+ * (so every field may be an expression of that item), and the send options they set. Each
+ * version's panel (v1.ts, v2.ts) has its reader into one shape, Fields; the rest is shared.
  */
 import { createHash } from 'node:crypto';
-import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
 import { checkSizes, PushMessage, parseInput, SendOptionsKeys, type Provider, type SendOptions } from '../core';
 import { optional } from '../shared/fields';
 import type { ReadParameter } from '../shared/parameters';
+import * as v1 from './v1';
+import * as v2 from './v2';
 
+/** The send options, flat (as version 1's Options collection holds them). */
 export interface Options {
 	transactional?: boolean;
 	test?: boolean;
@@ -32,152 +36,37 @@ export interface Options {
 	topic?: string;
 }
 
+/** The message's fields beside the title and body. */
+export interface MessageFields {
+	subtitle?: string;
+	imageUrl?: string;
+	deepLink?: string;
+	badge?: number;
+	sound?: string;
+	silent?: boolean;
+	flatten?: boolean;
+	/** Nested custom data: JSON text, or an object an expression gave. */
+	dataJson?: unknown;
+	/** Custom data's key-value pairs, over the JSON's keys. */
+	pairs: Array<{ key: string; value: string }>;
+}
+
+/** What an item's panel says, whichever version it is. */
+export interface Fields {
+	message: MessageFields;
+	options: Options;
+}
+
+/** Every version's first message fields; the rest is each version's panel (v1.ts, v2.ts). */
 export const messageProperties: INodeProperties[] = [
 	{ displayName: 'Title', name: 'title', type: 'string', default: '' },
 	{ displayName: 'Body', name: 'body', type: 'string', typeOptions: { rows: 3 }, default: '' },
-	{
-		displayName: 'Custom Data',
-		name: 'customData',
-		type: 'fixedCollection',
-		typeOptions: { multipleValues: true },
-		placeholder: 'Add Key-Value Pair',
-		default: {},
-		description: 'Key-value pairs for the app (APNs: payload keys; FCM: data; Web Push: data)',
-		options: [
-			{
-				displayName: 'Pair',
-				name: 'pairs',
-				values: [
-					{ displayName: 'Key', name: 'key', type: 'string', default: '' },
-					{ displayName: 'Value', name: 'value', type: 'string', default: '' },
-				],
-			},
-		],
-	},
-	{
-		displayName: 'Additional Fields',
-		name: 'message',
-		type: 'collection',
-		placeholder: 'Add Field',
-		default: {},
-		options: [
-			{ displayName: 'Badge', name: 'badge', type: 'number', typeOptions: { minValue: 0 }, default: 0 },
-			{
-				displayName: 'Custom Data (JSON)',
-				name: 'dataJson',
-				type: 'json',
-				default: '{}',
-				description: 'Nested key-value pairs, merged with the pairs above',
-			},
-			{ displayName: 'Deep Link', name: 'deepLink', type: 'string', default: '' },
-			{
-				displayName: 'Flatten Payload',
-				name: 'flatten',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to put nested pairs at the top level under dotted keys, for legacy receivers',
-			},
-			{ displayName: 'Image URL', name: 'imageUrl', type: 'string', default: '' },
-			{
-				displayName: 'Silent (Background) Push',
-				name: 'silent',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to wake the app without showing anything',
-			},
-			{ displayName: 'Sound', name: 'sound', type: 'string', default: '' },
-			{ displayName: 'Subtitle (iOS)', name: 'subtitle', type: 'string', default: '' },
-		],
-	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [
-			{ displayName: 'APNs Category', name: 'category', type: 'string', default: '' },
-			{ displayName: 'APNs Collapse ID', name: 'collapseId', type: 'string', default: '' },
-			{
-				displayName: 'APNs Interruption Level',
-				name: 'interruptionLevel',
-				type: 'options',
-				options: [
-					{ name: 'Active', value: 'active' },
-					{ name: 'Critical', value: 'critical' },
-					{ name: 'Passive', value: 'passive' },
-					{ name: 'Time Sensitive', value: 'time-sensitive' },
-				],
-				default: 'active',
-			},
-			{ displayName: 'APNs Mutable Content', name: 'mutableContent', type: 'boolean', default: false, description: 'Whether a notification service extension may change the push' },
-			{
-				displayName: 'APNs Priority',
-				name: 'apnsPriority',
-				type: 'options',
-				options: [
-					{ name: '10 (Immediate)', value: '10' },
-					{ name: '5 (Power Considerate)', value: '5' },
-				],
-				default: '10',
-			},
-			{ displayName: 'APNs Thread ID', name: 'threadId', type: 'string', default: '' },
-			{ displayName: 'FCM Channel ID', name: 'channelId', type: 'string', default: '' },
-			{ displayName: 'FCM Data Only', name: 'dataOnly', type: 'boolean', default: false, description: 'Whether to send only data (the app renders it)' },
-			{
-				displayName: 'FCM Priority',
-				name: 'fcmPriority',
-				type: 'options',
-				options: [
-					{ name: 'High', value: 'high' },
-					{ name: 'Normal', value: 'normal' },
-				],
-				default: 'high',
-			},
-			{ displayName: 'Include Anonymous Devices', name: 'includeAnonymous', type: 'boolean', default: false, description: 'Whether the audience includes devices nobody identified on' },
-			{ displayName: 'Include Imported Profiles', name: 'includeImported', type: 'boolean', default: true, description: 'Whether the audience includes tokens imported from another provider' },
-			{ displayName: 'Max Attempts', name: 'maxAttempts', type: 'number', typeOptions: { minValue: 1, maxValue: 10 }, default: 3, description: 'Per device, for transient errors (429, 5xx, resets, timeouts)' },
-			{ displayName: 'Failures to List', name: 'failureLimit', type: 'number', typeOptions: { minValue: 0 }, default: 100, description: 'Audience: how many failed devices the summary lists' },
-			{
-				displayName: 'Resend Lost Answers',
-				name: 'resendLostAnswers',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether a push whose answer was lost (connection reset after sending) is sent again: at least once instead of at most once, so a device may get it twice; set a Collapse ID so it shows once',
-			},
-			{ displayName: 'Send ID', name: 'sendId', type: 'string', default: '', description: "Run the same send ID again and devices it already reached are skipped, for 30 days (the Cleanup Trigger's Send Log Retention)" },
-			{ displayName: 'Test Send', name: 'test', type: 'boolean', default: false, description: 'Whether this is a test: no token is changed, whatever the answer' },
-			{ displayName: 'Time To Live (Seconds)', name: 'ttlSeconds', type: 'number', typeOptions: { minValue: 0 }, default: 86400, description: 'FCM and Web Push: how long the provider keeps trying' },
-			{ displayName: 'Transactional', name: 'transactional', type: 'boolean', default: false, description: 'Whether unsubscribed users get it too (one-to-one messages they expect)' },
-			{
-				displayName: 'Update Token Store',
-				name: 'updateStore',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to apply outcomes here (last_status, dead tokens removed). Off: route the output to Handle Push Feedback. An audience send always applies them.',
-			},
-			{ displayName: 'Web Push Topic', name: 'topic', type: 'string', default: '' },
-			{
-				displayName: 'Web Push Urgency',
-				name: 'urgency',
-				type: 'options',
-				options: [
-					{ name: 'High', value: 'high' },
-					{ name: 'Low', value: 'low' },
-					{ name: 'Normal', value: 'normal' },
-					{ name: 'Very Low', value: 'very-low' },
-				],
-				default: 'normal',
-			},
-		],
-	},
 ];
 
 /** The message and options of item i. */
 export function readMessage(context: IExecuteFunctions, read: ReadParameter, i: number): { message: PushMessage; options: Options } {
-	const options = read<Options>('options', i, {});
-	return { message: message(context, read, i, options), options };
+	const { message: fields, options } = (context.getNode().typeVersion >= 2 ? v2 : v1).readFields(read, i);
+	return { message: message(context, read, i, fields, options), options };
 }
 
 /** The sender's options the node's options set (the store is updated only when asked, except by an audience send). */
@@ -212,9 +101,8 @@ export function collapsedBy(message: PushMessage, sendId: string): PushMessage {
 	};
 }
 
-function message(context: IExecuteFunctions, read: ReadParameter, i: number, options: Options): PushMessage {
-	const extra = read<IDataObject>('message', i, {});
-	const pairs = read<Array<{ key: string; value: string }>>('customData.pairs', i, []).filter((p) => p.key !== '');
+function message(context: IExecuteFunctions, read: ReadParameter, i: number, extra: MessageFields, options: Options): PushMessage {
+	const pairs = extra.pairs.filter((p) => p.key !== '');
 	let json: unknown = extra.dataJson ?? {};
 	if (typeof json === 'string') {
 		try {

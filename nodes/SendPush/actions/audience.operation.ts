@@ -4,6 +4,8 @@ import { appIdField, optional } from '../../shared/fields';
 import { errorItem, toJson } from '../../shared/items';
 import { itemParameters } from '../../shared/parameters';
 import { readMessage, sendOptions, sizeError } from '../message';
+import { audienceProperties } from '../v2';
+import { missingCredentials } from './items';
 import type { SendContext } from './router';
 
 const show = { show: { target: ['audience'] } };
@@ -24,6 +26,7 @@ export const description: INodeProperties[] = [
 		displayOptions: show,
 	},
 	{ displayName: 'Last Active Device Only', name: 'lastActiveOnly', type: 'boolean', default: false, description: "Whether to send only to each user's most recently active device", displayOptions: show },
+	...audienceProperties,
 ];
 
 /** One campaign for the whole input (its parameters are the first item's): the audience streamed from the store, one summary out. */
@@ -44,6 +47,9 @@ export async function execute(this: IExecuteFunctions, { store, sender }: SendCo
 		// The size limits of the providers this audience reaches, not of every credential on the node.
 		const census = await store.audienceCensus(query);
 		sizeError(this, 0, message, census.providers);
+		// (its first page would fail on it anyway, sent to nobody)
+		const missing = missingCredentials(this, sender, 0, census.providers);
+		if (missing) throw missing;
 		const summary = await sender.sendAudience(query, message, { ...send, record: true, failureLimit: options.failureLimit ?? 100 });
 		return [{ json: toJson({ ...summary, excluded: census.excluded, test: send.test, ...(send.sendId ? { sendId: send.sendId } : {}) }), pairedItem }];
 	} catch (error) {

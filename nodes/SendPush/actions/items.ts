@@ -10,6 +10,9 @@
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import { CONCURRENCY, yieldToIo, type DeviceResult, type DeviceView, type Provider, type PushMessage, type Sender, type SendOptions } from '../../core';
+import { ApnsApi } from '../../../credentials/ApnsApi.credentials';
+import { FcmServiceAccountApi } from '../../../credentials/FcmServiceAccountApi.credentials';
+import { WebPushVapidApi } from '../../../credentials/WebPushVapidApi.credentials';
 import { errorItem, toJson, toNodeError } from '../../shared/items';
 import { collapsedBy, itemSendId, sizeError } from '../message';
 
@@ -74,6 +77,8 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 				continue;
 			}
 			const sent = results.get(i) ?? [];
+			const missing = missingCredentials(context, sender, i, sent.map((r) => r.provider));
+			if (missing) throw missing;
 			if (sent.length > 0 && sent.every((r) => r.outcome === 'config-error')) {
 				throw new NodeOperationError(context.getNode(), `Item ${i + 1}: ${sent[0].reason}`, { itemIndex: i, description: 'No device was sent to: check the provider credential and the topic/bundle ID' });
 			}
@@ -85,6 +90,24 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 		}
 	}
 	return out;
+}
+
+/** The credential each provider needs, by the name the editor shows it under, and the devices it reaches. */
+const CREDENTIALS: Record<Provider, { credential: string; devices: string }> = {
+	fcm: { credential: new FcmServiceAccountApi().displayName, devices: 'FCM' },
+	apns: { credential: new ApnsApi().displayName, devices: 'APNs' },
+	webpush: { credential: new WebPushVapidApi().displayName, devices: 'Web Push' },
+};
+
+/**
+ * When item i's devices are all of providers with no credential on the node (the sender says
+ * only "no fcm credential", knowing no credential names): the error saying which to add.
+ */
+export function missingCredentials(context: IExecuteFunctions, sender: Sender, i: number, providers: Provider[]): NodeOperationError | null {
+	const wanted = [...new Set(providers)];
+	if (wanted.length === 0 || wanted.some((p) => sender.providers.includes(p))) return null;
+	const what = wanted.map((p) => `no ${CREDENTIALS[p].credential} credential is set: add one to the node to send to ${CREDENTIALS[p].devices} devices`);
+	return new NodeOperationError(context.getNode(), `Item ${i + 1}: ${what.join('; ')}`, { itemIndex: i });
 }
 
 /** Sends these items' pushes: one sender call per distinct send options (usually one); a call that fails fails its items. */
