@@ -25,10 +25,10 @@ export class SendPush implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' },
-			{ name: 'fcmServiceAccountApi', required: false, testedBy: 'fcmCredentialTest' },
-			{ name: 'apnsApi', required: false, testedBy: 'apnsCredentialTest' },
-			{ name: 'webPushVapidApi', required: false, testedBy: 'webPushCredentialTest' },
+			{ name: 'pushTokenStoreApi', displayName: 'Push Token Store', required: true, testedBy: 'pushTokenStoreConnectionTest' },
+			{ name: 'fcmServiceAccountApi', displayName: 'FCM (Android, and iOS apps that use FCM)', required: false, testedBy: 'fcmCredentialTest' },
+			{ name: 'apnsApi', displayName: 'APNs (iOS)', required: false, testedBy: 'apnsCredentialTest' },
+			{ name: 'webPushVapidApi', displayName: 'Web Push', required: false, testedBy: 'webPushCredentialTest' },
 		],
 		properties: [
 			{

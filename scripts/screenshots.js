@@ -1,0 +1,223 @@
+#!/usr/bin/env node
+/**
+ * The README's screenshots of the package in n8n's editor, written to docs/images/:
+ *   canvas-send-feedback.png  Send Push → Handle Push Feedback after a run, items on the branches
+ *   send-push-panel.png       Send Push's panel after that run (input, parameters, output)
+ *   import-result.png         Import Push Tokens' output after the CSV import example ran
+ *   nodes-panel.png           the nodes panel searched for "push"
+ *
+ *   npm run screenshots     (builds dist first; n8n 2.41.1 as the e2e tests install it, Debian's Chromium)
+ *
+ * The same n8n as the e2e tests (test/e2e/harness.ts: the packed package in a private user folder)
+ * and the same browser driver (test/e2e/browser.ts); sends go to the fake providers of
+ * test/fakes/providers.ts, routed as in test/e2e/send.e2e.test.ts.
+ */
+const { execFileSync } = require('node:child_process');
+const { copyFileSync, mkdirSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..');
+const IMAGES = join(ROOT, 'docs/images');
+const BUILD = join(ROOT, '.test-tmp/screenshots-build');
+
+// The driver, the harness and the fakes are TypeScript: compiled here (as bench/tsconfig.json does
+// for the benchmarks), inside the checkout so that the harness finds the package above it.
+mkdirSync(BUILD, { recursive: true });
+writeFileSync(
+	join(BUILD, 'tsconfig.json'),
+	JSON.stringify({
+		extends: '../../tsconfig.json',
+		compilerOptions: { outDir: '.', rootDir: '../..', declaration: false, sourceMap: false, noUnusedLocals: false },
+		files: ['../../test/e2e/harness.ts', '../../test/e2e/browser.ts', '../../test/fakes/providers.ts'],
+	}),
+);
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(BUILD, 'tsconfig.json')], { stdio: 'inherit' });
+process.env.PUSH_TOKENS_FAKE_CERTS = join(ROOT, 'test/fakes/certs'); // the compiled fakes are not beside their certificates
+
+const webpush = require('web-push');
+const { N8nHarness, example, PROVIDER_CREDENTIALS } = require(join(BUILD, 'test/e2e/harness'));
+const { canvasNode, launchBrowser, loggedInPage, openWorkflow, setupOwner } = require(join(BUILD, 'test/e2e/browser'));
+const { startFakes } = require(join(BUILD, 'test/fakes/providers'));
+const { tokens } = require(join(BUILD, 'test/support/stores'));
+
+const APP = 'com.example.app';
+
+/** The shipped send example, its webhook replaced by a Manual Trigger and a Code node giving the webhook's body. */
+function sendExample(folder) {
+	const workflow = example('send-push-on-event', folder);
+	const webhook = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.webhook');
+	const [x, y] = webhook.position;
+	workflow.nodes = [
+		{ id: 'shot-start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [x - 260, y], parameters: {} },
+		{
+			id: webhook.id,
+			name: webhook.name,
+			type: 'n8n-nodes-base.code',
+			typeVersion: 2,
+			position: [x, y],
+			parameters: { jsCode: `return [{ json: { body: { userId: 'kim', orderId: 'A-17' } } }];` },
+		},
+		// (no sticky note: the picture is of the nodes)
+		...workflow.nodes.filter((n) => n !== webhook && n.type !== 'n8n-nodes-base.stickyNote'),
+	];
+	for (const n of workflow.nodes) if (n.type.endsWith('.sendPush')) n.credentials = { ...n.credentials, ...PROVIDER_CREDENTIALS };
+	workflow.connections = { ...workflow.connections, Start: { main: [[{ node: webhook.name, type: 'main', index: 0 }]] } };
+	workflow.id = 'shotSendFeedback';
+	workflow.pinData = {};
+	return workflow;
+}
+
+/**
+ * A screenshot cropped to what shows: the union of the boxes of `boxes` (elements taken whole) and
+ * of whatever inside `content` shows something (text, an image, an icon: empty containers are
+ * as large as the window), with a margin, kept inside `within` and the window. Toolbars and
+ * buttons that show on hover only (a trigger's "Execute workflow") are left out.
+ */
+async function shotOf(page, file, { boxes = [], content = [], within, margin = 0 }) {
+	const clip = await page.evaluate(
+		({ boxes, content, within, margin }) => {
+			const all = (selectors) => selectors.flatMap((s) => [...document.querySelectorAll(s)]);
+			const shows = (el) => ['IMG', 'svg', 'INPUT'].includes(el.tagName) || [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+			const inside = all(content).flatMap((el) => [...el.querySelectorAll('*')].filter(shows));
+			const rects = [...all(boxes), ...inside]
+				.filter((el) => !el.closest('[data-test-id="canvas-node-toolbar"], [data-test-id="canvas-node"] button'))
+				.map((el) => el.getBoundingClientRect())
+				.filter((r) => r.width > 0 && r.height > 0);
+			if (!rects.length) return null;
+			const limit = within ? document.querySelector(within).getBoundingClientRect() : { left: 0, top: 0, right: innerWidth, bottom: innerHeight };
+			const left = Math.max(limit.left, 0, Math.min(...rects.map((r) => r.left)) - margin);
+			const top = Math.max(limit.top, 0, Math.min(...rects.map((r) => r.top)) - margin);
+			const right = Math.min(limit.right, innerWidth, Math.max(...rects.map((r) => r.right)) + margin);
+			const bottom = Math.min(limit.bottom, innerHeight, Math.max(...rects.map((r) => r.bottom)) + margin);
+			return { x: Math.floor(left), y: Math.floor(top), width: Math.ceil(right - Math.floor(left)), height: Math.ceil(bottom - Math.floor(top)) };
+		},
+		{ boxes, content, within, margin },
+	);
+	if (!clip) throw new Error(`nothing to take a picture of for ${file}`);
+	await page.screenshot({ path: join(IMAGES, file), clip });
+	console.log(`[screenshots] docs/images/${file} (${clip.width}×${clip.height})`);
+}
+
+/** Waits until the canvas stops moving (zoom-to-fit animates): its transform the same for 10 frames. */
+async function canvasSettled(page) {
+	await page.evaluate(
+		() =>
+			new Promise((done) => {
+				let last = '';
+				let same = 0;
+				const tick = () => {
+					const now = document.querySelector('.vue-flow__viewport')?.style.transform ?? '';
+					same = now === last ? same + 1 : 0;
+					last = now;
+					if (same >= 10) done();
+					else requestAnimationFrame(tick);
+				};
+				tick();
+			}),
+	);
+}
+
+/** Closes n8n's toasts ("Workflow executed successfully"), which would sit over the picture. */
+async function closeToasts(page) {
+	for (const close of await page.locator('.el-notification .el-notification__closeBtn').all()) await close.click().catch(() => undefined);
+	await page.locator('.el-notification').first().waitFor({ state: 'hidden' });
+}
+
+async function executeAndWait(page, lastNode) {
+	await page.getByTestId('execute-workflow-button').click();
+	await canvasNode(page, lastNode).getByTestId('canvas-node-status-success').waitFor({ timeout: 120_000 });
+	await closeToasts(page);
+}
+
+async function main() {
+	mkdirSync(IMAGES, { recursive: true });
+	const browser = await launchBrowser();
+	const fakes = await startFakes();
+	const vapid = webpush.generateVAPIDKeys();
+	fakes.webpush.vapidPublicKey = vapid.publicKey;
+	const n8n = await N8nHarness.create('sqlite', {
+		NODE_OPTIONS: `--require ${join(ROOT, 'test/fakes/network-edge.cjs')}`,
+		PUSH_TOKENS_FAKE_ROUTES: JSON.stringify(fakes.routes),
+	});
+	try {
+		const { apns } = fakes;
+		await n8n.importCredentials([
+			{ ...PROVIDER_CREDENTIALS.fcmServiceAccountApi, type: 'fcmServiceAccountApi', data: { serviceAccountJson: JSON.stringify(fakes.fcm.serviceAccount) } },
+			{ ...PROVIDER_CREDENTIALS.apnsApi, type: 'apnsApi', data: { teamId: apns.teamId, keyId: apns.keyId, signingKey: apns.signingKey, bundleId: apns.bundleId, environment: 'production' } },
+			{
+				...PROVIDER_CREDENTIALS.webPushVapidApi,
+				type: 'webPushVapidApi',
+				data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: fakes.webpush.host },
+			},
+		]);
+		// Kim's devices: two reached, one the provider says is gone (→ Removed), one it asks to retry later (→ Retry)
+		const sub = fakes.webpush.subscribe();
+		for (const [platform, token] of [['android', tokens.fcm(1)], ['web', sub], ['android', tokens.fcm(3)], ['ios', tokens.apns(4)]]) {
+			await n8n.store.register({ appId: APP, platform, token, userId: 'kim' });
+		}
+		fakes.fcm.on(tokens.fcm(3), { kind: 'error', status: 404, code: 'UNREGISTERED', message: 'Requested entity was not found.' });
+		fakes.apns.on(tokens.apns(4), { kind: 'error', status: 503, code: 'ServiceUnavailable' });
+		const send = sendExample(n8n.folder);
+		await n8n.importWorkflow(send);
+		copyFileSync(join(ROOT, 'examples/tokens.sample.csv'), join(n8n.folder, 'tokens.csv'));
+		const importCsv = example('import-tokens-csv', n8n.folder);
+		await n8n.importWorkflow(importCsv);
+
+		const base = await n8n.start();
+		await setupOwner(base);
+		const { page } = await loggedInPage(browser, base);
+		const onCanvas = (w) => w.nodes.filter((n) => n.type !== 'n8n-nodes-base.stickyNote').map((n) => n.name);
+
+		// 1. the canvas after a run
+		await openWorkflow(page, send.id, onCanvas(send));
+		await executeAndWait(page, 'Handle Push Feedback');
+		await page.getByTestId('zoom-to-fit').click();
+		await page.mouse.move(0, 0); // no hover toolbar in the picture
+		await canvasSettled(page);
+		await shotOf(page, 'canvas-send-feedback.png', {
+			boxes: ['[data-test-id="canvas-node"] [data-canvas-node-render-type]'],
+			content: ['[data-test-id="canvas-node"]', '[data-test-id="edge-label"]'],
+			margin: 24,
+		});
+
+		// 2. Send Push's panel, with that run's input and output
+		await canvasNode(page, 'Send Push').dblclick();
+		const ndv = page.getByTestId('ndv');
+		const sent = ndv.getByTestId('output-panel');
+		await sent.getByTestId('node-run-status-success').waitFor();
+		// JSON: each device's outcome shows (the table's first columns are the app and the token)
+		await sent.getByTestId('radio-button-json').click();
+		await sent.getByText('"outcome"').first().waitFor();
+		await shotOf(page, 'send-push-panel.png', { boxes: ['dialog[data-test-id="ndv"]'] });
+		await ndv.getByTestId('ndv-close-button').click();
+
+		// 3. the import's summary
+		await openWorkflow(page, importCsv.id, onCanvas(importCsv));
+		await executeAndWait(page, 'Import Push Tokens');
+		await canvasNode(page, 'Import Push Tokens').dblclick();
+		const output = ndv.getByTestId('output-panel');
+		await output.getByTestId('node-run-status-success').waitFor();
+		await output.getByTestId('radio-button-json').click();
+		await output.getByText('"imported"').first().waitFor();
+		const panel = '[data-test-id="ndv"] [data-test-id="output-panel"]';
+		await shotOf(page, 'import-result.png', { content: [panel], within: panel, margin: 16 });
+		await ndv.getByTestId('ndv-close-button').click();
+
+		// 4. the nodes panel, searched for "push" (a taller window, so that all six nodes show)
+		await page.setViewportSize({ width: 1280, height: 1000 });
+		await page.getByTestId('node-creator-plus-button').click();
+		await page.getByTestId('node-creator-search-bar').fill('push');
+		await page.getByTestId('node-creator-item-name').getByText('Register Push Token', { exact: true }).waitFor();
+		await page.mouse.move(0, 0);
+		await shotOf(page, 'nodes-panel.png', { content: ['[data-test-id="node-creator"]'], within: '[data-test-id="node-creator"]', margin: 16 });
+	} finally {
+		await browser.close();
+		await n8n.dispose();
+		await fakes.close();
+	}
+}
+
+main().catch((error) => {
+	console.error(error);
+	process.exit(1);
+});
