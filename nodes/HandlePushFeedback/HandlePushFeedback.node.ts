@@ -131,7 +131,10 @@ function readAnswer(context: IExecuteFunctions, i: number): Answer {
 	const json = context.getInputData()[i].json;
 	const read = (name: keyof Answer, fallback: unknown = ''): unknown =>
 		auto ? (FROM_ITEM[name].map((k) => json[k]).find((v) => v !== undefined && v !== null) ?? fallback) : context.getNodeParameter(name, i, fallback);
-	const text = (name: keyof Answer) => optional(read(name)) as string | undefined;
+	const text = (name: keyof Answer) => {
+		const value = optional(read(name));
+		return value === undefined ? undefined : String(value); // a webhook may send its code as a number
+	};
 	const count = (name: keyof Answer) => Number(read(name)) || 0;
 	return {
 		appId: read('appId'),

@@ -125,9 +125,10 @@ describe('nodes, executed with a faithful context', () => {
 			{ appId: APP, token: tokens.fcm(1), provider: 'fcm', errorCode: 'UNREGISTERED', statusCode: 404 },
 			{ appId: APP, token: tokens.fcm(2), provider: 'fcm', code: 'QUOTA_EXCEEDED', attempts: 2, retryAfterSeconds: 120 },
 			{ appId: APP, token: tokens.fcm(2), event: 'delivered' },
+			{ appId: APP, token: tokens.fcm(2), code: 200 }, // a webhook's code as a number
 		];
 		const outputs = await execute(new HandlePushFeedback(), { items, params: { source: 'auto', options: {} }, store, typeVersion: 2 });
-		expect(outputs.map((o) => o.map((i) => i.json.action))).toEqual([['removed'], [], ['retry'], ['sent']]);
+		expect(outputs.map((o) => o.map((i) => i.json.action))).toEqual([['removed'], [], ['retry'], ['sent', 'sent']]);
 		expect(outputs[2][0].json).toMatchObject({ attempts: 2, retryAfterSeconds: 120 });
 		expect(await direct.getDevice(APP, tokens.fcm(1))).toBeNull();
 	});
