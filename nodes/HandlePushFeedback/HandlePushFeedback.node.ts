@@ -9,7 +9,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { backoffMs, classifyAnswer, type OutcomeResult } from '../core';
-import { optional } from '../shared/fields';
+import { fromVersion2, optional } from '../shared/fields';
 import { errorItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -173,7 +173,7 @@ export class HandlePushFeedback implements INodeType {
 		properties: [
 			// Version 1 had the mapped fields only: its saved workflows keep them by that default.
 			{ ...answerFrom, default: 'map', displayOptions: { show: { '@version': [1] } } },
-			{ ...answerFrom, displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } } },
+			{ ...answerFrom, displayOptions: { show: fromVersion2 } },
 			...mappedFields.map((field) => ({ ...field, displayOptions: { show: { source: ['map'] } } })),
 			{
 				displayName: 'Options',

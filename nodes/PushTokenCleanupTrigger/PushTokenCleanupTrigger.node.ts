@@ -10,6 +10,7 @@ import {
 	type ITriggerResponse,
 } from 'n8n-workflow';
 import { DEFAULT_CHANGELOG_DAYS, DEFAULT_SEND_LOG_DAYS, DEFAULT_STALE_AFTER_DAYS, describe } from '../core';
+import { fromVersion2 } from '../shared/fields';
 import { toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -68,7 +69,7 @@ export class PushTokenCleanupTrigger implements INodeType {
 		properties: [
 			// Version 1 had the Cron Expression only: its saved workflows keep it by that default.
 			{ ...run, default: 'custom', displayOptions: { show: { '@version': [1] } } },
-			{ ...run, displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } } },
+			{ ...run, displayOptions: { show: fromVersion2 } },
 			{
 				displayName: 'Day of Month',
 				name: 'dayOfMonth',

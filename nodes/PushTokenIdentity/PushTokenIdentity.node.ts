@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { appIdField, deviceIdField, optional, userIdField } from '../shared/fields';
+import { appIdField, deviceIdField, fromVersion2, optional, userIdField } from '../shared/fields';
 import { forEachItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 import { parseInput, ProfileByUserId, type ProfileExport, type TokenStore } from '../core';
@@ -9,7 +9,6 @@ type Operation = 'identify' | 'clearIdentify' | 'getProfile' | 'getTokenHistory'
 const operations = (...names: Operation[]) => ({ show: { operation: names } });
 const onDevice = operations('identify', 'clearIdentify');
 const historyOf = (of: 'user' | 'token') => ({ show: { operation: ['getTokenHistory' as Operation], historyOf: [of] } });
-const fromVersion2 = { '@version': [{ _cnd: { gte: 2 } }] };
 
 
 /**

@@ -5,11 +5,11 @@
  * and summary with the audience.
  */
 import type { INodeProperties } from 'n8n-workflow';
+import { fromVersion2 } from '../shared/fields';
 import type { ReadParameter } from '../shared/parameters';
 import type { Fields, MessageFields, Options } from './message';
 import { field } from './v1';
 
-const fromVersion2 = { '@version': [{ _cnd: { gte: 2 } }] };
 const v2 = { show: fromVersion2 };
 
 const collection = (displayName: string, name: string, options: INodeProperties[], placeholder = 'Add Option'): INodeProperties => ({

@@ -50,6 +50,9 @@ export const userIdField: INodeProperties = {
 	description: 'Your ID for the person (external ID)',
 };
 
+/** A displayOptions condition: from version 2 of a node on (its version 1 keeps its own fields). */
+export const fromVersion2 = { '@version': [{ _cnd: { gte: 2 } }] };
+
 /** An empty string parameter means "not given". */
 export function optional(value: unknown): unknown {
 	return value === '' || value === null ? undefined : value;
