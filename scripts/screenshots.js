@@ -34,7 +34,6 @@ writeFileSync(
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(BUILD, 'tsconfig.json')], { stdio: 'inherit' });
 process.env.PUSH_TOKENS_FAKE_CERTS = join(ROOT, 'test/fakes/certs'); // the compiled fakes are not beside their certificates
 
-const webpush = require('web-push');
 const { N8nHarness, example, PROVIDER_CREDENTIALS } = require(join(BUILD, 'test/e2e/harness'));
 const { canvasNode, launchBrowser, loggedInPage, openWorkflow, setupOwner } = require(join(BUILD, 'test/e2e/browser'));
 const { startFakes } = require(join(BUILD, 'test/fakes/providers'));
@@ -133,23 +132,8 @@ async function main() {
 	mkdirSync(IMAGES, { recursive: true });
 	const browser = await launchBrowser();
 	const fakes = await startFakes();
-	const vapid = webpush.generateVAPIDKeys();
-	fakes.webpush.vapidPublicKey = vapid.publicKey;
-	const n8n = await N8nHarness.create('sqlite', {
-		NODE_OPTIONS: `--require ${join(ROOT, 'test/fakes/network-edge.cjs')}`,
-		PUSH_TOKENS_FAKE_ROUTES: JSON.stringify(fakes.routes),
-	});
+	const n8n = await N8nHarness.withFakeProviders(fakes);
 	try {
-		const { apns } = fakes;
-		await n8n.importCredentials([
-			{ ...PROVIDER_CREDENTIALS.fcmServiceAccountApi, type: 'fcmServiceAccountApi', data: { serviceAccountJson: JSON.stringify(fakes.fcm.serviceAccount) } },
-			{ ...PROVIDER_CREDENTIALS.apnsApi, type: 'apnsApi', data: { teamId: apns.teamId, keyId: apns.keyId, signingKey: apns.signingKey, bundleId: apns.bundleId, environment: 'production' } },
-			{
-				...PROVIDER_CREDENTIALS.webPushVapidApi,
-				type: 'webPushVapidApi',
-				data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: fakes.webpush.host },
-			},
-		]);
 		// Kim's devices: two reached, one the provider says is gone (→ Removed), one it asks to retry later (→ Retry)
 		const sub = fakes.webpush.subscribe();
 		for (const [platform, token] of [['android', tokens.fcm(1)], ['web', sub], ['android', tokens.fcm(3)], ['ios', tokens.apns(4)]]) {

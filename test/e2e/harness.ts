@@ -10,7 +10,9 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import webpush from 'web-push';
 import { TokenStore, type StoreConfig } from '../../nodes/core';
+import type { Fakes } from '../fakes/providers';
 import { freshConfig, type EngineName } from '../support/stores';
 
 /** The checkout: the nearest folder above with a package.json (the harness also runs compiled, from bench/.build). */
@@ -152,6 +154,27 @@ export class N8nHarness {
 		const harness = new N8nHarness(engine, folder, config, await TokenStore.open(config), dispose, env);
 		const data = config.engine === 'sqlite' ? { engine: 'sqlite', path: config.path } : { engine: 'postgres', connection: 'url', url: config.connectionString };
 		await harness.importCredentials([{ ...CREDENTIAL, type: 'pushTokenStoreApi', data }]);
+		return harness;
+	}
+
+	/**
+	 * A SQLite harness whose n8n reaches the fake providers (test/fakes/network-edge.cjs routes
+	 * their hostnames), with a credential for each imported under PROVIDER_CREDENTIALS.
+	 */
+	static async withFakeProviders(fakes: Fakes): Promise<N8nHarness> {
+		const vapid = webpush.generateVAPIDKeys();
+		fakes.webpush.vapidPublicKey = vapid.publicKey;
+		const harness = await N8nHarness.create('sqlite', { NODE_OPTIONS: `--require ${join(ROOT, 'test/fakes/network-edge.cjs')}`, PUSH_TOKENS_FAKE_ROUTES: JSON.stringify(fakes.routes) });
+		const { apns } = fakes;
+		await harness.importCredentials([
+			{ ...PROVIDER_CREDENTIALS.fcmServiceAccountApi, type: 'fcmServiceAccountApi', data: { serviceAccountJson: JSON.stringify(fakes.fcm.serviceAccount) } },
+			{ ...PROVIDER_CREDENTIALS.apnsApi, type: 'apnsApi', data: { teamId: apns.teamId, keyId: apns.keyId, signingKey: apns.signingKey, bundleId: apns.bundleId, environment: 'production' } },
+			{
+				...PROVIDER_CREDENTIALS.webPushVapidApi,
+				type: 'webPushVapidApi',
+				data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: fakes.webpush.host },
+			},
+		]);
 		return harness;
 	}
 

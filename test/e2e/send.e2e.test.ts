@@ -3,35 +3,18 @@
  * unchanged; only where the providers' hostnames lead is replaced (test/fakes/network-edge.cjs,
  * loaded with NODE_OPTIONS), to fakes in this process that speak the real protocols.
  */
-import { join } from 'node:path';
-import webpush from 'web-push';
 import { startFakes, type Fakes, type FakeSubscription } from '../fakes/providers';
 import { tokens } from '../support/stores';
 import { example, line, N8nHarness, node, PROVIDER_CREDENTIALS, waitFor, type Json } from './harness';
 
 const APP = 'com.example.app';
-const vapid = webpush.generateVAPIDKeys();
 
 describe('[sqlite] Send Push in a real n8n, through the real libraries to fake providers', () => {
 	let fakes: Fakes;
 	let n8n: N8nHarness;
 	beforeAll(async () => {
 		fakes = await startFakes();
-		fakes.webpush.vapidPublicKey = vapid.publicKey;
-		n8n = await N8nHarness.create('sqlite', {
-			NODE_OPTIONS: `--require ${join(__dirname, '../fakes/network-edge.cjs')}`,
-			PUSH_TOKENS_FAKE_ROUTES: JSON.stringify(fakes.routes),
-		});
-		const { apns } = fakes;
-		await n8n.importCredentials([
-			{ ...PROVIDER_CREDENTIALS.fcmServiceAccountApi, type: 'fcmServiceAccountApi', data: { serviceAccountJson: JSON.stringify(fakes.fcm.serviceAccount) } },
-			{ ...PROVIDER_CREDENTIALS.apnsApi, type: 'apnsApi', data: { teamId: apns.teamId, keyId: apns.keyId, signingKey: apns.signingKey, bundleId: apns.bundleId, environment: 'production' } },
-			{
-				...PROVIDER_CREDENTIALS.webPushVapidApi,
-				type: 'webPushVapidApi',
-				data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: fakes.webpush.host },
-			},
-		]);
+		n8n = await N8nHarness.withFakeProviders(fakes);
 	}, 15 * 60_000);
 	afterAll(async () => {
 		await n8n?.dispose();
