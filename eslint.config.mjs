@@ -10,7 +10,7 @@ const community = n8nCommunityNodesPlugin.configs.recommended;
 const selfHosted = { '@n8n/community-nodes/no-runtime-dependencies': 'off' };
 
 export default tseslint.config(
-	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/.build/**'] },
+	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/.build/**', '.test-tmp/**'] },
 	// The tests and their helpers: the general TypeScript rules (n8n's rules are for the package).
 	{
 		files: ['test/**/*.ts'],
