@@ -2,11 +2,15 @@
  * The push-token domain model: zod schemas for everything that crosses the core's boundary,
  * and the types derived from them. Nothing here knows about n8n.
  */
-import { createECDH } from 'node:crypto';
 import { z } from 'zod/v4';
+import { PROVIDERS, providerModule, type Provider } from './providers';
+import { asSubscription } from './providers/webpush';
+import { cleanText, CONTROL, describe, LONE_SURROGATE } from './text';
+
+export { PROVIDERS, type Provider } from './providers';
+export { cleanText, describe } from './text';
 
 export const PLATFORMS = ['ios', 'android', 'web'] as const;
-export const PROVIDERS = ['apns', 'fcm', 'webpush'] as const;
 export const LAST_STATUSES = ['unused', 'sent', 'bounced', 'suppressed'] as const;
 export const PROFILE_KINDS = ['identified', 'anonymous', 'imported'] as const;
 export const APNS_ENVIRONMENTS = ['production', 'sandbox'] as const;
@@ -25,30 +29,16 @@ export const TOKEN_EVENT_TYPES = [
 ] as const;
 
 export type Platform = (typeof PLATFORMS)[number];
-export type Provider = (typeof PROVIDERS)[number];
 export type LastStatus = (typeof LAST_STATUSES)[number];
 export type ProfileKind = (typeof PROFILE_KINDS)[number];
 export type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
 export type Outcome = (typeof OUTCOMES)[number];
 export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
 
-/** The provider a platform uses unless told otherwise (iOS apps may also go through FCM). */
-export const DEFAULT_PROVIDER: Record<Platform, Provider> = { ios: 'apns', android: 'fcm', web: 'webpush' };
-const ALLOWED_PROVIDERS: Record<Platform, readonly Provider[]> = {
-	ios: ['apns', 'fcm'],
-	android: ['fcm'],
-	web: ['webpush', 'fcm'],
-};
-
-/** C0 and C1 control characters and DEL: no key or name holds one (PostgreSQL's text refuses NUL). */
-// eslint-disable-next-line no-control-regex -- finding them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-/** A UTF-16 surrogate without its pair: not a character, and stored as U+FFFD it would merge keys. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Free text from outside (a provider's reason): control characters and lone surrogates become spaces and U+FFFD, and it is cut to `max`. */
-export const cleanText = (text: string, max: number) =>
-	text.replace(new RegExp(CONTROL.source, 'g'), ' ').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd').slice(0, max);
+/** The provider a platform uses unless told otherwise (iOS apps may also go through FCM), and those it may use: from the registry. */
+const byPlatform = <T>(value: (platform: Platform) => T) => Object.fromEntries(PLATFORMS.map((p) => [p, value(p)])) as unknown as Record<Platform, T>;
+export const DEFAULT_PROVIDER = byPlatform((p) => PROVIDERS.find((id) => providerModule(id).defaultFor.includes(p))!);
+const ALLOWED_PROVIDERS = byPlatform((p) => [DEFAULT_PROVIDER[p], ...PROVIDERS.filter((id) => id !== DEFAULT_PROVIDER[p] && providerModule(id).platforms.includes(p))]);
 
 const nonEmpty = (what: string, max = 255) =>
 	z
@@ -65,95 +55,21 @@ export const DeviceId = nonEmpty('a device id');
 /** The send log keys a send by it (see Sender). */
 export const SendOptionsKeys = z.object({ sendId: nonEmpty('a send id').optional() });
 
-/** Exactly `bytes` bytes of strict base64url (re-encoding gives the same text: no stray or ignored characters). */
-export function decodeBase64url(text: string, bytes: number): Buffer | null {
-	if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return null;
-	const decoded = Buffer.from(text, 'base64url');
-	return decoded.length === bytes && decoded.toString('base64url') === text.replace(/=+$/, '') ? decoded : null;
-}
-
-/** An uncompressed P-256 public key that is a point of the curve (a browser's p256dh, a VAPID public key). */
-export function isP256PublicKey(key: Buffer): boolean {
-	try {
-		const ecdh = createECDH('prime256v1');
-		ecdh.setPrivateKey(PROBE_KEY);
-		ecdh.computeSecret(key);
-		return key[0] === 0x04;
-	} catch {
-		return false;
-	}
-}
-const PROBE_KEY = Buffer.alloc(32, 1);
-
-const base64url = (what: string, bytes: number) =>
-	z.string({ error: `expected ${what} as a base64url string` }).refine((s) => decodeBase64url(s, bytes) !== null, `expected ${what} as a base64url string to decode to ${bytes} bytes`);
-
-/**
- * A Web Push endpoint in the one form it is stored, looked up, tombstoned and posted to: the
- * WHATWG reading (host lower-cased and punycoded, :443 dropped, `https:host` given its slashes,
- * percent-escapes in the host decoded), percent-escapes of unreserved characters decoded and the
- * rest upper-cased, the fragment dropped. Null when it is no https URL, carries credentials, or
- * holds spaces or control characters. What connects is this form, so no parser can read another host.
- */
-export function canonicalEndpoint(raw: string): string | null {
-	const text = raw.trim();
-	if (/\s/.test(text) || CONTROL.test(text) || !URL.canParse(text)) return null;
-	const url = new URL(text);
-	if (url.protocol !== 'https:' || url.username || url.password || !url.hostname) return null;
-	const tidy = (part: string) =>
-		part.replace(/%[0-9a-f]{2}/gi, (escape) => {
-			const c = String.fromCharCode(parseInt(escape.slice(1), 16));
-			return /[A-Za-z0-9._~-]/.test(c) ? c : escape.toUpperCase();
-		});
-	return `https://${url.host}${tidy(url.pathname)}${tidy(url.search)}`;
-}
-
-const APNS_TOKEN = /^[0-9a-f]{64}$/i;
-/** FCM registration tokens (and Firebase installation ids) are visible ASCII. */
-const FCM_TOKEN = /^[\x21-\x7e]+$/;
-
 /**
  * A token in the one form it is stored, looked up and tombstoned in, whoever gives it (register,
- * import, identify, an outcome, a lookup): APNs hex lower-cased, a Web Push endpoint canonical.
+ * import, identify, an outcome, a lookup): in the form of the provider whose shape it has.
  */
 export function canonicalToken(raw: string): string {
 	const token = raw.trim();
-	if (APNS_TOKEN.test(token)) return token.toLowerCase();
-	return /^https:/i.test(token) ? (canonicalEndpoint(token) ?? token) : token;
+	for (const id of PROVIDERS) {
+		const canonical = providerModule(id).canonical?.(token);
+		if (canonical) return canonical;
+	}
+	return token;
 }
 
 /** A token given to find something by (a lookup, an outcome). */
 export const TokenRef = nonEmpty('a token', 4096).transform(canonicalToken);
-
-/** A browser's PushSubscription (as JSON), the Web Push equivalent of a device token. */
-export const WebPushSubscription = z.object({
-	endpoint: z
-		.string({ error: 'expected the subscription endpoint as a string' })
-		.transform((s, ctx) => {
-			const endpoint = canonicalEndpoint(s);
-			if (endpoint && endpoint.length <= 2048) return endpoint;
-			ctx.addIssue({ code: 'custom', message: 'expected an https:// endpoint URL of at most 2048 characters, without credentials, spaces or control characters' });
-			return z.NEVER;
-		}),
-	keys: z.object(
-		{
-			p256dh: base64url('keys.p256dh (an uncompressed P-256 public key)', 65).refine((s) => isP256PublicKey(Buffer.from(s, 'base64url')), 'expected keys.p256dh to be a point of the P-256 curve'),
-			auth: base64url('keys.auth', 16),
-		},
-		{ error: 'expected keys { p256dh, auth }' },
-	),
-});
-export type WebPushSubscription = z.infer<typeof WebPushSubscription>;
-
-/** Parses a subscription given as an object or as its JSON text. */
-function asSubscription(value: unknown): unknown {
-	if (typeof value !== 'string') return value;
-	try {
-		return JSON.parse(value);
-	} catch {
-		return value;
-	}
-}
 
 /**
  * Fields every token-bearing record shares (register and import). `token` is the provider's
@@ -164,6 +80,8 @@ const TokenFields = z.object({
 	platform: z.enum(PLATFORMS, { error: `expected platform to be one of ${PLATFORMS.join(', ')}` }),
 	provider: z.enum(PROVIDERS, { error: `expected provider to be one of ${PROVIDERS.join(', ')}` }).optional(),
 	token: z.unknown(),
+	/** The kind of address the token is (FCM: a registration token or an installation id); told from its shape when absent. */
+	tokenKind: z.string({ error: 'expected tokenKind as text' }).optional(),
 	deviceId: DeviceId.optional(),
 	userId: UserId.optional(),
 	environment: z
@@ -175,14 +93,12 @@ const TokenFields = z.object({
 export interface NormalizedToken {
 	provider: Provider;
 	token: string;
+	tokenKind: string;
 	webPushKeys: { p256dh: string; auth: string } | null;
 }
 
-/** Checks a token's shape for its provider and returns it in the form the store keeps. */
-function normalizeToken(
-	record: { platform: Platform; provider?: Provider; token: unknown },
-	ctx: z.RefinementCtx,
-): NormalizedToken | undefined {
+/** Checks a token's shape for its provider (the provider module's rule) and returns it in the form the store keeps. */
+function normalizeToken(record: { platform: Platform; provider?: Provider; token: unknown; tokenKind?: string }, ctx: z.RefinementCtx): NormalizedToken | undefined {
 	const provider = record.provider ?? DEFAULT_PROVIDER[record.platform];
 	if (!ALLOWED_PROVIDERS[record.platform].includes(provider)) {
 		ctx.addIssue({
@@ -192,43 +108,17 @@ function normalizeToken(
 		});
 		return undefined;
 	}
-	const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['token'], message });
-	if (provider === 'webpush') {
-		const parsed = WebPushSubscription.safeParse(asSubscription(record.token));
-		if (!parsed.success) {
-			for (const i of parsed.error.issues) {
-				ctx.addIssue({ code: 'custom', path: ['token', ...(i.path as string[])], message: i.message });
-			}
-			return undefined;
-		}
-		return { provider, token: parsed.data.endpoint, webPushKeys: parsed.data.keys };
-	}
-	if (typeof record.token !== 'string') {
-		issue(`expected the ${provider.toUpperCase()} token as a string, got ${describe(record.token)}`);
+	const module = providerModule(provider);
+	if (record.tokenKind !== undefined && !module.tokenKinds.includes(record.tokenKind)) {
+		ctx.addIssue({ code: 'custom', path: ['tokenKind'], message: `expected tokenKind ${module.tokenKinds.join(' or ')} for provider ${provider}, got ${describe(record.tokenKind)}` });
 		return undefined;
 	}
-	const token = record.token.trim();
-	if (provider === 'apns' && !APNS_TOKEN.test(token)) {
-		issue(`expected an APNs device token of 64 hexadecimal characters, got ${describe(token)}`);
+	const address = module.address(record.token, record.tokenKind);
+	if (Array.isArray(address)) {
+		for (const issue of address) ctx.addIssue({ code: 'custom', path: ['token', ...issue.path], message: issue.message });
 		return undefined;
 	}
-	if (provider === 'fcm' && (!FCM_TOKEN.test(token) || token.length > 4096)) {
-		issue(`expected an FCM registration token (visible ASCII characters, no spaces), got ${describe(token)}`);
-		return undefined;
-	}
-	return { provider, token: canonicalToken(token), webPushKeys: null };
-}
-
-/** A short description of a bad value that never echoes a long or secret-looking string whole. */
-export function describe(value: unknown): string {
-	if (value === null) return 'null';
-	if (value === undefined) return 'nothing';
-	if (typeof value === 'string') {
-		if (value.length === 0) return 'an empty string';
-		return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
-	}
-	if (Array.isArray(value)) return 'an array';
-	return `a ${typeof value}`;
+	return { provider, token: address.token, tokenKind: address.kind, webPushKeys: address.webPushKeys };
 }
 
 const withToken = <T extends typeof TokenFields>(schema: T) =>
@@ -379,6 +269,8 @@ export interface DeviceView {
 	platform: Platform;
 	provider: Provider;
 	token: string;
+	/** The kind of address (the provider's `tokenKinds`: FCM registration-token or fid, APNs device-token, Web Push subscription). */
+	tokenKind: string;
 	webPushKeys: { p256dh: string; auth: string } | null;
 	deviceId: string | null;
 	environment: ApnsEnvironment | null;

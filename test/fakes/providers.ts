@@ -29,7 +29,10 @@ export type Behaviour =
 	| { kind: 'slow'; ms: number };
 
 export interface Received {
+	/** The address sent to (for FCM, the message's `token` or `fid`). */
 	token: string;
+	/** FCM: which field of the message held it. */
+	target?: 'token' | 'fid';
 	headers: IncomingHttpHeaders;
 	body: unknown;
 }
@@ -337,9 +340,15 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		const bearer = String(headers.authorization ?? '').replace(/^Bearer /, '');
 		if (!this.accessTokens.has(bearer)) return reply(401, fcmError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'));
 		if (match[1] !== this.serviceAccount.project_id) return reply(403, fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH'));
-		const body = JSON.parse(raw.toString()) as { message: { token: string } };
-		const token = body.message.token;
-		this.received.push({ token, headers, body });
+		const body = JSON.parse(raw.toString()) as { message: { token?: unknown; fid?: unknown; topic?: unknown; condition?: unknown } };
+		// As FCM v1: exactly one target; an installation id (fid) is 22 characters of base64url.
+		const targets = (['token', 'fid', 'topic', 'condition'] as const).filter((t) => body.message?.[t] !== undefined);
+		if (targets.length !== 1) return reply(400, fcmError(400, 'INVALID_ARGUMENT', `Invalid value at 'message' (oneof field 'target' is already set. Cannot set '${targets[1] ?? 'target'}')`));
+		const target = targets[0];
+		if (target !== 'token' && target !== 'fid') return reply(400, fcmError(400, 'INVALID_ARGUMENT', `${target} messages are not served by this fake`));
+		const token = String(body.message[target]);
+		if (target === 'fid' && !/^[c-f][A-Za-z0-9_-]{21}$/.test(token)) return reply(400, fcmError(400, 'INVALID_ARGUMENT', 'The installation ID is not a valid FID'));
+		this.received.push({ token, target, headers, body });
 		const ok = () => {
 			if (stream && this.abandoned(stream)) return this.refuse(stream); // (a GOAWAY came meanwhile: above its last stream id, not processed)
 			this.accept(token);

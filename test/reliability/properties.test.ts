@@ -7,7 +7,7 @@ import { createECDH, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import webpush from 'web-push';
 import { classifyAnswer, checkSizes, fcmData, flatten, PAYLOAD_LIMITS, parseInput, PushMessage, ValidationError, NotFoundError, type Outcome, type Provider } from '../../nodes/core';
-import { apnsPayload, fcmMessage, webPushBody } from '../../nodes/core/payload/message';
+import { apnsPayload, fcmMessage, webPushBody } from '../../nodes/core';
 import { openTestStore, tokens, type TestStore } from '../support/stores';
 
 const RUNS = Number(process.env.PUSH_TOKENS_PROPERTY_RUNS) || 150;

@@ -110,6 +110,7 @@ const device = (token: string): DeviceView => ({
 	appId: APP,
 	platform: 'web',
 	provider: 'webpush',
+	tokenKind: 'subscription',
 	token,
 	webPushKeys: keys,
 	deviceId: null,

@@ -85,6 +85,8 @@ export async function openTestStore(engine: EngineName): Promise<TestStore> {
 export const tokens = {
 	apns: (n: number) => n.toString(16).padStart(64, '0'),
 	fcm: (n: number) => `fcm-token-${n}:APA91b${'x'.repeat(20)}`,
+	/** A Firebase Installation ID: 22 characters of base64url, the first of c, d, e or f. */
+	fid: (n: number) => `c${n.toString(36).padStart(21, '0')}`,
 	webpush: (n: number) => ({
 		endpoint: `https://push.example.com/send/${n}`,
 		keys: { p256dh: p256PublicKey(n).toString('base64url'), auth: Buffer.alloc(16, 7).toString('base64url') },

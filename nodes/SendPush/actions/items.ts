@@ -9,11 +9,9 @@
  * after the items before it were sent, as when items went one by one.
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { CONCURRENCY, yieldToIo, type DeviceResult, type DeviceView, type Provider, type PushMessage, type Sender, type SendOptions } from '../../core';
-import { ApnsApi } from '../../../credentials/ApnsApi.credentials';
-import { FcmServiceAccountApi } from '../../../credentials/FcmServiceAccountApi.credentials';
-import { WebPushVapidApi } from '../../../credentials/WebPushVapidApi.credentials';
+import { PROVIDERS, providerModule, yieldToIo, type DeviceResult, type DeviceView, type Provider, type PushMessage, type Sender, type SendOptions } from '../../core';
 import { errorItem, toJson, toNodeError } from '../../shared/items';
+import { CREDENTIALS } from '../../shared/providers';
 import { collapsedBy, itemSendId, sizeError } from '../message';
 
 /** What one item sends: its message to its devices, or, when it reaches none, what it outputs instead. */
@@ -26,13 +24,15 @@ export type PlanChunk = (from: number, to: number) => Promise<Array<ItemPlan | E
 
 const CHUNK = 100;
 
+const perProvider = () => Object.fromEntries(PROVIDERS.map((p) => [p, 0])) as Record<Provider, number>;
+
 export async function sendItems(context: IExecuteFunctions, sender: Sender, planChunk: PlanChunk): Promise<INodeExecutionData[]> {
 	const items = context.getInputData();
 	const count = items.length;
 	const plans: Array<ItemPlan | Error> = [];
 	const results = new Map<number, DeviceResult[]>();
 	let stop = -1;
-	const inFlight: Record<Provider, number> = { fcm: 0, apns: 0, webpush: 0 };
+	const inFlight = perProvider();
 	const running = new Set<Promise<void>>();
 	for (let from = 0; from < count && stop < 0; from += CHUNK) {
 		const chunk = await planChunk(from, Math.min(count, from + CHUNK));
@@ -52,9 +52,9 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 		const bad = context.continueOnFail() ? -1 : chunk.findIndex((p) => p instanceof Error);
 		if (bad >= 0) stop = from + bad;
 		const indexes = Array.from({ length: bad >= 0 ? bad : chunk.length }, (_, k) => from + k);
-		const pushes: Record<Provider, number> = { fcm: 0, apns: 0, webpush: 0 };
+		const pushes = perProvider();
 		for (const i of indexes) for (const d of (plans[i] as Partial<Sending>).devices ?? []) pushes[d.provider]++;
-		const fits = () => (Object.keys(pushes) as Provider[]).every((p) => pushes[p] === 0 || inFlight[p] + pushes[p] <= CONCURRENCY[p]);
+		const fits = () => (Object.keys(pushes) as Provider[]).every((p) => pushes[p] === 0 || inFlight[p] + pushes[p] <= providerModule(p).chunkSize);
 		while (running.size > 0 && !fits()) await Promise.race(running);
 		for (const p of Object.keys(pushes) as Provider[]) inFlight[p] += pushes[p];
 		const sending: Promise<void> = send(sender, plans, indexes, results).finally(() => {
@@ -92,13 +92,6 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 	return out;
 }
 
-/** The credential each provider needs, by the name the editor shows it under, and the devices it reaches. */
-const CREDENTIALS: Record<Provider, { credential: string; devices: string }> = {
-	fcm: { credential: new FcmServiceAccountApi().displayName, devices: 'FCM' },
-	apns: { credential: new ApnsApi().displayName, devices: 'APNs' },
-	webpush: { credential: new WebPushVapidApi().displayName, devices: 'Web Push' },
-};
-
 /**
  * When item i's devices are all of providers with no credential on the node (the sender says
  * only "no fcm credential", knowing no credential names): the error saying which to add.
@@ -106,7 +99,7 @@ const CREDENTIALS: Record<Provider, { credential: string; devices: string }> = {
 export function missingCredentials(context: IExecuteFunctions, sender: Sender, i: number, providers: Provider[]): NodeOperationError | null {
 	const wanted = [...new Set(providers)];
 	if (wanted.length === 0 || wanted.some((p) => sender.providers.includes(p))) return null;
-	const what = wanted.map((p) => `no ${CREDENTIALS[p].credential} credential is set: add one to the node to send to ${CREDENTIALS[p].devices} devices`);
+	const what = wanted.map((p) => `no ${CREDENTIALS[p].displayName} credential is set: add one to the node to send to ${providerModule(p).name} devices`);
 	return new NodeOperationError(context.getNode(), `Item ${i + 1}: ${what.join('; ')}`, { itemIndex: i });
 }
 

@@ -46,6 +46,7 @@ function unknownDevice(record: ReturnType<typeof RegisterInput.parse>): DeviceVi
 		platform: record.platform,
 		provider: record.provider ?? DEFAULT_PROVIDER[record.platform],
 		token: record.token,
+		tokenKind: record.tokenKind,
 		webPushKeys: record.webPushKeys,
 		deviceId: null,
 		environment: null,

@@ -202,6 +202,7 @@ const COLUMN_ALIASES: Record<string, string[]> = {
 	appId: ['app_id', 'appid', 'app'],
 	platform: ['platform', 'os'],
 	provider: ['provider'],
+	tokenKind: ['token_kind', 'tokenkind', 'kind'],
 	token: ['token', 'push_token', 'device_token', 'registration_token', 'subscription'],
 	deviceId: ['device_id', 'deviceid'],
 	userId: ['user_id', 'userid', 'external_id', 'externalid'],

@@ -47,7 +47,7 @@ type ValidRow = ReturnType<typeof ImportRow.parse>;
 
 /** The devices' columns with their PostgreSQL types (a batch goes in as one array per column). */
 const DEVICE_TYPES: Record<keyof DevicesTable, string> = {
-	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', environment: 'text', web_p256dh: 'text', web_auth: 'text',
+	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', token_kind: 'text', environment: 'text', web_p256dh: 'text', web_auth: 'text',
 	profile_id: 'text', foreground: 'smallint', push_enabled: 'smallint', provisional: 'smallint', last_status: 'text', consecutive_bounces: 'integer',
 	registered_at: 'bigint', last_seen_at: 'bigint', last_active_at: 'bigint',
 };
@@ -85,6 +85,7 @@ function deviceRow(row: ValidRow, profileId: string, now: number): DevicesTable 
 		device_id: row.deviceId ?? null,
 		platform: row.platform,
 		provider: row.provider,
+		token_kind: row.tokenKind,
 		environment: row.environment ?? null,
 		web_p256dh: row.webPushKeys?.p256dh ?? null,
 		web_auth: row.webPushKeys?.auth ?? null,

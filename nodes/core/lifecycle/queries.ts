@@ -15,6 +15,8 @@ export interface PushTokenEntry {
 	platform: Platform;
 	provider: string;
 	token: string;
+	/** registration-token or fid (FCM), device-token (APNs), subscription (Web Push). */
+	token_kind: string;
 	device_id: string | null;
 	/** "foreground" may show visible pushes; "background" gets silent pushes only. */
 	registration: 'foreground' | 'background';
@@ -42,6 +44,7 @@ export async function exportProfile(tx: Tx, profile: ProfileRow): Promise<Profil
 			platform: d.platform,
 			provider: d.provider,
 			token: d.token,
+			token_kind: d.tokenKind,
 			device_id: d.deviceId,
 			registration: d.foreground ? 'foreground' : 'background',
 			push_enabled: d.pushEnabled,

@@ -160,6 +160,7 @@ export function deviceView(row: DeviceRow): DeviceView {
 		platform: row.platform,
 		provider: row.provider,
 		token: row.token,
+		tokenKind: row.token_kind,
 		webPushKeys: row.web_p256dh && row.web_auth ? { p256dh: row.web_p256dh, auth: row.web_auth } : null,
 		deviceId: row.device_id,
 		environment: row.environment,

@@ -1,7 +1,8 @@
 /**
  * register: an app open (or SDK call) reports its token. Upsert by (app, token); anonymous until
  * identified; every call refreshes last_seen; a new token for the same (app, device id)
- * supersedes the old one; a token known dead is refused.
+ * supersedes the old one (not tombstoned: it was replaced, not dead — an FCM registration token
+ * replaced by the device's installation id is the common case); a token known dead is refused.
  */
 import { newId } from '../ids';
 import type { z } from 'zod/v4';
@@ -43,6 +44,7 @@ export type RegisterResult =
 const CHANGES = {
 	platform: 'platform',
 	provider: 'provider',
+	token_kind: 'tokenKind',
 	environment: 'environment',
 	device_id: 'deviceId',
 	foreground: 'foreground',
@@ -81,12 +83,15 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 	const supersededOwner = superseded && owners.get(superseded.profile_id);
 	if (superseded) {
 		await tx.deleteFrom('devices').where('id', '=', superseded.id).execute();
-		events.push({ type: 'superseded', device: superseded, from: supersededOwner, reason: 'a new token was registered for the same device' });
+		// A registration token replaced by the device's installation id was not dead: no tombstone, and the changelog says why.
+		const toFid = superseded.provider === 'fcm' && superseded.token_kind === 'registration-token' && input.tokenKind === 'fid';
+		events.push({ type: 'superseded', device: superseded, from: supersededOwner, reason: toFid ? 'the device moved from its FCM registration token to its Firebase Installation ID' : 'a new token was registered for the same device' });
 	}
 
 	const fields = {
 		platform: input.platform,
 		provider: input.provider,
+		token_kind: input.tokenKind,
 		environment: input.environment ?? existing?.environment ?? null,
 		web_p256dh: input.webPushKeys?.p256dh ?? null,
 		web_auth: input.webPushKeys?.auth ?? null,

@@ -1,31 +1,31 @@
 /**
  * HTTP/2 to one provider origin (APNs, FCM), on Node's own HTTP/2 client, for one reason: to know,
- * when a request gets no answer, whether the provider may have processed it.
+ * when a request gets no answer, whether the provider may have processed it (the delivery
+ * promise that needs it: ../send/sender.ts).
  *   - GOAWAY is graceful (RFC 9113 §6.8): streams up to its last stream id finish and are answered
  *     on the old connection; streams above it are closed by the peer as REFUSED_STREAM, never
  *     processed; new requests go to a new connection. (undici, under apns2, destroys the socket on
  *     GOAWAY and loses the answers the server was about to send; firebase-admin's sendEach leaves
  *     a request unsettled when its connection closes without an error.)
- *   - A request with no answer fails with NoAnswer, whose `sent` says which case it is: false when
- *     the provider certainly did not process it (never sent, refused, above GOAWAY's last stream
- *     id) — safe to send again; true when it was sent and the answer was lost (connection reset or
- *     closed mid-request, no answer in time) — the provider may have processed it.
- * Every request settles: by its answer, its stream's end, or its deadline.
+ *   - A request with no answer fails with NoAnswer, whose `deliveryUnknown` says which case it is.
+ * Every request settles: by its answer, its stream's end, or its deadline. Through HTTPS_PROXY
+ * when one is set (../net/proxy): HTTP/2 inside the CONNECT tunnel.
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { connectTls, proxyFor } from '../net/proxy';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = constants;
 /** Streams per connection: the peer's limit once its settings arrive, until then this; never above MAX_STREAMS. */
 const DEFAULT_STREAMS = 100;
 const MAX_STREAMS = 500;
 
-/** No answer to a request; `sent`: whether the provider may have processed it. */
+/** No answer to a request. */
 export class NoAnswer extends Error {
 	override readonly name = 'NoAnswer';
 	constructor(
 		message: string,
-		/** False: certainly not processed (safe to send again). True: sent, the answer lost — processed or not, nobody knows. */
-		readonly sent: boolean,
+		/** True: sent, the answer lost (processed or not, nobody knows). False: certainly not processed, safe to send again. */
+		readonly deliveryUnknown: boolean,
 		readonly code?: string,
 	) {
 		super(message);
@@ -39,7 +39,7 @@ export interface Answer {
 }
 
 /** Whether a stream that got no answer may have been processed by the peer. */
-export function streamSent(stream: ClientHttp2Stream | undefined, error?: { code?: string }): boolean {
+export function deliveryUnknown(stream: ClientHttp2Stream | undefined, error?: { code?: string }): boolean {
 	if (!stream || stream.pending) return false; // never given a stream id: never sent
 	if (stream.rstCode === NGHTTP2_REFUSED_STREAM) return false; // refused, or above GOAWAY's last stream id
 	if (error?.code === 'ERR_HTTP2_STREAM_CANCEL' || error?.code === 'ERR_HTTP2_GOAWAY_SESSION' || error?.code === 'ERR_HTTP2_INVALID_SESSION') return false;
@@ -74,11 +74,24 @@ export class Http2Origin {
 	private turn = 0;
 	private closed = false;
 
+	/** Null: direct. */
+	private readonly proxy: URL | null;
+
 	constructor(
 		readonly origin: string,
 		private readonly connections = 1,
+		env: NodeJS.ProcessEnv = process.env,
 	) {
 		this.sessions = new Array(connections);
+		const { hostname, port } = new URL(origin);
+		this.proxy = proxyFor(hostname, Number(port || 443), env);
+	}
+
+	private connect(): ClientHttp2Session {
+		if (!this.proxy) return connect(this.origin);
+		const { hostname: host, port } = new URL(this.origin);
+		const proxy = this.proxy;
+		return connect(this.origin, { createConnection: () => connectTls({ host, port: Number(port || 443), servername: host, ALPNProtocols: ['h2'] }, proxy) });
 	}
 
 	/** A connection that takes new streams (a closing one, after GOAWAY, does not). */
@@ -87,7 +100,7 @@ export class Http2Origin {
 		const slot = this.turn++ % this.connections;
 		const current = this.sessions[slot];
 		if (current && !current.closed && !current.destroyed) return current;
-		const session = connect(this.origin);
+		const session = this.connect();
 		// Each stream reports its own failure; a session error also ends its streams.
 		session.on('error', () => undefined);
 		session.on('close', () => {
@@ -175,9 +188,9 @@ export class Http2Origin {
 				if (settled) return;
 				settled = true;
 				clearTimeout(timer);
-				const sent = streamSent(stream, error);
+				const unknown = deliveryUnknown(stream, error);
 				if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
-				reject(new NoAnswer(why, sent, error?.code));
+				reject(new NoAnswer(why, unknown, error?.code));
 			};
 			const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`, { code: stream.pending ? 'ERR_HTTP2_STREAM_CANCEL' : 'ETIMEDOUT' }), timeoutMs);
 			stream.on('response', (h) => {

@@ -37,7 +37,8 @@ import type { AudienceDevice } from '../lifecycle/queries';
 import { parseInput } from '../errors';
 import { SendOptionsKeys, type AudienceQuery, type DeviceView, type Outcome, type Provider } from '../model';
 import { payloadSize, type PushMessage } from '../payload/message';
-import type { Delivery, Transport } from '../providers/transports';
+import { providerModule } from '../providers';
+import type { Delivery, Transport } from '../providers/provider';
 import type { TokenStore } from '../store/TokenStore';
 import { claimKey, type OutcomeAction, type SendClaim } from '../lifecycle/outcomes';
 
@@ -88,9 +89,6 @@ export interface DeviceResult {
 }
 
 export type Transports = Partial<Record<Provider, Transport>>;
-
-/** Devices handed to a transport at once: FCM and APNs multiplex them as HTTP/2 streams, Web Push is one HTTPS request (and an ECDH) each. */
-export const CONCURRENCY: Record<Provider, number> = { fcm: 500, apns: 500, webpush: 50 };
 
 /** Exponential backoff with full jitter (0.5 s base), never shorter than Retry-After, capped. */
 export function backoffMs(attempt: number, retryAfterSeconds: number | undefined, maxWaitSeconds: number): number {
@@ -154,7 +152,7 @@ export class Sender {
 		const maxAttempts = options.maxAttempts ?? 3;
 		const final: Array<{ index: number; delivery: Delivery; attempts: number }> = [];
 		/** Devices one of whose pushes may have been delivered: never released for a rerun of the send id. */
-		const maybeReached = new Set<number>();
+		const deliveryUnknown = new Set<number>();
 		await Promise.all(
 			groupBy(
 				devices.map((device, index) => ({ device, index })),
@@ -165,7 +163,7 @@ export class Sender {
 					for (const p of group) final.push({ index: p.index, attempts: 0, delivery: { outcome: 'config-error', reason: `no ${provider} credential is set on the node` } });
 					return;
 				}
-				const limit = options.concurrency ?? CONCURRENCY[provider];
+				const limit = options.concurrency ?? providerModule(provider).chunkSize;
 				let todo = group;
 				for (let attempt = 1; todo.length > 0; attempt++) {
 					const sent: Array<{ p: Pending; delivery: Delivery }> = [];
@@ -182,9 +180,9 @@ export class Sender {
 					const again: typeof todo = [];
 					let waitMs = 0;
 					for (const { p, delivery } of sent) {
-						if (delivery.unknown) maybeReached.add(p.index);
+						if (delivery.deliveryUnknown) deliveryUnknown.add(p.index);
 						// (an ambiguous failure is not sent again unless asked: the provider may have delivered it)
-						if (delivery.outcome === 'retry' && (!delivery.unknown || options.resendLostAnswers) && attempt < maxAttempts) {
+						if (delivery.outcome === 'retry' && (!delivery.deliveryUnknown || options.resendLostAnswers) && attempt < maxAttempts) {
 							again.push(p);
 							waitMs = Math.max(waitMs, backoffMs(attempt, delivery.retryAfterSeconds, options.maxWaitSeconds ?? 30));
 						} else final.push({ index: p.index, delivery, attempts: attempt });
@@ -197,7 +195,7 @@ export class Sender {
 
 		// (attempts 0: never claimed by this run — no transport — so not ours to release; a device
 		// that may have been reached stays claimed: a rerun of the send id must not push it again)
-		const unreached = final.flatMap(({ index, delivery, attempts }) => (delivery.outcome !== 'delivered' && !maybeReached.has(index) && attempts > 0 ? (claimOf(index) ?? []) : []));
+		const unreached = final.flatMap(({ index, delivery, attempts }) => (delivery.outcome !== 'delivered' && !deliveryUnknown.has(index) && attempts > 0 ? (claimOf(index) ?? []) : []));
 		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason, test })),
 			{ record: !!options.record, release: unreached },
@@ -211,7 +209,7 @@ export class Sender {
 				...(delivery.statusCode ? { statusCode: delivery.statusCode } : {}),
 				...(delivery.retryAfterSeconds !== undefined ? { retryAfterSeconds: delivery.retryAfterSeconds } : {}),
 				...(delivery.messageId ? { messageId: delivery.messageId } : {}),
-				...(delivery.unknown ? { deliveryUnknown: true as const } : {}),
+				...(delivery.deliveryUnknown ? { deliveryUnknown: true as const } : {}),
 				attempts,
 				action: recorded[k].action,
 			};

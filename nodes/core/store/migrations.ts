@@ -5,11 +5,13 @@
  */
 import { sql } from 'kysely';
 import { sendLogKey } from '../lifecycle/outcomes';
+import { fcm } from '../providers/fcm';
 import type { Tx } from './engines';
 
 export type EngineName = 'sqlite' | 'postgres';
 
 interface Dialect {
+	engine: EngineName;
 	serialId: string;
 	int64: string;
 	/** SQLite: a table stored in its primary key's B-tree alone (no rowid, no second copy of the key). */
@@ -17,8 +19,8 @@ interface Dialect {
 }
 
 const DIALECTS: Record<EngineName, Dialect> = {
-	sqlite: { serialId: 'INTEGER PRIMARY KEY', int64: 'INTEGER', keyOnly: ' WITHOUT ROWID' },
-	postgres: { serialId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', int64: 'BIGINT', keyOnly: '' },
+	sqlite: { engine: 'sqlite', serialId: 'INTEGER PRIMARY KEY', int64: 'INTEGER', keyOnly: ' WITHOUT ROWID' },
+	postgres: { engine: 'postgres', serialId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', int64: 'BIGINT', keyOnly: '' },
 };
 
 export interface Migration {
@@ -30,6 +32,17 @@ export interface Migration {
 	/** Statements after `data`. */
 	finally?: string[];
 }
+
+const DEVICE_INDEXES = [
+	`CREATE UNIQUE INDEX devices_app_token ON devices (app_id, token)`,
+	`CREATE UNIQUE INDEX devices_app_device ON devices (app_id, device_id) WHERE device_id IS NOT NULL`,
+	`CREATE INDEX devices_profile ON devices (profile_id, app_id)`,
+	`CREATE INDEX devices_app_id ON devices (app_id, id)`,
+	`CREATE INDEX devices_last_seen ON devices (last_seen_at)`,
+];
+
+/** The kind of the addresses stored before kinds were (an FCM installation id among them is found by fcmInstallationIds). */
+const KIND_OF_PROVIDER = `CASE provider WHEN 'apns' THEN 'device-token' WHEN 'webpush' THEN 'subscription' ELSE 'registration-token' END`;
 
 export const MIGRATIONS: Migration[] = [
 	{
@@ -65,11 +78,7 @@ export const MIGRATIONS: Migration[] = [
 				last_seen_at ${int64} NOT NULL,
 				last_active_at ${int64}
 			)`,
-			`CREATE UNIQUE INDEX devices_app_token ON devices (app_id, token)`,
-			`CREATE UNIQUE INDEX devices_app_device ON devices (app_id, device_id) WHERE device_id IS NOT NULL`,
-			`CREATE INDEX devices_profile ON devices (profile_id, app_id)`,
-			`CREATE INDEX devices_app_id ON devices (app_id, id)`,
-			`CREATE INDEX devices_last_seen ON devices (last_seen_at)`,
+			...DEVICE_INDEXES,
 			`CREATE TABLE token_events (
 				id ${serialId},
 				at ${int64} NOT NULL,
@@ -126,6 +135,48 @@ export const MIGRATIONS: Migration[] = [
 		data: carryOverSendLog,
 		finally: [`DROP TABLE send_log_v2`],
 	},
+	{
+		version: 4,
+		// The registry of provider modules says which providers exist (zod checks it): a new one needs no table rebuild.
+		name: 'token kinds (FCM registration token or installation id); no provider CHECK',
+		statements: (d) =>
+			d.engine === 'postgres'
+				? [
+						`ALTER TABLE devices DROP CONSTRAINT IF EXISTS devices_provider_check`,
+						`ALTER TABLE devices ADD COLUMN token_kind TEXT NOT NULL DEFAULT 'registration-token'`,
+						`ALTER TABLE devices ALTER COLUMN token_kind DROP DEFAULT`,
+						`UPDATE devices SET token_kind = ${KIND_OF_PROVIDER} WHERE provider <> 'fcm'`,
+					]
+				: // SQLite cannot drop a constraint: the table is made again, this once.
+					[
+						`CREATE TABLE devices_v4 (
+							id TEXT PRIMARY KEY,
+							app_id TEXT NOT NULL,
+							token TEXT NOT NULL,
+							device_id TEXT,
+							platform TEXT NOT NULL CHECK (platform IN ('ios', 'android', 'web')),
+							provider TEXT NOT NULL,
+							token_kind TEXT NOT NULL,
+							environment TEXT CHECK (environment IN ('production', 'sandbox')),
+							web_p256dh TEXT,
+							web_auth TEXT,
+							profile_id TEXT NOT NULL REFERENCES profiles (id),
+							foreground SMALLINT NOT NULL,
+							push_enabled SMALLINT,
+							provisional SMALLINT NOT NULL DEFAULT 0,
+							last_status TEXT NOT NULL CHECK (last_status IN ('unused', 'sent', 'bounced', 'suppressed')),
+							consecutive_bounces INTEGER NOT NULL DEFAULT 0,
+							registered_at ${d.int64} NOT NULL,
+							last_seen_at ${d.int64} NOT NULL,
+							last_active_at ${d.int64}
+						)`,
+						`INSERT INTO devices_v4 SELECT id, app_id, token, device_id, platform, provider, ${KIND_OF_PROVIDER}, environment, web_p256dh, web_auth, profile_id, foreground, push_enabled, provisional, last_status, consecutive_bounces, registered_at, last_seen_at, last_active_at FROM devices`,
+						`DROP TABLE devices`,
+						`ALTER TABLE devices_v4 RENAME TO devices`,
+						...DEVICE_INDEXES,
+					],
+		data: fcmInstallationIds,
+	},
 ];
 
 /** The version 2 send log's rows, into the version 3 tables. */
@@ -141,6 +192,18 @@ async function carryOverSendLog(tx: Tx): Promise<void> {
 		await sql`INSERT INTO send_log (send, device_key) VALUES ${sql.join(rows.map((r) => sql`(${r.send}, ${sendLogKey(r.app_id, r.token)})`))} ON CONFLICT DO NOTHING`.execute(tx);
 		after = rows[rows.length - 1];
 	}
+}
+
+/** FCM addresses stored before kinds were that have an installation id's shape (22 characters: fcm's rule). */
+async function fcmInstallationIds(tx: Tx): Promise<void> {
+	const rows = await tx.selectFrom('devices').select(['id', 'token']).where('provider', '=', 'fcm').where(sql<boolean>`length(token) = 22`).execute();
+	const fids = rows
+		.filter((r) => {
+			const address = fcm.address(r.token, undefined);
+			return !Array.isArray(address) && address.kind === 'fid';
+		})
+		.map((r) => r.id);
+	for (let i = 0; i < fids.length; i += 1000) await tx.updateTable('devices').set({ token_kind: 'fid' }).where('id', 'in', fids.slice(i, i + 1000)).execute();
 }
 
 export const MIGRATIONS_TABLE = 'push_tokens_migrations';

@@ -23,6 +23,8 @@ export interface DevicesTable {
 	device_id: string | null;
 	platform: Platform;
 	provider: Provider;
+	/** The provider module's kind of address (fcm: registration-token or fid). */
+	token_kind: string;
 	environment: ApnsEnvironment | null;
 	web_p256dh: string | null;
 	web_auth: string | null;

@@ -1,0 +1,75 @@
+/**
+ * What every push message has, whatever carries it; each provider adds its own options and builds
+ * its payload (../providers/<id>/payload.ts). Custom key-value pairs go where the platform
+ * expects them. "Flatten" puts nested pairs at the top level under dotted keys, for legacy
+ * receivers (Braze's Flatten Push Payload).
+ */
+import { z } from 'zod/v4';
+
+const optionalText = (what: string, max = 1000) => z.string({ error: `expected ${what} as text` }).max(max, `expected ${what} of at most ${max} characters`).optional();
+
+/** A plain object (of any realm, or without a prototype): JSON's objects, not arrays, dates or class instances. */
+function isPairs(value: unknown): value is Record<string, unknown> {
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+	const proto = Object.getPrototypeOf(value) as object | null;
+	return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/** Deeper than any payload needs, shallow enough that flattening and JSON never exhaust the stack. */
+const MAX_DATA_DEPTH = 32;
+
+/** How deep objects and arrays nest in a value, counted without recursion (the value may be hostile); stops past the bound. */
+function depth(value: unknown): number {
+	let deepest = 0;
+	const todo: Array<[unknown, number]> = [[value, 1]];
+	while (todo.length > 0) {
+		const [v, d] = todo.pop()!;
+		if (v === null || typeof v !== 'object') continue;
+		deepest = Math.max(deepest, d);
+		if (deepest > MAX_DATA_DEPTH) break;
+		for (const child of Object.values(v)) todo.push([child, d + 1]);
+	}
+	return deepest;
+}
+
+export const MessageBase = z.object({
+	title: optionalText('a title'),
+	body: optionalText('a body', 4000),
+	subtitle: optionalText('a subtitle'),
+	imageUrl: z.url({ error: 'expected imageUrl to be a URL' }).optional(),
+	deepLink: optionalText('a deep link', 2000),
+	badge: z.number().int().min(0, 'expected badge to be 0 or more').optional(),
+	sound: optionalText('a sound name', 200),
+	/** Custom key-value pairs (any key: z.record refuses a key named "constructor", or throws a TypeError on one set to null). */
+	data: z
+		.custom<Record<string, unknown>>(isPairs, { error: 'expected data to be an object of key-value pairs' })
+		.refine((data) => depth(data) <= MAX_DATA_DEPTH, `expected data nested at most ${MAX_DATA_DEPTH} levels deep`)
+		.default({}),
+	flatten: z.boolean().default(false),
+	/** A background (silent) push: no alert, wakes the app. */
+	silent: z.boolean().default(false),
+});
+export type MessageBase = z.output<typeof MessageBase>;
+
+/**
+ * `{ a: { b: 1 } }` → `{ 'a.b': 1 }`. Built with Object.fromEntries, which keeps every key as its
+ * own property: assigning `out[key]` would drop a key named "__proto__" (or set the prototype).
+ */
+export function flatten(data: Record<string, unknown>): Record<string, unknown> {
+	return Object.fromEntries(flatEntries(data, ''));
+}
+
+function flatEntries(data: Record<string, unknown>, prefix: string): Array<[string, unknown]> {
+	return Object.entries(data).flatMap(([key, value]) => {
+		const name = prefix ? `${prefix}.${key}` : key;
+		return value !== null && typeof value === 'object' && !Array.isArray(value) ? flatEntries(value as Record<string, unknown>, name) : [[name, value] as [string, unknown]];
+	});
+}
+
+/** The message's key-value pairs as the app receives them (flattened if asked, the deep link added). */
+export function customPairs(message: MessageBase): Record<string, unknown> {
+	const pairs = message.flatten ? flatten(message.data) : { ...message.data };
+	if (message.deepLink !== undefined) pairs.deep_link ??= message.deepLink;
+	return pairs;
+}
+

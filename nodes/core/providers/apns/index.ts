@@ -1,0 +1,37 @@
+/** Apple Push Notification service: a device token of 64 hexadecimal characters, per environment (production, sandbox). */
+import { describe } from '../../text';
+import type { ProviderModule } from '../provider';
+import { apnsAnswers } from './answers';
+import { ApnsConfig, checkKey, credentialConfig } from './config';
+import { APNS_PAYLOAD_LIMIT, apnsPayload, ApnsOptions } from './payload';
+import { ApnsTransport } from './transport';
+
+const DEVICE_TOKEN = /^[0-9a-f]{64}$/i;
+
+export const apns = {
+	id: 'apns',
+	name: 'APNs',
+	platforms: ['ios'],
+	defaultFor: ['ios'],
+	tokenKinds: ['device-token'],
+	canonical: (raw) => (DEVICE_TOKEN.test(raw) ? raw.toLowerCase() : null),
+	address(token) {
+		if (typeof token !== 'string') return [{ path: [], message: `expected the APNS token as a string, got ${describe(token)}` }];
+		const text = token.trim();
+		if (!DEVICE_TOKEN.test(text)) return [{ path: [], message: `expected an APNs device token of 64 hexadecimal characters, got ${describe(text)}` }];
+		return { token: text.toLowerCase(), kind: 'device-token', webPushKeys: null };
+	},
+	options: ApnsOptions,
+	payloadLimit: APNS_PAYLOAD_LIMIT,
+	payloadBytes: (message) => Buffer.byteLength(JSON.stringify(apnsPayload(message).payload)),
+	answers: apnsAnswers,
+	chunkSize: 500,
+	config: ApnsConfig,
+	credential: { name: 'apnsApi', config: credentialConfig },
+	checkConfig: (config) => checkKey(config.signingKey),
+	transport: (config, network) => new ApnsTransport(config, network),
+} satisfies ProviderModule<'apns', typeof ApnsOptions, typeof ApnsConfig>;
+
+export { ApnsConfig } from './config';
+export { apnsPayload } from './payload';
+export { ApnsTransport } from './transport';

@@ -1,0 +1,161 @@
+/**
+ * What a provider module is (one folder per provider: ./fcm, ./apns, ./webpush), and the pieces
+ * their transports share. The registry (./index.ts) lists the modules; the model, the payload,
+ * the sender, the answer tables and the credential mapping iterate it. How to add one:
+ * CONTRIBUTING.md.
+ */
+import type { z } from 'zod/v4';
+import type { DeviceView, Outcome, Platform } from '../model';
+import type { MessageBase } from '../payload/base';
+import type { Resolve } from '../net/guard';
+import { NoAnswer } from './http2';
+
+export interface ProviderModule<Id extends string = string, Options extends z.ZodType = z.ZodType, Config extends z.ZodType = z.ZodType> {
+	readonly id: Id;
+	/** How messages name it. */
+	readonly name: string;
+	/** The platforms whose devices it may reach, and those it reaches unless a record says otherwise. */
+	readonly platforms: readonly Platform[];
+	readonly defaultFor: readonly Platform[];
+	/** The kinds of address it has (recorded per device); the first is the default. */
+	readonly tokenKinds: readonly [string, ...string[]];
+	/** An address of its shape in the one form it is stored and looked up in; null when the text is not of its shape. */
+	canonical?(raw: string): string | null;
+	/** Checks an address given to register or import; `kind` as the record declares it, if it does. */
+	address(token: unknown, kind: string | undefined): Address | AddressIssue[];
+	/** Its options of a message (under `message[id]`). */
+	readonly options: Options;
+	/** What it receives for a message, measured against its limit before anything is sent. */
+	readonly payloadLimit: number;
+	payloadBytes(message: MessageBase & { [K in Id]: z.output<Options> }): number;
+	readonly answers: Answers;
+	/** Devices the sender hands its transport at once. */
+	readonly chunkSize: number;
+	/** The config of its transport, and how n8n's credential (`credential`, its fields) is read into it. */
+	readonly config: Config;
+	readonly credential: { readonly name: string; config(data: Record<string, unknown>): z.input<Config> };
+	/** A check of a config the schema cannot make (a key's type); throws with the field named. */
+	checkConfig?(config: z.output<Config>): void;
+	/** The provider's own check of a credential (an access token fetched), where it has one. */
+	verify?(config: z.input<Config>): Promise<void>;
+	transport(config: z.input<Config>, network?: Network): Transport;
+}
+
+/** How a transport reaches the network; tests inject a resolver. Proxies are read from the environment (./net/proxy). */
+export interface Network {
+	resolve?: Resolve;
+	env?: NodeJS.ProcessEnv;
+}
+
+export interface Address {
+	token: string;
+	kind: string;
+	webPushKeys: { p256dh: string; auth: string } | null;
+}
+export interface AddressIssue {
+	/** Under `token` (e.g. ['keys', 'p256dh']). */
+	path: string[];
+	message: string;
+}
+
+export interface Delivery {
+	outcome: Outcome;
+	reason: string;
+	statusCode?: number;
+	retryAfterSeconds?: number;
+	messageId?: string;
+	/** The provider's own code of its answer (UNREGISTERED, Unregistered, or the HTTP status for Web Push). */
+	code?: string;
+	/** Sent, and the answer lost: outcome 'retry' that the sender does not resend (the delivery promise: ../send/sender.ts). */
+	deliveryUnknown?: true;
+}
+
+export interface Transport {
+	readonly provider: string;
+	/** `messages[i]` goes to `devices[i]`; a message shared by many devices is built once. */
+	send(devices: DeviceView[], messages: readonly MessageBase[]): Promise<Delivery[]>;
+	close(): Promise<void>;
+}
+
+/** A provider's answer table: its codes (case-insensitive) to outcomes, and what a table cannot say. */
+export interface Answers {
+	/** What its answer means: the code read with its message. */
+	outcome(code: string, message: string | undefined): { outcome: Outcome; reason: string } | null;
+	/** The code alone, from its table (for an answer whose provider nobody named). */
+	known(code: string): Outcome | null;
+}
+
+export function answerTable(
+	entries: Partial<Record<Outcome, string[]>>,
+	/** Consulted first, for codes whose meaning depends on the message. */
+	special?: (lower: string, code: string, message: string | undefined) => { outcome: Outcome; reason: string } | null,
+): Answers {
+	const table = new Map(Object.entries(entries).flatMap(([outcome, codes]) => codes.map((c) => [c.toLowerCase(), outcome as Outcome] as const)));
+	const known = (code: string) => table.get(code.trim().toLowerCase()) ?? null;
+	return {
+		known,
+		outcome(code, message) {
+			const found = special?.(code.trim().toLowerCase(), code, message) ?? null;
+			if (found) return found;
+			const outcome = known(code);
+			return outcome ? { outcome, reason: code } : null;
+		},
+	};
+}
+
+/** Web Push (RFC 8030) answers only by status; FCM and APNs statuses back up their codes. */
+export function byStatus(statusCode: number): Outcome | null {
+	if (statusCode >= 200 && statusCode < 300) return 'delivered';
+	if (statusCode === 404 || statusCode === 410) return 'invalid-token';
+	if (statusCode === 408 || statusCode === 429 || statusCode >= 500) return 'retry';
+	if (statusCode === 400 || statusCode === 401 || statusCode === 403 || statusCode === 413) return 'config-error';
+	return null;
+}
+
+/** An answer through the provider's table, then its status. */
+export function answered(provider: string, answers: Answers, code: string | undefined, statusCode: number | undefined, message?: string, retryAfterSeconds?: number): Delivery {
+	const known = code ? answers.outcome(code, message) : null;
+	const status = statusCode ? byStatus(statusCode) : null;
+	const outcome = known?.outcome ?? status;
+	const reason = known?.reason ?? (status ? (code ? `${code} (HTTP ${statusCode})` : `HTTP ${statusCode}`) : `unknown answer ${code || `HTTP ${statusCode}`} from ${provider}`);
+	const given = code ?? (statusCode ? String(statusCode) : undefined);
+	// An answer no table knows is treated as transient: never remove a token on a guess.
+	return { outcome: outcome ?? 'retry', reason, ...(given ? { code: given } : {}), statusCode, retryAfterSeconds };
+}
+
+/** Seconds from a Retry-After header (seconds or an HTTP date). */
+export function retryAfter(value: unknown): number | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds);
+	const at = Date.parse(String(value));
+	return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** `build` memoised per message (a campaign's one message, or each item's own). */
+export function perMessage<M extends object, T>(build: (message: M) => T): (message: M) => T {
+	const built = new Map<M, T>();
+	return (message) => {
+		let value = built.get(message);
+		if (value === undefined) built.set(message, (value = build(message)));
+		return value;
+	};
+}
+
+/** Node errors of a request that never reached the server (no connection, no TLS, refused by the proxy): safe to send again. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED', 'ERR_PROXY_CONNECT']);
+
+export const DELIVERY_UNKNOWN_REASON = 'connection lost after the push was sent: delivery unknown, not retried so it is never pushed twice';
+
+/**
+ * A request with no answer: certainly not processed (NOT_SENT, or a NoAnswer that says so) is a
+ * transient 'retry'; anything else — a reset, a close or a timeout after the request went out, an
+ * error nobody knows — may have been delivered: `deliveryUnknown`.
+ */
+export function networkFailure(error: unknown): Delivery {
+	const e = error as { code?: string; message?: string };
+	const detail = `${e.code && !String(e.message).includes(e.code) ? `${e.code} ` : ''}${e.message ?? String(error)}`.trim();
+	const unknown = error instanceof NoAnswer ? error.deliveryUnknown : !(e.code && NOT_SENT.has(e.code));
+	if (!unknown) return { outcome: 'retry', reason: `not sent (safe to retry): ${detail}` };
+	return { outcome: 'retry', deliveryUnknown: true, reason: `${DELIVERY_UNKNOWN_REASON} (${detail})` };
+}

@@ -1,0 +1,35 @@
+/** Web Push (RFC 8030, VAPID, aes128gcm): a browser's subscription, stored by its endpoint with its keys. */
+import type { ProviderModule } from '../provider';
+import { webPushAnswers } from './answers';
+import { credentialConfig, WebPushConfig } from './config';
+import { WEB_PUSH_PAYLOAD_LIMIT, webPushBody, WebPushOptions } from './payload';
+import { asSubscription, canonicalEndpoint, WebPushSubscription } from './subscription';
+import { WebPushTransport } from './transport';
+
+export const webpush = {
+	id: 'webpush',
+	name: 'Web Push',
+	platforms: ['web'],
+	defaultFor: ['web'],
+	tokenKinds: ['subscription'],
+	canonical: (raw) => (/^https:/i.test(raw) ? canonicalEndpoint(raw) : null),
+	address(token) {
+		const parsed = WebPushSubscription.safeParse(asSubscription(token));
+		if (!parsed.success) return parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
+		return { token: parsed.data.endpoint, kind: 'subscription', webPushKeys: parsed.data.keys };
+	},
+	options: WebPushOptions,
+	payloadLimit: WEB_PUSH_PAYLOAD_LIMIT,
+	payloadBytes: (message) => Buffer.byteLength(webPushBody(message)),
+	answers: webPushAnswers,
+	// One HTTPS request (and an ECDH) each.
+	chunkSize: 50,
+	config: WebPushConfig,
+	credential: { name: 'webPushVapidApi', config: credentialConfig },
+	transport: (config, network) => new WebPushTransport(config, network),
+} satisfies ProviderModule<'webpush', typeof WebPushOptions, typeof WebPushConfig>;
+
+export { WebPushConfig } from './config';
+export { webPushBody } from './payload';
+export { asSubscription, canonicalEndpoint, decodeBase64url, isP256PublicKey, WebPushSubscription } from './subscription';
+export { WebPushTransport } from './transport';
