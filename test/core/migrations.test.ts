@@ -64,4 +64,46 @@ describe.each(ENGINES)('[%s] migrations', (engine) => {
 			await dispose();
 		}
 	});
+
+	it('a version 3 store gains token kinds (an FCM installation id told by its shape) and loses the provider CHECK, its indexes kept', async () => {
+		const { config, dispose } = await freshConfig(engine);
+		try {
+			const v3 = pendingStatements(engine, 0).filter((m) => m.version <= 3);
+			const device = (id: string, token: string, platform: string, provider: string) =>
+				`INSERT INTO devices (id, app_id, token, device_id, platform, provider, profile_id, foreground, last_status, registered_at, last_seen_at) VALUES ('${id}', '${APP}', '${token}', '${id}-device', '${platform}', '${provider}', 'p1', 1, 'unused', ${AT}, ${AT})`;
+			await asVersion2(config as Record<string, unknown>, [
+				migrationTableDdl(engine),
+				...v3.flatMap((m) => [...m.statements, ...m.finally]),
+				...v3.map((m) => `INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (${m.version}, 'v${m.version}', 0)`),
+				`INSERT INTO profiles (id, external_id, kind, created_at, updated_at) VALUES ('p1', 'kim', 'identified', ${AT}, ${AT})`,
+				device('d1', tokens.fcm(1), 'android', 'fcm'),
+				device('d2', tokens.fid(2), 'android', 'fcm'),
+				device('d3', tokens.apns(3), 'ios', 'apns'),
+				device('d4', 'https://push.example.com/send/4', 'web', 'webpush'),
+			]);
+
+			const store = await TokenStore.open(config);
+			try {
+				const kinds = await store.engine.db.selectFrom('devices').select(['id', 'token_kind']).orderBy('id').execute();
+				expect(kinds).toEqual([
+					{ id: 'd1', token_kind: 'registration-token' },
+					{ id: 'd2', token_kind: 'fid' },
+					{ id: 'd3', token_kind: 'device-token' },
+					{ id: 'd4', token_kind: 'subscription' },
+				]);
+				// A provider the registry may add later needs no table change: the CHECK is gone.
+				const later = { id: 'd5', app_id: APP, token: 'hms-1', device_id: null, platform: 'android' as const, provider: 'hms' as 'fcm', token_kind: 'token', environment: null, web_p256dh: null, web_auth: null, profile_id: 'p1', foreground: 1 as const, push_enabled: null, provisional: 0 as const, last_status: 'unused' as const, consecutive_bounces: 0, registered_at: AT, last_seen_at: AT, last_active_at: null };
+				await store.engine.db.insertInto('devices').values(later).execute();
+				// The indexes are still there: (app, token) and (app, device id) stay unique.
+				await expect(store.engine.db.insertInto('devices').values({ ...later, id: 'd6' }).execute()).rejects.toThrow(/unique|UNIQUE/);
+				await expect(store.engine.db.insertInto('devices').values({ ...later, id: 'd7', token: 'hms-2', device_id: 'd1-device' }).execute()).rejects.toThrow(/unique|UNIQUE/);
+				// What the store holds still works: the FCM token's owner is found, an app open refreshes it.
+				expect(await store.register({ appId: APP, platform: 'android', token: tokens.fcm(1) })).toMatchObject({ action: 'refreshed', userId: 'kim', device: { tokenKind: 'registration-token' } });
+			} finally {
+				await store.close();
+			}
+		} finally {
+			await dispose();
+		}
+	});
 });
