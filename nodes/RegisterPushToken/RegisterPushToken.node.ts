@@ -68,6 +68,18 @@ export class RegisterPushToken implements INodeType {
 						description: 'Whether iOS granted provisional authorization (quiet delivery to the notification center)',
 					},
 					{
+						displayName: 'Token Kind',
+						name: 'tokenKind',
+						type: 'options',
+						options: [
+							{ name: 'FCM Installation ID (FID)', value: 'fid' },
+							{ name: 'FCM Registration Token', value: 'registration-token' },
+							{ name: "From the Token's Shape", value: 'auto', description: 'An FCM token of 22 characters starting with c, d, e or f is an installation ID' },
+						],
+						default: 'auto',
+						description: 'What kind of FCM address the token is: Firebase moves apps from registration tokens to installation IDs',
+					},
+					{
 						displayName: 'Push Enabled',
 						name: 'pushEnabled',
 						type: 'boolean',
@@ -84,7 +96,7 @@ export class RegisterPushToken implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);
 		const out = await forEachItem(this, async (i) => {
-			const { provider, ...extra } = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
+			const { provider, tokenKind, ...extra } = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
 			const result = await store.register({
 				appId: this.getNodeParameter('appId', i),
 				platform: this.getNodeParameter('platform', i),
@@ -94,6 +106,7 @@ export class RegisterPushToken implements INodeType {
 				...extra,
 				// 'platform': the core picks the platform's provider (DEFAULT_PROVIDER)
 				provider: provider === 'platform' ? undefined : provider,
+				tokenKind: tokenKind === 'auto' ? undefined : tokenKind,
 			});
 			return toJson(result);
 		});
