@@ -70,6 +70,7 @@ export class RegisterPushToken implements INodeType {
 					{
 						displayName: 'Token Kind',
 						name: 'tokenKind',
+						// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- the kind of a push token, not a secret
 						type: 'options',
 						options: [
 							{ name: 'FCM Installation ID (FID)', value: 'fid' },

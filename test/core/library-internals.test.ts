@@ -13,8 +13,9 @@ import { getMessaging } from 'firebase-admin/messaging';
 import * as apns from '../../nodes/core/providers/apns/internals';
 import * as fcm from '../../nodes/core/providers/fcm/internals';
 
-const installed = (library: string): string => JSON.parse(readFileSync(join(__dirname, '../../node_modules', library, 'package.json'), 'utf8')).version;
-const pkg = require('../../package.json') as { dependencies: Record<string, string> };
+const packageJson = (path: string) => JSON.parse(readFileSync(join(__dirname, '../..', path, 'package.json'), 'utf8'));
+const installed = (library: string): string => packageJson(`node_modules/${library}`).version;
+const pkg = packageJson('.') as { dependencies: Record<string, string> };
 
 describe.each([fcm, apns])('$LIBRARY internals', (internals) => {
 	it('the installed and the pinned version are the one the internals were written for', () => {

@@ -123,10 +123,12 @@ class ConnectTunnel extends Duplex {
 	private socket: Socket | TLSSocket | null = null;
 	private established = false;
 	private failed = false;
+	/** The owner (TLS) ended its side: it is done with the connection. */
+	private finished = false;
 	private answer = Buffer.alloc(0);
 	private held: { chunk: Buffer; callback: (error?: Error | null) => void } | null = null;
 	/** How a failure reaches the TLS socket over this tunnel (set by connectTls). */
-	onFailure: (error: Error) => void = () => undefined;
+	onFailure: (error?: Error) => void = () => undefined;
 
 	open(proxy: URL, target: string, shownTarget: string): void {
 		const name = proxyName(proxy);
@@ -207,7 +209,9 @@ class ConnectTunnel extends Duplex {
 	private fail(error: Error): void {
 		if (this.failed) return;
 		this.failed = true;
-		this.onFailure(error);
+		// Once its owner ended it (an HTTP/2 session closing ends its socket and stops listening for
+		// errors), a reset is only the end of the connection: no error for nobody to catch.
+		this.onFailure(this.finished ? undefined : error);
 		this.destroy();
 	}
 
@@ -221,6 +225,7 @@ class ConnectTunnel extends Duplex {
 	}
 
 	override _final(callback: (error?: Error | null) => void): void {
+		this.finished = true;
 		this.socket?.end();
 		callback();
 	}
