@@ -94,6 +94,15 @@ export function proxyFor(host: string, port: number, env: NodeJS.ProcessEnv = pr
 	return url;
 }
 
+/** A URL's user or password as it was meant (a malformed %-escape is taken as written). */
+function percentDecoded(text: string): string {
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return text;
+	}
+}
+
 /** The proxy as errors name it: host:port, never its credentials. */
 function proxyName(proxy: URL): string {
 	return `${proxy.hostname}:${proxyPort(proxy)}`;
@@ -123,12 +132,14 @@ class ConnectTunnel extends Duplex {
 	private socket: Socket | TLSSocket | null = null;
 	private established = false;
 	private failed = false;
-	/** The owner (TLS) ended its side: it is done with the connection. */
-	private finished = false;
 	private answer = Buffer.alloc(0);
+	/** The proxy's side ended (FIN): what it sent is still read to the end. */
+	private ended = false;
 	private held: { chunk: Buffer; callback: (error?: Error | null) => void } | null = null;
 	/** How a failure reaches the TLS socket over this tunnel (set by connectTls). */
-	onFailure: (error?: Error) => void = () => undefined;
+	onFailure: (error: Error) => void = () => undefined;
+	/** Whether the TLS handshake over this tunnel is done (set by connectTls). */
+	isSecure: () => boolean = () => false;
 
 	open(proxy: URL, target: string, shownTarget: string): void {
 		const name = proxyName(proxy);
@@ -148,7 +159,7 @@ class ConnectTunnel extends Duplex {
 		socket.setNoDelay(true);
 		const lines = [`CONNECT ${target} HTTP/1.1`, `Host: ${target}`];
 		if (proxy.username || proxy.password) {
-			const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+			const credentials = `${percentDecoded(proxy.username)}:${percentDecoded(proxy.password)}`;
 			lines.push(`Proxy-Authorization: Basic ${Buffer.from(credentials).toString('base64')}`);
 		}
 		socket.write(`${lines.join('\r\n')}\r\n\r\n`);
@@ -189,10 +200,16 @@ class ConnectTunnel extends Duplex {
 		};
 		socket.on('data', onAnswer);
 		socket.on('end', () => {
-			if (this.established) this.push(null);
-			else this.fail(connectFailed(`the proxy ${name} closed the connection before answering CONNECT ${shownTarget}`, fields));
+			if (this.destroyed) return;
+			this.ended = true;
+			if (!this.established) this.fail(connectFailed(`the proxy ${name} closed the connection before answering CONNECT ${shownTarget}`, fields));
+			// The server (or the proxy) hung up before TLS was up: no request can have gone out, and
+			// the error says so (ERR_PROXY_CONNECT, not TLS's ECONNRESET, which would leave that open).
+			else if (!this.isSecure()) this.fail(connectFailed(`the tunnel through the proxy ${name} to ${shownTarget} closed before TLS was established`, fields));
+			else this.push(null);
 		});
 		socket.on('error', (error: NodeJS.ErrnoException) => {
+			if (this.destroyed) return;
 			// Node's code (ECONNREFUSED, ECONNRESET, a certificate's) is kept; the message names the proxy.
 			const message = `${this.established ? 'the connection through' : 'the connection to'} the proxy ${name} failed: ${error.message}`;
 			const wrapped = Object.assign(new Error(message, { cause: error }), { proxy: name, target: shownTarget }) as NodeJS.ErrnoException;
@@ -200,8 +217,10 @@ class ConnectTunnel extends Duplex {
 			this.fail(wrapped);
 		});
 		socket.on('close', () => {
+			if (this.destroyed) return;
 			if (!this.established) this.fail(connectFailed(`the proxy ${name} closed the connection before answering CONNECT ${shownTarget}`, fields));
-			else if (!this.readableEnded) this.destroy();
+			// Closed without an end or an error: nothing more comes. After an end, the stream ends itself once read.
+			else if (!this.ended) this.destroy();
 		});
 	}
 
@@ -209,9 +228,7 @@ class ConnectTunnel extends Duplex {
 	private fail(error: Error): void {
 		if (this.failed) return;
 		this.failed = true;
-		// Once its owner ended it (an HTTP/2 session closing ends its socket and stops listening for
-		// errors), a reset is only the end of the connection: no error for nobody to catch.
-		this.onFailure(this.finished ? undefined : error);
+		this.onFailure(error);
 		this.destroy();
 	}
 
@@ -225,7 +242,6 @@ class ConnectTunnel extends Duplex {
 	}
 
 	override _final(callback: (error?: Error | null) => void): void {
-		this.finished = true;
 		this.socket?.end();
 		callback();
 	}
@@ -261,12 +277,15 @@ export function connectTls(options: ConnectionOptions & { host: string; port: nu
 	}
 
 	const tunnel = new ConnectTunnel();
-	// `path` (a request's path, when an https.Agent passes its options on) would make TLS think it runs over a pipe.
+	// `path` is for a connection TLS makes itself (over a pipe), `timeout` too: this one runs over the tunnel.
 	const tlsOptions: ConnectionOptions = { ...options, host, servername, socket: tunnel };
 	delete tlsOptions.path;
 	delete tlsOptions.timeout;
 	const socket = tlsConnect(tlsOptions);
+	let secure = false;
+	socket.once('secureConnect', () => (secure = true));
 	tunnel.onFailure = (error) => socket.destroy(error);
+	tunnel.isSecure = () => secure;
 	socket.once('close', () => tunnel.destroy());
 	// tls.connect leaves the timeout of a socket it was given to its owner: this one.
 	if (options.timeout) socket.setTimeout(options.timeout);
