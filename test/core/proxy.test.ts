@@ -4,6 +4,10 @@
  * TLS servers on 127.0.0.1, over HTTP/1.1 (an https.Agent) and HTTP/2 (http2.connect). No mocks.
  * The target names (webpush.fake.test) do not resolve: only the proxy's routes make them reachable.
  */
+// The network edge other test files load patches tls.connect in the shared worker and reroutes the
+// providers' names by the routes of the file that loaded it last; loaded here with no routes, it
+// reroutes nothing, and a direct connection to HOST goes where this file says.
+import '../fakes/network-edge.cjs';
 import { readFileSync } from 'node:fs';
 import type { ClientRequestArgs, IncomingHttpHeaders } from 'node:http';
 import { connect as http2Connect, createSecureServer, type Http2SecureServer } from 'node:http2';
@@ -11,7 +15,7 @@ import { Agent, createServer as createHttpsServer, request as httpsRequest, type
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, getCACertificates, setDefaultCACertificates, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { Server as TlsServer, createServer as createTlsServer, getCACertificates, setDefaultCACertificates, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { inspect } from 'node:util';
 import { connectTls, proxyFor } from '../../nodes/core/net/proxy';
 import { ConnectProxy } from '../fakes/connect-proxy';
@@ -73,26 +77,37 @@ async function h2Server() {
 	};
 }
 
-/** A TCP server that only counts: what a refused CONNECT would have let through to the server. */
-async function countingServer() {
-	const counts = { connections: 0, bytes: 0 };
+/**
+ * A TCP (or, given a tls.Server, TLS) server of the test's own: a hand-written proxy, a server
+ * that misbehaves. close() destroys its connections, and any other socket handed to `own`.
+ */
+async function rawServer(server: NetServer, onConnection: (socket: Socket, own: (other: Socket) => Socket) => void) {
 	const sockets = new Set<Socket>();
-	const server = await listening(
-		createNetServer((socket) => {
-			counts.connections++;
-			sockets.add(socket);
-			socket.on('data', (chunk) => (counts.bytes += chunk.length));
-			socket.on('close', () => sockets.delete(socket));
-		}),
-	);
+	const own = (socket: Socket) => {
+		sockets.add(socket);
+		socket.on('error', () => undefined);
+		socket.on('close', () => sockets.delete(socket));
+		return socket;
+	};
+	server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => onConnection(own(socket), own));
+	const { port } = await listening(server);
 	return {
-		server,
-		counts,
+		port,
 		close: () => {
 			for (const socket of sockets) socket.destroy();
 			return closed(server);
 		},
 	};
+}
+
+/** A TCP server that only counts: what a refused CONNECT would have let through to the server. */
+async function countingServer() {
+	const counts = { connections: 0, bytes: 0 };
+	const server = await rawServer(createNetServer(), (socket) => {
+		counts.connections++;
+		socket.on('data', (chunk) => (counts.bytes += chunk.length));
+	});
+	return { ...server, counts };
 }
 
 /** A port nothing listens on (it was listened on and closed). */
@@ -281,6 +296,7 @@ describe('connectTls through a CONNECT proxy', () => {
 	};
 
 	beforeAll(async () => {
+		delete process.env.PUSH_TOKENS_FAKE_ROUTES;
 		[h1, h2] = await Promise.all([h1Server(), h2Server()]);
 	});
 	afterEach(async () => {
@@ -398,7 +414,7 @@ describe('connectTls through a CONNECT proxy', () => {
 		const server = await countingServer();
 		try {
 			// The proxy takes its time to answer: a client that did not wait for it would show in bytesBeforeAnswer.
-			const proxy = await proxyTo(server.server.port, { refuse: (host) => (host === HOST ? 403 : null), delayMs: 300 });
+			const proxy = await proxyTo(server.port, { refuse: (host) => (host === HOST ? 403 : null), delayMs: 300 });
 			const error = await connectionError(connectTls({ host: HOST, port: 443, ca: CA, ALPNProtocols: ['h2'] }, new URL(proxy.url)));
 			expect(error).toMatchObject({ code: 'ERR_PROXY_CONNECT', statusCode: 403, message: `the proxy 127.0.0.1:${proxy.port} refused CONNECT ${HOST}:443: 403 Forbidden` });
 			expect(proxy.tunnels).toEqual([{ host: HOST, port: 443, auth: null }]);
@@ -449,53 +465,53 @@ describe('connectTls through a CONNECT proxy', () => {
 			['hangs up', (socket) => socket.end(), /closed the connection before answering CONNECT/],
 		];
 		for (const [, behave, message] of answers) {
-			const fake = await listening(createNetServer((socket) => socket.once('data', () => behave(socket))));
+			const fake = await rawServer(createNetServer(), (socket) => socket.once('data', () => behave(socket)));
 			try {
 				const error = await connectionError(connectTls({ host: HOST, port: 443, ca: CA }, new URL(`http://127.0.0.1:${fake.port}`)));
 				expect(error.code).toBe('ERR_PROXY_CONNECT');
 				expect(error.message).toMatch(message);
 				expect(error.message).toContain(`the proxy 127.0.0.1:${fake.port}`);
 			} finally {
-				fake.close();
+				await fake.close();
 			}
 		}
 	});
 
 	it("a 200 answer split across packets, with headers of the proxy's: read whole, the tunnel then carries TLS", async () => {
 		// A hand-written proxy that answers in three writes, the blank line cut in two.
-		const fake = await listening(
-			createNetServer((client) => {
-				client.once('data', () => {
-					client.pause(); // the CONNECT request is read; what follows is TLS, for the pipe below
-					const upstream = netConnect(h1.server.port, '127.0.0.1', async () => {
+		const fake = await rawServer(createNetServer(), (client, own) => {
+			client.once('data', () => {
+				client.pause(); // the CONNECT request is read; what follows is TLS, for the pipe below
+				const upstream = own(
+					netConnect(h1.server.port, '127.0.0.1', async () => {
 						for (const part of ['HTTP/1.0 200 Connection established\r\nVia: 1.1 fake\r', '\n', '\r\n']) {
 							client.write(part);
 							await new Promise((done) => setTimeout(done, 20));
 						}
 						client.pipe(upstream).pipe(client);
-					});
-					upstream.on('error', () => client.destroy());
-					client.on('close', () => upstream.destroy());
-				});
-			}),
-		);
+					}),
+				);
+				upstream.on('close', () => client.destroy());
+				client.on('close', () => upstream.destroy());
+			});
+		});
 		try {
 			expect(await h1Get(`https://${HOST}/split`, new ProxiedAgent(new URL(`http://127.0.0.1:${fake.port}`)))).toEqual({ status: 200, body: 'hello /split' });
 		} finally {
-			fake.close();
+			await fake.close();
 		}
 	});
 
 	it('a tunnel the server closes before TLS is up: ERR_PROXY_CONNECT (nothing can have been sent)', async () => {
 		// It reads the ClientHello and hangs up, as a server that will not talk to this client would.
-		const rude = await listening(createNetServer((socket) => socket.once('data', () => socket.end())));
+		const rude = await rawServer(createNetServer(), (socket) => socket.once('data', () => socket.end()));
 		try {
 			const proxy = await proxyTo(rude.port);
 			const error = await connectionError(connectTls({ host: HOST, port: 443, ca: CA }, new URL(proxy.url)));
 			expect(error).toMatchObject({ code: 'ERR_PROXY_CONNECT', message: `the tunnel through the proxy 127.0.0.1:${proxy.port} to ${HOST}:443 closed before TLS was established` });
 			expect(proxy.tunnels).toHaveLength(1);
 		} finally {
-			rude.close();
+			await rude.close();
 		}
 	});
 
@@ -511,14 +527,12 @@ describe('connectTls through a CONNECT proxy', () => {
 	it('an https: proxy (TLS to the proxy, then TLS inside it to the server)', async () => {
 		const proxy = await proxyTo(h2.server.port);
 		// The proxy's TLS front, with the test certificate (it names 127.0.0.1); its CA trusted by default for this test only.
-		const front = await listening(
-			createTlsServer(SERVER, (socket) => {
-				const inner = netConnect(proxy.port, '127.0.0.1');
-				inner.on('error', () => socket.destroy());
-				socket.on('error', () => inner.destroy());
-				socket.pipe(inner).pipe(socket);
-			}),
-		);
+		const front = await rawServer(createTlsServer(SERVER), (socket, own) => {
+			const inner = own(netConnect(proxy.port, '127.0.0.1'));
+			inner.on('close', () => socket.destroy());
+			socket.on('close', () => inner.destroy());
+			socket.pipe(inner).pipe(socket);
+		});
 		const defaults = getCACertificates('default');
 		setDefaultCACertificates([...defaults, CA]);
 		try {
@@ -527,7 +541,7 @@ describe('connectTls through a CONNECT proxy', () => {
 			expect(h2.seen).toEqual([expect.objectContaining({ path: '/tls-proxy', servername: HOST })]);
 		} finally {
 			setDefaultCACertificates(defaults);
-			front.close();
+			await front.close();
 		}
 	});
 

@@ -113,11 +113,12 @@ export class ConnectProxy {
 			let connected = false;
 			this.sockets.add(upstream);
 			upstream.on('error', () => (connected ? client.destroy() : refuse(502)));
+			// One side gone: the other is ended once what it still has to write is flushed, not cut.
 			upstream.on('close', () => {
 				this.sockets.delete(upstream);
-				if (connected) client.destroy();
+				if (connected) (client as Socket).destroySoon();
 			});
-			client.on('close', () => upstream.destroy());
+			client.on('close', () => upstream.destroySoon());
 			upstream.on('connect', () => {
 				connected = true;
 				answer(200);
