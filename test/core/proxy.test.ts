@@ -343,6 +343,33 @@ describe('connectTls through a CONNECT proxy', () => {
 		for (const seen of h2.seen) expect({ servername: seen.servername, alpn: seen.alpn, authority: seen.headers[':authority'] }).toEqual({ servername: HOST, alpn: 'h2', authority: `${HOST}:443` });
 	});
 
+	it('the proxy ending a live tunnel (FIN) ends the connection: an HTTP/2 session over it closes', async () => {
+		// A hand-written proxy that tunnels to the h2 server and, when told, half-closes its side toward the client.
+		let client: Socket | undefined;
+		const fake = await rawServer(createNetServer(), (socket, own) => {
+			client = socket;
+			socket.once('data', () => {
+				socket.pause();
+				const upstream = own(netConnect(h2.server.port, '127.0.0.1', () => socket.write('HTTP/1.1 200 Connection established\r\n\r\n', () => socket.pipe(upstream))));
+				upstream.on('data', (chunk) => socket.write(chunk));
+			});
+		});
+		try {
+			const socket = connectTls({ host: HOST, port: 443, ALPNProtocols: ['h2'], ca: CA }, new URL(`http://127.0.0.1:${fake.port}`));
+			const session = http2Connect(`https://${HOST}`, { createConnection: () => socket });
+			session.on('error', () => undefined);
+			await new Promise<void>((done, fail) => session.request({ ':path': '/before' }).on('error', fail).resume().on('end', done));
+			const clientEnded = new Promise((done) => client!.once('end', () => done('the client ended its side too')));
+			client!.end();
+			const within = (ms: number, what: string) => new Promise((done) => setTimeout(() => done(what), ms).unref());
+			expect(await Promise.race([clientEnded, within(5000, 'the client kept its side open')])).toBe('the client ended its side too');
+			expect(await Promise.race([new Promise((done) => session.close(() => done('closed'))), within(5000, 'the session still open')])).toBe('closed');
+			expect(socket.destroyed).toBe(true);
+		} finally {
+			await fake.close();
+		}
+	});
+
 	it('a port other than 443 is the one put in the CONNECT line', async () => {
 		const proxy = await proxyTo(h2.server.port);
 		expect(await h2Get(`https://${HOST}:8443`, '/p', new URL(proxy.url))).toEqual({ status: 200, body: 'hello /p' });

@@ -72,21 +72,21 @@ describe('[sqlite] Send Push in a real n8n, through the real libraries to fake p
 			line(
 				'fid',
 				node.manual(),
-				node.register('Register token', { appId: APP, platform: 'android', token: tokens.fcm(1), deviceId: 'pixel-1', userId: 'kim' }),
+				node.register('Register token', { appId: APP, platform: 'android', token: tokens.fcm(900), deviceId: 'pixel-1', userId: 'sam' }),
 				node.register('Register FID', { appId: APP, platform: 'android', token: tokens.fid(1), deviceId: 'pixel-1' }),
-				node.register('Register dead FID', { appId: APP, platform: 'android', token: tokens.fid(2), userId: 'kim', additionalFields: { tokenKind: 'fid' } }),
-				node.sendPush('Send Push', { target: 'user', userId: 'kim', title: 'Hello' }),
+				node.register('Register dead FID', { appId: APP, platform: 'android', token: tokens.fid(2), userId: 'sam', additionalFields: { tokenKind: 'fid' } }),
+				node.sendPush('Send Push', { target: 'user', userId: 'sam', title: 'Hello' }),
 				node.feedback('Handle Push Feedback'),
 			),
 		);
-		expect(out.of('Register FID')[0]).toMatchObject({ action: 'registered', supersededToken: tokens.fcm(1), userId: 'kim', device: { tokenKind: 'fid' } });
+		expect(out.of('Register FID')[0]).toMatchObject({ action: 'registered', supersededToken: tokens.fcm(900), userId: 'sam', device: { tokenKind: 'fid' } });
 		expect(fakes.fcm.received.map((r) => [r.token, r.target]).sort()).toEqual([[tokens.fid(1), 'fid'], [tokens.fid(2), 'fid']]);
 		expect(out.of('Send Push').map((r) => [r.token, r.outcome, r.code ?? null]).sort()).toEqual([[tokens.fid(1), 'delivered', null], [tokens.fid(2), 'invalid-token', 'UNREGISTERED_FID']]);
 		expect(await n8n.store.getDevice(APP, tokens.fid(2))).toBeNull();
 		expect((await n8n.store.register({ appId: APP, platform: 'android', token: tokens.fid(2) })).action).toBe('refused');
 		// the replaced registration token was not dead
-		expect(await n8n.store.engine.db.selectFrom('dead_tokens').select('token').where('token', '=', tokens.fcm(1)).execute()).toEqual([]);
-		const profile = await n8n.store.getProfile({ userId: 'kim' });
+		expect(await n8n.store.engine.db.selectFrom('dead_tokens').select('token').where('token', '=', tokens.fcm(900)).execute()).toEqual([]);
+		const profile = await n8n.store.getProfile({ userId: 'sam' });
 		expect(profile!.push_tokens.map((p) => [p.token, p.token_kind])).toEqual([[tokens.fid(1), 'fid']]);
 	}, 300_000);
 

@@ -219,8 +219,10 @@ class ConnectTunnel extends Duplex {
 		socket.on('close', () => {
 			if (this.destroyed) return;
 			if (!this.established) this.fail(connectFailed(`the proxy ${name} closed the connection before answering CONNECT ${shownTarget}`, fields));
-			// Closed without an end or an error: nothing more comes. After an end, the stream ends itself once read.
-			else if (!this.ended) this.destroy();
+			// Closed without an end or an error: nothing more comes. After an end, once what came is read:
+			// a tunnel left open here would keep the TLS socket, and an HTTP/2 session over it, from closing.
+			else if (!this.ended || this.readableEnded) this.destroy();
+			else this.once('end', () => this.destroy());
 		});
 	}
 
