@@ -350,8 +350,7 @@ describe('connectTls through a CONNECT proxy', () => {
 			client = socket;
 			socket.once('data', () => {
 				socket.pause();
-				const upstream = own(netConnect(h2.server.port, '127.0.0.1', () => socket.write('HTTP/1.1 200 Connection established\r\n\r\n', () => socket.pipe(upstream))));
-				upstream.on('data', (chunk) => socket.write(chunk));
+				const upstream = own(netConnect(h2.server.port, '127.0.0.1', () => socket.write('HTTP/1.1 200 Connection established\r\n\r\n', () => socket.pipe(upstream).pipe(socket))));
 			});
 		});
 		try {

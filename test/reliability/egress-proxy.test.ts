@@ -23,7 +23,7 @@ beforeAll(async () => {
 	fakes.webpush.vapidPublicKey = vapid.publicKey;
 	t = await openTestStore('sqlite');
 });
-/** Closes the test's transports (while its proxy still runs), then the proxy. */
+/** Closes the test's transports, then the proxy. */
 async function done(p: ConnectProxy) {
 	await Promise.all(open.splice(0).map((x) => x.close()));
 	await p.close();
