@@ -68,6 +68,12 @@ export interface Delivery {
 	code?: string;
 	/** Sent, and the answer lost: outcome 'retry' that the sender does not resend (the delivery promise: ../send/sender.ts). */
 	deliveryUnknown?: true;
+	/**
+	 * A 'config-error' from the device's own push service (the server its endpoint names, or our
+	 * address guard refusing that server): the device's failure or the credential's, as the sender
+	 * judges it (../send/sender.ts, Refusals).
+	 */
+	endpointRefused?: true;
 }
 
 export interface Transport {

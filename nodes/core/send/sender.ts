@@ -18,6 +18,15 @@
  *   - a dead token ('invalid-token', removed) or a configuration error ('config-error').
  * No token is removed or suppressed because of a transient or ambiguous failure.
  *
+ * A configuration error is the credential's only when it is: a Web Push endpoint names its own
+ * push service, so whoever registers a subscription chooses who answers it (or points it at an
+ * address our guard refuses). Such a refusal (`endpointRefused`) is judged by what else the
+ * credential reached: once this sender delivered to any device of that provider, the key is
+ * good, and the refusal is the device's ('bounced': suppressed at the second in a row). Until
+ * then it changes nothing; a campaign holds it and judges it at its end, and fails only if it
+ * reached no device at all. So an attacker can fill a page with refusing endpoints, never stop
+ * the campaign, while a key refused everywhere still stops it and suppresses nobody.
+ *
  * What a send id adds: **at most once per device across runs**, even across a crash. Each chunk
  * handed to a transport (500 FCM or APNs devices, 50 Web Push) is first claimed in the send log in
  * a transaction of its own (claimSends: INSERT … ON CONFLICT DO NOTHING RETURNING), and only the
@@ -83,6 +92,8 @@ export interface DeviceResult {
 	action: OutcomeAction | 'skipped';
 	/** The push was sent and its answer lost: it may have been delivered; not retried (never twice). */
 	deliveryUnknown?: true;
+	/** A configuration error of this device's own push service, not judged yet (see the top of this file). */
+	endpointRefused?: true;
 	test: boolean;
 	sendId?: string;
 	messageId?: string;
@@ -105,7 +116,16 @@ export function checkSizes(message: PushMessage, providers: Iterable<Provider>):
 	return null;
 }
 
+/** A configuration error that is the credential's (or the topic's): every device of its provider fails alike. */
+export const credentialRefused = (r: Pick<DeviceResult, 'outcome' | 'endpointRefused'>): boolean => r.outcome === 'config-error' && !r.endpointRefused;
+
+/** Endpoint refusals a campaign holds to judge at its end; past this many they stay unjudged (unchanged) for this run. */
+const MAX_HELD_REFUSALS = 10_000;
+
 export class Sender {
+	/** Providers through which this sender delivered: their credential is proven good. */
+	private readonly reached = new Set<Provider>();
+
 	constructor(
 		private readonly store: TokenStore,
 		private readonly transports: Transports,
@@ -193,6 +213,9 @@ export class Sender {
 			}),
 		);
 
+		for (const { index, delivery } of final) if (delivery.outcome === 'delivered') this.reached.add(devices[index].provider);
+		for (const f of final) if (f.delivery.endpointRefused && this.reached.has(devices[f.index].provider)) f.delivery = this.bounce(f.delivery);
+
 		// (attempts 0: never claimed by this run — no transport — so not ours to release; a device
 		// that may have been reached stays claimed: a rerun of the send id must not push it again)
 		const unreached = final.flatMap(({ index, delivery, attempts }) => (delivery.outcome !== 'delivered' && !deliveryUnknown.has(index) && attempts > 0 ? (claimOf(index) ?? []) : []));
@@ -210,11 +233,18 @@ export class Sender {
 				...(delivery.retryAfterSeconds !== undefined ? { retryAfterSeconds: delivery.retryAfterSeconds } : {}),
 				...(delivery.messageId ? { messageId: delivery.messageId } : {}),
 				...(delivery.deliveryUnknown ? { deliveryUnknown: true as const } : {}),
+				...(delivery.endpointRefused ? { endpointRefused: true as const } : {}),
 				attempts,
 				action: recorded[k].action,
 			};
 		});
 		return results;
+	}
+
+	/** An endpoint refusal judged the device's own. */
+	private bounce<D extends { reason: string }>(delivery: D): Omit<D, 'endpointRefused'> & { outcome: 'bounced' } {
+		const { endpointRefused: _, ...rest } = delivery as D & { endpointRefused?: true };
+		return { ...rest, outcome: 'bounced', reason: `${delivery.reason} (other devices were reached with the same credential: this device's own failure)` };
 	}
 
 	/**
@@ -223,6 +253,7 @@ export class Sender {
 	 */
 	async sendAudience(query: AudienceQuery, message: PushMessage, options: SendOptions & { failureLimit?: number } = {}): Promise<CampaignSummary> {
 		const summary: CampaignSummary = { devices: 0, delivered: 0, skipped: 0, invalidToken: 0, failed: 0, deliveryUnknown: 0, configError: 0, removed: 0, byProvider: {}, failures: [] };
+		const held: DeviceResult[] = [];
 		for await (const page of this.store.audience(query)) {
 			const results = await this.send(page as AudienceDevice[], message, options);
 			for (const r of results) {
@@ -235,7 +266,10 @@ export class Sender {
 					p.delivered++;
 				} else {
 					if (r.outcome === 'invalid-token') summary.invalidToken++;
-					else if (r.outcome === 'config-error') summary.configError++;
+					else if (r.outcome === 'config-error') {
+						summary.configError++;
+						if (r.endpointRefused && held.length < MAX_HELD_REFUSALS) held.push(r);
+					}
 					else {
 						summary.failed++;
 						if (r.deliveryUnknown) summary.deliveryUnknown++;
@@ -245,11 +279,30 @@ export class Sender {
 				}
 			}
 			// A credential or topic problem fails every device: stop instead of burning the audience.
-			if (results.length > 0 && results.every((r) => r.outcome === 'config-error')) {
-				throw new SendConfigError(results[0].reason, summary);
+			if (results.length > 0 && results.every((r) => r.outcome === 'config-error') && results.some(credentialRefused)) {
+				throw new SendConfigError(results.find(credentialRefused)!.reason, summary);
 			}
 		}
+		await this.judge(held, summary, options);
 		return summary;
+	}
+
+	/** The endpoint refusals a campaign held, judged now that it has reached all it could (see the top of this file). */
+	private async judge(held: DeviceResult[], summary: CampaignSummary, options: SendOptions): Promise<void> {
+		if (held.length > 0 && summary.delivered === 0 && summary.skipped === 0) throw new SendConfigError(`no device was reached and every push service refused: ${held[0].reason}`, summary);
+		const devices = held.filter((r) => this.reached.has(r.provider));
+		if (devices.length === 0) return;
+		const bounced = devices.map((r) => this.bounce(r));
+		const recorded = await this.store.recordOutcomes(
+			bounced.map((r) => ({ appId: r.appId, token: r.token, outcome: r.outcome, reason: r.reason, test: r.test })),
+			{ record: !!options.record, release: [] },
+		);
+		devices.forEach((r, k) => {
+			Object.assign(r, bounced[k], { action: recorded[k].action });
+			delete r.endpointRefused;
+			summary.configError--;
+			summary.failed++;
+		});
 	}
 }
 

@@ -220,11 +220,14 @@ function lockId(key: string): number {
 
 /**
  * BEGIN, and the key locks in one round trip (a simple query: the ids are integers we computed).
- * Sorted, so two transactions locking the same keys take them in the same order.
+ * Sorted, so two transactions locking the same keys take them in the same order; 1,000 to a
+ * SELECT (PostgreSQL takes at most 1,664 columns in one).
  */
 function beginSql(keys: string[] = []): string {
 	const ids = [...new Set(keys.map(lockId))].sort((a, b) => a - b);
-	return ids.length === 0 ? 'BEGIN' : `BEGIN; SELECT ${ids.map((id) => `pg_advisory_xact_lock(${KEY_LOCKS}, ${id})`).join(', ')}`;
+	const selects = [];
+	for (let i = 0; i < ids.length; i += 1000) selects.push(`SELECT ${ids.slice(i, i + 1000).map((id) => `pg_advisory_xact_lock(${KEY_LOCKS}, ${id})`).join(', ')}`);
+	return ['BEGIN', ...selects].join('; ');
 }
 
 /**

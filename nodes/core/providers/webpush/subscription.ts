@@ -29,9 +29,11 @@ const base64url = (what: string, bytes: number) =>
 /**
  * A Web Push endpoint in the one form it is stored, looked up, tombstoned and posted to: the
  * WHATWG reading (host lower-cased and punycoded, :443 dropped, `https:host` given its slashes,
- * percent-escapes in the host decoded), percent-escapes of unreserved characters decoded and the
- * rest upper-cased, the fragment dropped. Null when it is no https URL, carries credentials, or
- * holds spaces or control characters. What connects is this form, so no parser can read another host.
+ * percent-escapes in the host decoded, the root's trailing dot dropped: `push.example.com.` is the
+ * same host), percent-escapes of unreserved characters decoded and the rest upper-cased, the
+ * fragment dropped. Null when it is no https URL, carries credentials, holds spaces or control
+ * characters, or its host has an empty label. What connects is this form, so no parser can read
+ * another host.
  */
 export function canonicalEndpoint(raw: string): string | null {
 	const text = raw.trim();
@@ -43,7 +45,9 @@ export function canonicalEndpoint(raw: string): string | null {
 			const c = String.fromCharCode(parseInt(escape.slice(1), 16));
 			return /[A-Za-z0-9._~-]/.test(c) ? c : escape.toUpperCase();
 		});
-	return `https://${url.host}${tidy(url.pathname)}${tidy(url.search)}`;
+	const host = url.hostname.replace(/\.$/, '');
+	if (host.split('.').includes('')) return null;
+	return `https://${host}${url.port ? `:${url.port}` : ''}${tidy(url.pathname)}${tidy(url.search)}`;
 }
 
 export const WebPushSubscription = z.object({

@@ -74,7 +74,9 @@ export class WebPushTransport implements Transport {
 					const status = res.statusCode ?? 0;
 					if (status >= 200 && status < 300) return resolve({ outcome: 'delivered', reason: 'accepted', statusCode: status });
 					const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES);
-					resolve(answered('webpush', webPushAnswers, undefined, status, text, retryAfter(res.headers['retry-after'])));
+					const delivery = answered('webpush', webPushAnswers, undefined, status, text, retryAfter(res.headers['retry-after']));
+					// (413 is our payload's size, checked before sending: the credential's side, not the endpoint's)
+					resolve(delivery.outcome === 'config-error' && status !== 413 ? { ...delivery, reason: `${delivery.reason} from ${url.host}`, endpointRefused: true } : delivery);
 				});
 			});
 			// The whole exchange, not only an idle socket: a server that trickles bytes does not hold a campaign.
@@ -85,7 +87,7 @@ export class WebPushTransport implements Transport {
 			});
 			req.on('error', (error: NodeJS.ErrnoException) => {
 				clearTimeout(deadline);
-				if (error.code === REFUSED_ADDRESS) return resolve({ outcome: 'config-error', reason: error.message });
+				if (error.code === REFUSED_ADDRESS) return resolve({ outcome: 'config-error', reason: error.message, endpointRefused: true });
 				resolve(networkFailure(new NoAnswer(error.message, sent, error.code)));
 			});
 			req.end(request.body ?? undefined);
