@@ -242,9 +242,8 @@ export class Sender {
 	}
 
 	/** An endpoint refusal judged the device's own. */
-	private bounce<D extends { reason: string }>(delivery: D): Omit<D, 'endpointRefused'> & { outcome: 'bounced' } {
-		const { endpointRefused: _, ...rest } = delivery as D & { endpointRefused?: true };
-		return { ...rest, outcome: 'bounced', reason: `${delivery.reason} (other devices were reached with the same credential: this device's own failure)` };
+	private bounce<D extends { reason: string; endpointRefused?: true }>(delivery: D): D & { outcome: 'bounced' } {
+		return { ...delivery, outcome: 'bounced', endpointRefused: undefined, reason: `${delivery.reason} (other devices were reached with the same credential: this device's own failure)` };
 	}
 
 	/**
