@@ -18,7 +18,7 @@ export { ApnsConfig, ApnsTransport, apnsPayload } from './providers/apns';
 export { WebPushConfig, WebPushTransport, WebPushSubscription, canonicalEndpoint, decodeBase64url, isP256PublicKey, webPushBody } from './providers/webpush';
 export { PushMessage, PAYLOAD_LIMITS, type PushMessageInput } from './payload/message';
 export { flatten } from './payload/base';
-export { Sender, SendConfigError, credentialRefused, checkSizes, backoffMs, yieldToIo, type SendOptions, type DeviceResult, type CampaignSummary, type Transports } from './send/sender';
+export { Sender, SendConfigError, checkSizes, backoffMs, yieldToIo, type SendOptions, type DeviceResult, type CampaignSummary, type Transports } from './send/sender';
 export { newId } from './ids';
 export { specialPurposeRange } from './net/addresses';
 export type { Resolve } from './net/guard';

@@ -9,7 +9,7 @@
  * after the items before it were sent, as when items went one by one.
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { credentialRefused, PROVIDERS, providerModule, yieldToIo, type DeviceResult, type DeviceView, type Provider, type PushMessage, type Sender, type SendOptions } from '../../core';
+import { PROVIDERS, providerModule, yieldToIo, type DeviceResult, type DeviceView, type Provider, type PushMessage, type Sender, type SendOptions } from '../../core';
 import { errorItem, toJson, toNodeError } from '../../shared/items';
 import { CREDENTIALS } from '../../shared/providers';
 import { collapsedBy, itemSendId, sizeError } from '../message';
@@ -79,7 +79,7 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 			const sent = results.get(i) ?? [];
 			const missing = missingCredentials(context, sender, i, sent.map((r) => r.provider));
 			if (missing) throw missing;
-			if (sent.length > 0 && sent.every(credentialRefused)) {
+			if (sent.length > 0 && sent.every((r) => r.outcome === 'config-error')) {
 				throw new NodeOperationError(context.getNode(), `Item ${i + 1}: ${sent[0].reason}`, { itemIndex: i, description: 'No device was sent to: check the provider credential and the topic/bundle ID' });
 			}
 			// Attempts carry through a Send Push → Handle Push Feedback → Wait → Send Push loop.

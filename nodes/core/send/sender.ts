@@ -117,7 +117,7 @@ export function checkSizes(message: PushMessage, providers: Iterable<Provider>):
 }
 
 /** A configuration error that is the credential's (or the topic's): every device of its provider fails alike. */
-export const credentialRefused = (r: Pick<DeviceResult, 'outcome' | 'endpointRefused'>): boolean => r.outcome === 'config-error' && !r.endpointRefused;
+const credentialRefused = (r: Pick<DeviceResult, 'outcome' | 'endpointRefused'>): boolean => r.outcome === 'config-error' && !r.endpointRefused;
 
 /** Endpoint refusals a campaign holds to judge at its end; past this many they stay unjudged (unchanged) for this run. */
 const MAX_HELD_REFUSALS = 10_000;
