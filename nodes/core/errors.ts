@@ -40,3 +40,8 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
 	if (!result.success) throw new ValidationError(what, fieldIssues(result.error));
 	return result.data;
 }
+
+/** The caller did not prove what the change needs (the app endpoint's rule: lifecycle/claims.ts). Nothing was written. */
+export class ForbiddenError extends Error {
+	override readonly name = 'ForbiddenError';
+}

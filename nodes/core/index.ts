@@ -5,6 +5,7 @@ export { TokenStore, openStore, closeAllStores, type StoreOptions } from './stor
 export { DEFAULT_SCHEMA, StoreConfig, expandHome, type Engine } from './store/engines';
 export type { RegisterResult } from './lifecycle/register';
 export type { IdentifyResult, ClearIdentifyResult } from './lifecycle/identify';
+export type { Caller } from './lifecycle/claims';
 export type { ImportOptions, ImportSummary, InvalidRow } from './lifecycle/import';
 export { SUPPRESS_AFTER_BOUNCES, sendLogKey, type OutcomeAction, type OutcomeResult } from './lifecycle/outcomes';
 export type { CleanupReport } from './lifecycle/cleanup';
@@ -23,3 +24,4 @@ export { newId } from './ids';
 export { specialPurposeRange } from './net/addresses';
 export type { Resolve } from './net/guard';
 export { tokenKey } from './lifecycle/records';
+export * from './endpoint';

@@ -9,6 +9,7 @@ import type {
 	IExecuteFunctions,
 	INodeCredentialTestResult,
 	ITriggerFunctions,
+	IWebhookFunctions,
 } from 'n8n-workflow';
 import { expandHome, openStore, TokenStore, type StoreConfig } from '../core';
 
@@ -35,7 +36,7 @@ export function storeConfigFromCredential(data: ICredentialDataDecryptedObject):
 	};
 }
 
-export async function getStore(context: IExecuteFunctions | ITriggerFunctions): Promise<TokenStore> {
+export async function getStore(context: IExecuteFunctions | ITriggerFunctions | IWebhookFunctions): Promise<TokenStore> {
 	const data = await context.getCredentials(STORE_CREDENTIAL);
 	return openStore(storeConfigFromCredential(data));
 }

@@ -7,6 +7,7 @@ import type { z } from 'zod/v4';
 import { NotFoundError } from '../errors';
 import type { ClearIdentifyInput, DeviceView, IdentifyInput, ProfileKind } from '../model';
 import type { Tx } from '../store/engines';
+import { checkClaim, type Caller } from './claims';
 import { createProfile, describeRef, deviceView, dropIfEmpty, findDevice, logEvents, profileById } from './records';
 
 export interface IdentifyResult {
@@ -23,12 +24,13 @@ export interface IdentifyResult {
 	statusReset: boolean;
 }
 
-export async function identify(tx: Tx, input: z.output<typeof IdentifyInput>, now: number): Promise<IdentifyResult> {
+export async function identify(tx: Tx, input: z.output<typeof IdentifyInput>, now: number, caller?: Caller): Promise<IdentifyResult> {
 	const device = await findDevice(tx, input);
 	if (!device) throw new NotFoundError(`identify: ${describeRef(input)}; register the token first`);
 	// The user and the device's owner, in one read.
 	const profiles = await tx.selectFrom('profiles').selectAll().where(({ or, eb }) => or([eb('external_id', '=', input.userId), eb('id', '=', device.profile_id)])).execute();
 	const previous = profiles.find((p) => p.id === device.profile_id)!;
+	checkClaim(caller, previous, 'move', device.token === input.token);
 	const user = profiles.find((p) => p.external_id === input.userId) ?? (await createProfile(tx, 'identified', now, input.userId));
 	const moved = previous.id !== user.id;
 	const statusReset = device.last_status === 'bounced' || device.last_status === 'suppressed';
@@ -62,10 +64,11 @@ export type ClearIdentifyResult =
 	| { action: 'removed'; device: DeviceView; fromUserId: string | null }
 	| { action: 'unchanged'; device: DeviceView; fromUserId: null };
 
-export async function clearIdentify(tx: Tx, input: z.output<typeof ClearIdentifyInput>, now: number): Promise<ClearIdentifyResult> {
+export async function clearIdentify(tx: Tx, input: z.output<typeof ClearIdentifyInput>, now: number, caller?: Caller): Promise<ClearIdentifyResult> {
 	const device = await findDevice(tx, input);
 	if (!device) throw new NotFoundError(`clear identify: ${describeRef(input)}`);
 	const owner = await profileById(tx, device.profile_id);
+	checkClaim(caller, owner, 'logout', device.token === input.token);
 
 	if (input.mode === 'remove') {
 		await tx.deleteFrom('devices').where('id', '=', device.id).execute();

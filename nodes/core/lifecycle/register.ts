@@ -8,6 +8,7 @@ import { newId } from '../ids';
 import type { z } from 'zod/v4';
 import type { DeviceView, RegisterInput } from '../model';
 import type { Tx } from '../store/engines';
+import { checkClaim, type Caller } from './claims';
 import {
 	createProfile,
 	deviceView,
@@ -56,7 +57,7 @@ const CHANGES = {
 
 const flag = (value: boolean | undefined, fallback: 0 | 1): 0 | 1 => (value === undefined ? fallback : value ? 1 : 0);
 
-export async function register(tx: Tx, input: RegisterRecord, now: number): Promise<RegisterResult> {
+export async function register(tx: Tx, input: RegisterRecord, now: number, caller?: Caller): Promise<RegisterResult> {
 	const { byToken: existing, byDevice: sameDevice } = await lockDevices(tx, input);
 	// A registered token is not dead (a tombstone removes its device): only a new one is looked up.
 	const dead = existing
@@ -74,6 +75,7 @@ export async function register(tx: Tx, input: RegisterRecord, now: number): Prom
 	// The owner: the user named, else whoever held this token, else whoever held the device's old token.
 	const previousOwner = existing ?? superseded;
 	const owners = await profilesById(tx, [existing?.profile_id, superseded?.profile_id]);
+	if (superseded) checkClaim(caller, owners.get(superseded.profile_id)!, 'supersede', false);
 	const formerProfile = previousOwner && owners.get(previousOwner.profile_id);
 	const owner: ProfileRow = input.userId
 		? await findOrCreateUser(tx, input.userId, now)

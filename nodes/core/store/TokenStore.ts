@@ -25,6 +25,7 @@ import {
 } from '../model';
 import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
+import type { Caller } from '../lifecycle/claims';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { claimSends, recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
 import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type ChangelogPage, type Exclusion, type ProfileExport } from '../lifecycle/queries';
@@ -57,22 +58,25 @@ export class TokenStore {
 		return this.engine.name;
 	}
 
-	/** An app open / SDK registration of a token. */
-	async register(input: unknown): Promise<RegisterResult> {
+	/**
+	 * An app open / SDK registration of a token. `caller`: an outside caller (the app endpoint)
+	 * and the user it proved; what it may change is ../lifecycle/claims.ts. Absent: a workflow.
+	 */
+	async register(input: unknown, caller?: Caller): Promise<RegisterResult> {
 		const record = parseInput(RegisterInput, input, 'register');
-		return this.engine.transaction((tx) => register(tx, record, this.clock()), { lock: lockKeys(record) });
+		return this.engine.transaction((tx) => register(tx, record, this.clock(), caller), { lock: lockKeys(record) });
 	}
 
 	/** Login: the device's token moves to the user (created if new). */
-	async identify(input: unknown): Promise<IdentifyResult> {
+	async identify(input: unknown, caller?: Caller): Promise<IdentifyResult> {
 		const record = parseInput(IdentifyInput, input, 'identify');
-		return this.engine.transaction((tx) => identify(tx, record, this.clock()), { lock: lockKeys(record) });
+		return this.engine.transaction((tx) => identify(tx, record, this.clock(), caller), { lock: lockKeys(record) });
 	}
 
 	/** Logout: the token leaves the user (anonymous again, or removed). */
-	async clearIdentify(input: unknown): Promise<ClearIdentifyResult> {
+	async clearIdentify(input: unknown, caller?: Caller): Promise<ClearIdentifyResult> {
 		const record = parseInput(ClearIdentifyInput, input, 'clear identify');
-		return this.engine.transaction((tx) => clearIdentify(tx, record, this.clock()), { lock: lockKeys(record) });
+		return this.engine.transaction((tx) => clearIdentify(tx, record, this.clock(), caller), { lock: lockKeys(record) });
 	}
 
 	/** push_token_import: streams rows in batches; invalid rows are counted with their reasons. */
