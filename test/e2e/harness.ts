@@ -54,6 +54,8 @@ export interface NodeSpec {
 	credentials?: Json;
 	/** n8n's node settings: Retry On Fail. */
 	retry?: { maxTries: number; waitBetweenTries: number };
+	/** A webhook node's id: its production URLs are /webhook/<id>/<path>. */
+	webhookId?: string;
 }
 
 /** The provider credentials the e2e suites import (see send.e2e.test.ts). */
@@ -122,7 +124,7 @@ export function line(name: string, ...nodes: NodeSpec[]): Json {
 			...(n.continueOnFail ? { continueOnFail: true } : {}),
 			...(n.retry ? { retryOnFail: true, ...n.retry } : {}),
 			// n8n registers a production webhook only when the node has a webhook id
-			...(n.type === 'n8n-nodes-base.webhook' ? { webhookId: randomUUID() } : {}),
+			...(n.type === 'n8n-nodes-base.webhook' || n.webhookId ? { webhookId: n.webhookId ?? randomUUID() } : {}),
 			...(n.store ? { credentials: { pushTokenStoreApi: CREDENTIAL, ...n.credentials } } : {}),
 		})),
 	};
@@ -281,11 +283,11 @@ export class N8nHarness {
 	 * Until then n8n answers 404 (routes or workflows not there yet) or, while it migrates, 200
 	 * "n8n is starting up" — a status alone does not tell.
 	 */
-	async postWhenLive(base: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
+	async postWhenLive(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
 		let answer = { status: 0, text: '' };
 		await waitFor(
 			async () => {
-				const response = await fetch(`${base}/webhook/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+				const response = await fetch(`${base}/webhook/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 				answer = { status: response.status, text: await response.text() };
 				return answer.status !== 404 && !answer.text.startsWith('n8n is starting up');
 			},
