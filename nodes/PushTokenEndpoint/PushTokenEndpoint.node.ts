@@ -149,8 +149,9 @@ export class PushTokenEndpoint implements INodeType {
 		try {
 			configured = await endpointOf(this);
 		} catch {
-			// (the caller is told nothing of the configuration; the editor's credential test says what is wrong)
-			res.status(503).json({ error: 'the endpoint is not configured' });
+			// (the caller learns nothing of the configuration; the credential tests in the editor say what is wrong)
+			res.status(503).setHeader('Retry-After', '5');
+			res.json({ error: 'the token store is unreachable or the endpoint is not configured; nothing was changed' });
 			return { noWebhookResponse: true };
 		}
 		const { endpoint, events } = configured;

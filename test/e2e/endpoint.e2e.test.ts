@@ -15,6 +15,8 @@ const APP = 'com.example.app';
 const APP_KEY = 'app-key-0123456789';
 const HMAC_SECRET = 'hmac-secret-0123456789abcdef';
 const AUTH = { id: 'endpointAuth0001', name: 'Endpoint Auth' };
+/** A store credential whose PostgreSQL nobody serves. */
+const AWAY = { id: 'storeAway0000001', name: 'Store away' };
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const proof = (userId: string) => createHmac('sha256', HMAC_SECRET).update(userId).digest('hex');
 const jwt = (sub: string, expiresIn: string | number = '5m') => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(sub).setIssuedAt().setExpirationTime(expiresIn).sign(privateKey);
@@ -31,6 +33,7 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 	let base: string;
 	const hmacId = randomUUID();
 	const jwtId = randomUUID();
+	const awayId = randomUUID();
 	const call = async (route: string, body: unknown, headers: Record<string, string> = { 'x-app-key': APP_KEY }, id = hmacId) => {
 		const response = await fetch(`${base}/webhook/${id}/${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 		return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> & { error?: string }, retryAfter: response.headers.get('retry-after') };
@@ -47,6 +50,10 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 		const events = ['registered', 'moved', 'loggedOut', 'deadTokenRefused'];
 		await n8n.importWorkflow({ ...line('endpoint hmac', endpoint('Endpoint', hmacId, { appId: APP, verification: 'hmac', events, options: { perClient: 0, perDevice: 8, maxBodyKb: 16 } }), marker), active: true }, true);
 		await n8n.importWorkflow({ ...line('endpoint jwt', endpoint('Endpoint', jwtId, { appId: APP, verification: 'jwt', options: { perClient: 0, perDevice: 0 } })), active: true }, true);
+		await n8n.importCredentials([{ ...AWAY, type: 'pushTokenStoreApi', data: { engine: 'postgres', connection: 'url', url: 'postgres://postgres@127.0.0.1:1/nowhere' } }]);
+		const away = line('endpoint away', endpoint('Endpoint', awayId, { appId: APP, verification: 'hmac' }));
+		(away.nodes as Array<{ credentials: Record<string, unknown> }>)[0].credentials.pushTokenStoreApi = AWAY;
+		await n8n.importWorkflow({ ...away, active: true }, true);
 		base = await n8n.start();
 		await n8n.postWhenLive(base, `${hmacId}/register`, { platform: 'android', token: tokens.fcm(900) }, { 'x-app-key': APP_KEY });
 	});
@@ -174,6 +181,12 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 			expect(answer.body.error).toMatch(reason);
 		}
 		expect(await devices()).toEqual(before);
+	});
+
+	it('503 with Retry-After when the store is unreachable, nothing written', async () => {
+		const answer = await call('register', { platform: 'android', token: tokens.fcm(17) }, { 'x-app-key': APP_KEY }, awayId);
+		expect(answer).toMatchObject({ status: 503, retryAfter: '5', body: { error: 'the token store is unreachable or the endpoint is not configured; nothing was changed' } });
+		expect(JSON.stringify(answer.body)).not.toContain('127.0.0.1');
 	});
 
 	it('no secret in any answer', async () => {

@@ -172,7 +172,7 @@ const ROUTES = {
 		const result = await ctx.store.identify(withApp(body, ctx), proven);
 		const d = result.device;
 		const device = { appId: d.appId, platform: d.platform, provider: d.provider, token: d.token, tokenKind: d.tokenKind, deviceId: d.deviceId };
-		if (result.action === 'moved') ctx.events.push({ event: 'moved', ...device, userId: result.userId, fromUserId: result.fromUserId, fromProfile: result.fromProfile });
+		if (result.fromUserId !== null) ctx.events.push({ event: 'moved', ...device, userId: result.userId, fromUserId: result.fromUserId, fromProfile: result.fromProfile });
 		return { status: 200, body: { action: result.action, ...device, userId: result.userId, statusReset: result.statusReset } };
 	},
 

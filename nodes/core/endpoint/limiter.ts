@@ -25,20 +25,27 @@ export function queueRedisOptions(env: NodeJS.ProcessEnv = process.env): import(
 		username: env.QUEUE_BULL_REDIS_USERNAME || undefined,
 		password: env.QUEUE_BULL_REDIS_PASSWORD || undefined,
 		...(env.QUEUE_BULL_REDIS_TLS === 'true' ? { tls: {} } : {}),
-		// A limiter must answer now or not at all: no queueing of commands while Redis is away.
-		enableOfflineQueue: false,
-		maxRetriesPerRequest: 1,
-		lazyConnect: false,
 	};
 }
 
-let sharedRedis: Redis | null = null;
+/** One Redis connection per process and server, shared by every endpoint. */
+const clients = new Map<string, Redis>();
 function redisClient(options: import('ioredis').RedisOptions): Redis {
-	if (!sharedRedis) {
-		sharedRedis = new Redis(options);
-		sharedRedis.on('error', () => undefined); // (the insurance limiter takes over; ioredis reconnects)
+	const key = JSON.stringify(options);
+	let client = clients.get(key);
+	if (!client) {
+		// A limiter answers soon or not at all: a command waits for the connection at most 250 ms, then the insurance limiter decides.
+		client = new Redis({ ...options, commandTimeout: 250, maxRetriesPerRequest: 1 });
+		client.on('error', () => undefined); // (the insurance limiter takes over; ioredis reconnects)
+		clients.set(key, client);
 	}
-	return sharedRedis;
+	return client;
+}
+
+/** Closes the Redis connections (a test's end, a process's shutdown). */
+export async function closeRedisClients(): Promise<void> {
+	await Promise.all([...clients.values()].map((c) => c.quit().catch(() => c.disconnect())));
+	clients.clear();
 }
 
 export class CallLimiter {
@@ -51,7 +58,7 @@ export class CallLimiter {
 			if (!points) return null;
 			const options = { points, duration: 60, keyPrefix: `push-tokens:${prefix}:${what}` };
 			const memory = new RateLimiterMemory(options);
-			return redis ? new RateLimiterRedis({ ...options, storeClient: redisClient(redis), insuranceLimiter: memory, rejectIfRedisNotReady: true }) : memory;
+			return redis ? new RateLimiterRedis({ ...options, storeClient: redisClient(redis), insuranceLimiter: memory }) : memory;
 		};
 		this.client = make(limits.perClient, 'client');
 		this.device = make(limits.perDevice, 'device');
