@@ -1,0 +1,135 @@
+/**
+ * Issue 22, item 1, on both engines: every key has a limit both engines index (PostgreSQL's btree
+ * holds 2,704 bytes an entry). A 3,000-character FCM token passed the model and then failed on
+ * PostgreSQL alone (and stopped an import after committing part of it); now it is refused alike,
+ * on register, on every lookup and in an import (counted invalid), and the longest key of each
+ * kind fits.
+ */
+import { createHash } from 'node:crypto';
+import { ValidationError } from '../../nodes/core';
+import { ENGINES, openTestStore, tokens, type TestStore } from '../support/stores';
+
+const APP = 'com.example.app';
+
+/**
+ * n base64url characters that do not repeat: PostgreSQL compresses a long index entry, so a key of
+ * one repeated letter would fit where a real (random) one of its length does not.
+ */
+const noise = (n: number, seed: string) => {
+	let out = '';
+	for (let i = 0; out.length < n; i++) out += createHash('sha256').update(`${seed}:${i}`).digest('base64url');
+	return out.slice(0, n);
+};
+/** An FCM registration token of exactly n characters. */
+const fcmToken = (n: number, seed = '') => `fcm:APA91b${noise(n - 10, `fcm${n}${seed}`)}`;
+/** A Web Push endpoint of exactly n characters. */
+const endpoint = (n: number) => `https://push.example.com/${noise(n - 25, `endpoint${n}`)}`;
+const subscription = (url: string) => ({ endpoint: url, keys: tokens.webpush(1).keys });
+/** 255 UTF-16 units of three UTF-8 bytes each (CJK ideographs, none repeated): the most bytes an id holds, 765. */
+const longestId = (tail: string) => {
+	const seed = [...tail].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 20000, 7);
+	return Array.from({ length: 255 - tail.length }, (_, i) => String.fromCharCode(0x4e00 + ((seed + i * 7919) % 20000))).join('') + tail;
+};
+
+describe.each(ENGINES)('[%s] keys both engines index', (engine) => {
+	let t: TestStore;
+	beforeAll(async () => {
+		t = await openTestStore(engine);
+	});
+	afterAll(async () => {
+		await t.close();
+	});
+	const count = async (table: 'devices' | 'profiles' | 'token_events' | 'dead_tokens' | 'sends') =>
+		Number((await t.store.engine.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+	const counts = async () => ({ devices: await count('devices'), profiles: await count('profiles'), events: await count('token_events'), dead: await count('dead_tokens'), sends: await count('sends') });
+	/** The error a call ends with (it must end with one). */
+	const failure = async (call: () => Promise<unknown>) => {
+		const error = await call().then(
+			() => new Error('expected an error, the call succeeded'),
+			(e: unknown) => e,
+		);
+		return error as Error;
+	};
+
+	describe('1. every key fits what both engines index', () => {
+		const TOO_LONG: Array<[string, { platform: string; token: unknown; tokenKind?: string }, string, string]> = [
+			['an FCM registration token of 1,025 characters', { platform: 'android', token: fcmToken(1025) }, 'token', 'expected an FCM registration token of at most 1024 characters, got a 1025-character string'],
+			['an FCM registration token of 3,000 characters', { platform: 'android', token: fcmToken(3000) }, 'token', 'expected an FCM registration token of at most 1024 characters, got a 3000-character string'],
+			['an FCM installation id of 23 characters', { platform: 'android', token: `c${'a'.repeat(22)}`, tokenKind: 'fid' }, 'token', 'expected a Firebase Installation ID (22 characters of base64url starting with c, d, e or f), got "caaaaaaaaaaaaaaaaaaaaaa"'],
+			['an APNs device token of 66 hex', { platform: 'ios', token: 'a'.repeat(66) }, 'token', 'expected an APNs device token of 64 hexadecimal characters, got a 66-character string'],
+			['a Web Push endpoint of 1,025 characters', { platform: 'web', token: subscription(endpoint(1025)) }, 'token.endpoint', 'expected an endpoint URL of at most 1024 characters as stored, got 1025'],
+			['a Web Push endpoint of 2,048 characters', { platform: 'web', token: subscription(endpoint(2048)) }, 'token.endpoint', 'expected an endpoint URL of at most 1024 characters as stored, got 2048'],
+			// 1,000 characters as given; each é is six once escaped, as the endpoint is stored
+			['a Web Push endpoint of 1,000 characters and 1,050 as stored', { platform: 'web', token: subscription(`${endpoint(990)}${'é'.repeat(10)}`) }, 'token.endpoint', 'expected an endpoint URL of at most 1024 characters as stored, got 1050'],
+		];
+
+		it.each(TOO_LONG)('register: %s is a ValidationError naming the field and the limit, nothing written', async (_, record, field, message) => {
+			const before = await counts();
+			const error = await failure(() => t.store.register({ appId: APP, ...record }));
+			expect(error).toBeInstanceOf(ValidationError);
+			expect(error.message).toBe(`register: field "${field}": ${message}`);
+			expect(await counts()).toEqual(before);
+		});
+
+		it.each(TOO_LONG)('import: %s is counted invalid, the rows around it are imported and the summary returned', async (_, record, field, message) => {
+			const rows = Array.from({ length: 10 }, (_, i) => (i === 4 ? { appId: APP, ...record } : { appId: APP, platform: 'android', token: fcmToken(100, String(i)) }));
+			const summary = await t.store.importTokens(rows);
+			expect(summary).toMatchObject({ rows: 10, invalid: 1, invalidRows: [{ row: 5, issues: [{ field, message }] }] });
+			expect(summary.imported + summary.skippedExisting).toBe(9);
+			for (const i of [0, 9]) expect(await t.store.getDevice(APP, fcmToken(100, String(i)))).not.toBeNull();
+		});
+
+		// A lookup names any kind of token: its limit is the longest any provider stores, in bytes as stored (what is indexed).
+		const LOOKUPS: Array<[string, unknown, string]> = [
+			['an FCM token of 3,000 characters', fcmToken(3000), 'expected a token of at most 1024 bytes as stored'],
+			['an FCM token of 1,025 characters', fcmToken(1025), 'expected a token of at most 1024 bytes as stored'],
+			['a Web Push endpoint of 1,025 characters', endpoint(1025), 'expected a token of at most 1024 bytes as stored'],
+			['a Web Push endpoint of 1,000 characters and 1,050 as stored', `${endpoint(990)}${'é'.repeat(10)}`, 'expected a token of at most 1024 bytes as stored'],
+			['a token of 1,000 characters and 3,000 bytes', '€'.repeat(1000), 'expected a token of at most 1024 bytes as stored'],
+		];
+		it.each(LOOKUPS)('identify, clear identify, an outcome, the changelog and a lookup: %s is refused alike, nothing written', async (_, token, message) => {
+			const before = await counts();
+			const calls: Array<[string, () => Promise<unknown>]> = [
+				['identify', () => t.store.identify({ appId: APP, token, userId: 'kim' })],
+				['identify', () => t.store.identify({ appId: APP, token: typeof token === 'string' && token.startsWith('https:') ? subscription(token) : token, userId: 'kim' })],
+				['clear identify', () => t.store.clearIdentify({ appId: APP, token })],
+				['outcome', () => t.store.recordOutcome({ appId: APP, token, outcome: 'invalid-token', reason: 'Unregistered' })],
+				['changelog filter', () => t.store.changelog({ appId: APP, token: token as string })],
+				['device lookup', () => t.store.getDevice(APP, token as string)],
+			];
+			for (const [what, call] of calls) {
+				const error = await failure(call);
+				expect(error).toBeInstanceOf(ValidationError);
+				expect(error.message).toBe(`${what}: field "token": ${message}`);
+			}
+			expect(await counts()).toEqual(before);
+		});
+
+		it('the longest key of each kind, with the longest ids, is registered, moved, logged, tombstoned and claimed (it fits the index)', async () => {
+			const longest: Array<{ platform: string; token: unknown; tokenKind?: string; stored: string }> = [
+				{ platform: 'android', token: fcmToken(1024), stored: fcmToken(1024) },
+				{ platform: 'android', token: tokens.fid(7), tokenKind: 'fid', stored: tokens.fid(7) },
+				{ platform: 'ios', token: 'f'.repeat(64), stored: 'f'.repeat(64) },
+				{ platform: 'web', token: subscription(endpoint(1024)), stored: endpoint(1024) },
+			];
+			const appId = longestId('');
+			for (const [i, { stored: _, ...record }] of longest.entries()) {
+				const result = await t.store.register({ appId, ...record, deviceId: longestId(`d${i}`), userId: longestId('u') });
+				expect(result.action).toBe('registered');
+			}
+			const sendId = longestId('s');
+			for (const [i, { stored }] of longest.entries()) {
+				expect((await t.store.identify({ appId, token: stored, userId: longestId(`v${i}`) })).action).toBe('moved');
+				expect(await t.store.changelog({ appId, token: stored })).toHaveLength(2);
+				expect((await t.store.claimSends([{ sendId, appId, token: stored }])).size).toBe(1);
+				expect((await t.store.recordOutcome({ appId, token: stored, outcome: 'invalid-token', reason: 'Unregistered' })).action).toBe('removed');
+			}
+			// and one over each limit is refused (the limits are these)
+			expect(await t.store.importTokens(longest.map(({ stored: _, ...record }) => ({ appId, ...record })))).toMatchObject({ imported: 0, skippedDead: 4 });
+			for (const record of [{ platform: 'android', token: fcmToken(1025) }, { platform: 'web', token: subscription(endpoint(1025)) }]) {
+				expect(await failure(() => t.store.register({ appId, ...record }))).toBeInstanceOf(ValidationError);
+			}
+			expect((await failure(() => t.store.register({ appId: `${appId}中`, platform: 'ios', token: 'f'.repeat(64) }))).message).toBe('register: field "appId": expected an app id of at most 255 characters');
+		});
+	});
+});
