@@ -5,7 +5,7 @@
 import { z } from 'zod/v4';
 import { PROVIDERS, providerModule, type Provider } from './providers';
 import { asSubscription } from './providers/webpush';
-import { cleanText, CONTROL, describe, LONE_SURROGATE } from './text';
+import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE } from './text';
 
 export { PROVIDERS, type Provider } from './providers';
 export { cleanText, describe } from './text';
@@ -57,8 +57,14 @@ const key = (what: string) =>
 		.refine((s) => !CONTROL.test(s), `expected ${what} without control characters (such as NUL)`)
 		.refine((s) => !LONE_SURROGATE.test(s), `expected ${what} of well-formed Unicode, got a lone surrogate`);
 
-/** An id (app, user, device, send, profile). */
-const nonEmpty = (what: string) => key(what).max(255, `expected ${what} of at most 255 characters`);
+/** An id (app, user, device, send, profile): shown in panels and logs, so nothing in it is invisible. */
+const nonEmpty = (what: string) =>
+	key(what)
+		.max(255, `expected ${what} of at most 255 characters`)
+		.superRefine((s, ctx) => {
+			const found = INVISIBLE.exec(s);
+			if (found) ctx.addIssue({ code: 'custom', message: `expected ${what} without invisible characters (zero-width, soft hyphen, bidirectional controls), got ${codePoint(found[0])}` });
+		});
 
 export const AppId = nonEmpty('an app id');
 export const UserId = nonEmpty('a user id');

@@ -481,7 +481,8 @@ describe('bad input stored literally, never executed', () => {
 		['device id', { deviceId: `dev${SQL}` }],
 		['app id', { appId: `com.example${SQL}`.slice(0, 255) }],
 		['FCM token without spaces', { token: "';DROP/**/TABLE/**/devices;--" }],
-		['unicode user id (emoji, RTL, combining marks)', { userId: 'кім 👩‍💻 \u202eabc\u0301' }],
+		// (invisible and bidirectional-control characters are refused in ids: keys.test.ts)
+		['unicode user id (emoji, right-to-left script, combining marks)', { userId: 'кім 👩 مرحبا abc\u0301' }],
 		['user id with quotes and backticks', { userId: 'a b"c\'d`e' }],
 	];
 	it.each(literal)('%s', async (_, over) => {
