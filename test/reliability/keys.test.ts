@@ -1,18 +1,27 @@
 /**
- * Issue 22, items 1 and 2, on both engines: keys both engines can index, and ids that look like
- * what they are.
+ * Issue 22, items 1–3, on both engines: keys both engines can index, ids that look like what they
+ * are, and custom data every provider delivers alike.
  *   1. every key has a limit both engines index (PostgreSQL's btree holds 2,704 bytes an entry):
  *      a 3,000-character FCM token passed the model and then failed on PostgreSQL alone (and
  *      stopped an import after committing part of it); now it is refused alike, on register, on
  *      every lookup and in an import (counted invalid), and the longest key of each kind fits;
  *   2. zero-width, soft-hyphen and bidirectional-control characters are refused in ids
- *      (`us\u200ber` and `user` were two profiles that look alike in every panel).
+ *      (`us\u200ber` and `user` were two profiles that look alike in every panel);
+ *   3. a custom data key `__proto__` (APNs dropped it, FCM and Web Push sent it), `constructor`
+ *      or `prototype` is refused, naming the field, before anything is sent.
  */
+import '../fakes/network-edge.cjs';
 import { createHash } from 'node:crypto';
-import { PushMessage, Sender, ValidationError } from '../../nodes/core';
+import webpush from 'web-push';
+import { type IDataObject } from 'n8n-workflow';
+import { closeAllStores, PushMessage, Sender, ValidationError } from '../../nodes/core';
+import { SendPush } from '../../nodes/SendPush/SendPush.node';
+import { startFakes, type Fakes } from '../fakes/providers';
 import { ENGINES, openTestStore, tokens, type TestStore } from '../support/stores';
+import { execute } from './support-input-context';
 
 const APP = 'com.example.app';
+const vapid = webpush.generateVAPIDKeys();
 
 /**
  * n base64url characters that do not repeat: PostgreSQL compresses a long index entry, so a key of
@@ -34,12 +43,23 @@ const longestId = (tail: string) => {
 	return Array.from({ length: 255 - tail.length }, (_, i) => String.fromCharCode(0x4e00 + ((seed + i * 7919) % 20000))).join('') + tail;
 };
 
-describe.each(ENGINES)('[%s] keys both engines index, ids that look like what they are', (engine) => {
+let fakes: Fakes;
+beforeAll(async () => {
+	fakes = await startFakes();
+	process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify(fakes.routes);
+	fakes.webpush.vapidPublicKey = vapid.publicKey;
+});
+afterAll(async () => {
+	await fakes.close();
+});
+
+describe.each(ENGINES)('[%s] keys both engines index, ids that look like what they are, data every provider delivers', (engine) => {
 	let t: TestStore;
 	beforeAll(async () => {
 		t = await openTestStore(engine);
 	});
 	afterAll(async () => {
+		await closeAllStores();
 		await t.close();
 	});
 	const count = async (table: 'devices' | 'profiles' | 'token_events' | 'dead_tokens' | 'sends') =>
@@ -170,6 +190,74 @@ describe.each(ENGINES)('[%s] keys both engines index, ids that look like what th
 				expect((await t.store.setSubscription({ userId, unsubscribed: false })).userId).toBe(userId);
 			}
 			expect((await t.store.setSubscription({ userId: '\ufeffmüller', unsubscribed: false })).userId).toBe('müller');
+		});
+	});
+
+	describe('3. custom data keys every provider delivers alike', () => {
+		const sub = () => fakes.webpush.subscribe();
+		const credentials = (): Record<string, IDataObject> => {
+			const sa = fakes.fcm.serviceAccount;
+			const store = t.config.engine === 'sqlite' ? { engine: 'sqlite', path: t.config.path } : { engine: 'postgres', connection: 'url', url: t.config.connectionString };
+			return {
+				pushTokenStoreApi: store,
+				fcmServiceAccountApi: { serviceAccountJson: JSON.stringify({ ...sa, token_uri: 'https://oauth2.googleapis.com/token' }) },
+				apnsApi: { teamId: fakes.apns.teamId, keyId: fakes.apns.keyId, signingKey: fakes.apns.signingKey, bundleId: fakes.apns.bundleId, environment: 'production' },
+				webPushVapidApi: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: fakes.webpush.host },
+			};
+		};
+		const TARGETS: Array<[string, () => { platform: string; token: string }]> = [
+			['FCM', () => ({ platform: 'android', token: tokens.fcm(400) })],
+			['APNs', () => ({ platform: 'ios', token: tokens.apns(400) })],
+			['Web Push', () => ({ platform: 'web', token: JSON.stringify(sub()) })],
+		];
+		const sendPush = (target: { platform: string; token: string }, data: { dataJson?: string; pairs?: Array<{ key: string; value: string }> }) =>
+			execute(new SendPush(), {
+				params: {
+					target: 'token',
+					appId: APP,
+					...target,
+					userId: '',
+					lastActiveOnly: false,
+					title: 'Hello',
+					body: 'World',
+					customData: data.pairs ? { pairs: data.pairs } : {},
+					message: data.dataJson ? { dataJson: data.dataJson } : {},
+					options: { updateStore: false, maxAttempts: 1 },
+				},
+				credentials: credentials(),
+			});
+		const received = () => fakes.fcm.received.length + fakes.apns.received.length + fakes.webpush.received.length;
+
+		it.each(TARGETS)('%s: a key named otherwise is delivered (the control)', async (_, target) => {
+			fakes.reset();
+			const [out] = await sendPush(target(), { dataJson: '{"proto": {"x": 1}}', pairs: [{ key: 'prototypes', value: '2' }] });
+			expect(out[0].json).toMatchObject({ outcome: 'delivered' });
+			expect(received()).toBe(1);
+		});
+
+		const BAD: Array<[string, { dataJson?: string; pairs?: Array<{ key: string; value: string }> }, string]> = [
+			['a JSON key __proto__', { dataJson: '{"__proto__": {"admin": true}}' }, 'data.__proto__'],
+			['a pair keyed __proto__', { pairs: [{ key: '__proto__', value: 'x' }] }, 'data.__proto__'],
+			['a JSON key constructor', { dataJson: '{"constructor": {"prototype": {"admin": true}}}' }, 'data.constructor'],
+			['a pair keyed prototype', { pairs: [{ key: 'prototype', value: 'x' }] }, 'data.prototype'],
+			['a nested JSON key __proto__', { dataJson: '{"order": {"items": [{"__proto__": 1}]}}' }, 'data.order.items.0.__proto__'],
+		];
+		const cases = TARGETS.flatMap(([provider, target]) => BAD.map(([name, data, field]) => [provider, name, target, data, field] as const));
+		it.each(cases)('%s, %s: the item fails naming the field, and nothing is sent', async (_, __, target, data, field) => {
+			fakes.reset();
+			const before = await counts();
+			const error = await failure(() => sendPush(target(), data));
+			expect(error.message).toContain(`field "${field}": expected no key named __proto__, constructor or prototype in data (JavaScript gives these names a meaning on every object)`);
+			expect(received()).toBe(0);
+			expect(await counts()).toEqual(before);
+		});
+
+		it('the core refuses them as the node does, from JSON and from a null-prototype object', () => {
+			const bad = [JSON.parse('{"a": 1, "__proto__": 2}') as object, Object.assign(Object.create(null) as object, { constructor: 'x' })];
+			for (const data of bad) {
+				const parsed = PushMessage.safeParse({ title: 'x', data });
+				expect(parsed.success).toBe(false);
+			}
 		});
 	});
 });
