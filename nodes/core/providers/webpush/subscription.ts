@@ -46,7 +46,7 @@ export function canonicalEndpoint(raw: string): string | null {
 	return `https://${url.host}${tidy(url.pathname)}${tidy(url.search)}`;
 }
 
-/** Real endpoints are under 600 characters (most under 250): 1024 leaves room, and fits the index (../../model.ts). Measured as stored (ASCII). */
+/** Real endpoints are a few hundred characters (FCM and Apple under 250): 1024 leaves room, and fits the index (../../model.ts). Measured as stored (ASCII). */
 export const ENDPOINT_MAX = 1024;
 
 export const WebPushSubscription = z.object({
