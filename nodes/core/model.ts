@@ -5,7 +5,7 @@
 import { z } from 'zod/v4';
 import { PROVIDERS, providerModule, type Provider } from './providers';
 import { asSubscription } from './providers/webpush';
-import { cleanText, CONTROL, describe, LONE_SURROGATE } from './text';
+import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE } from './text';
 
 export { PROVIDERS, type Provider } from './providers';
 export { cleanText, describe } from './text';
@@ -40,14 +40,31 @@ const byPlatform = <T>(value: (platform: Platform) => T) => Object.fromEntries(P
 export const DEFAULT_PROVIDER = byPlatform((p) => PROVIDERS.find((id) => providerModule(id).defaultFor.includes(p))!);
 const ALLOWED_PROVIDERS = byPlatform((p) => [DEFAULT_PROVIDER[p], ...PROVIDERS.filter((id) => id !== DEFAULT_PROVIDER[p] && providerModule(id).platforms.includes(p))]);
 
-const nonEmpty = (what: string, max = 255) =>
+/**
+ * Both engines index every key: PostgreSQL's btree refuses an entry over 2,704 bytes, and the
+ * largest, (app_id, token), holds an id of at most 255 UTF-16 units (765 bytes of UTF-8) and a
+ * token of at most MAX_TOKEN_LENGTH bytes (each provider states its own): with 1024, about
+ * 1,800 bytes with the headers, a third below the limit.
+ */
+export const MAX_TOKEN_LENGTH = Math.max(...PROVIDERS.map((id) => providerModule(id).maxTokenLength));
+
+/** Text that names something: trimmed, not empty, without control characters, well-formed. */
+const key = (what: string) =>
 	z
 		.string({ error: `expected ${what} as a string` })
 		.trim()
 		.min(1, `expected ${what}, got an empty string`)
-		.max(max, `expected ${what} of at most ${max} characters`)
 		.refine((s) => !CONTROL.test(s), `expected ${what} without control characters (such as NUL)`)
 		.refine((s) => !LONE_SURROGATE.test(s), `expected ${what} of well-formed Unicode, got a lone surrogate`);
+
+/** An id (app, user, device, send, profile): shown in panels and logs, so nothing in it is invisible. */
+const nonEmpty = (what: string) =>
+	key(what)
+		.max(255, `expected ${what} of at most 255 characters`)
+		.superRefine((s, ctx) => {
+			const found = INVISIBLE.exec(s);
+			if (found) ctx.addIssue({ code: 'custom', message: `expected ${what} without invisible characters (zero-width, soft hyphen, bidirectional controls), got ${codePoint(found[0])}` });
+		});
 
 export const AppId = nonEmpty('an app id');
 export const UserId = nonEmpty('a user id');
@@ -68,8 +85,11 @@ export function canonicalToken(raw: string): string {
 	return token;
 }
 
-/** A token given to find something by (a lookup, an outcome). */
-export const TokenRef = nonEmpty('a token', 4096).transform(canonicalToken);
+/** A token given to find something by (a lookup, an outcome): of any provider, so no longer than the longest any stores. */
+export const TokenRef = key('a token')
+	.transform(canonicalToken)
+	// Measured as the index holds it: stored form (an endpoint's escapes lengthen it), in bytes.
+	.refine((token) => Buffer.byteLength(token) <= MAX_TOKEN_LENGTH, `expected a token of at most ${MAX_TOKEN_LENGTH} bytes as stored`);
 
 /**
  * Fields every token-bearing record shares (register and import). `token` is the provider's

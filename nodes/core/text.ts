@@ -5,6 +5,15 @@
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** A UTF-16 surrogate without its pair: not a character, and stored as U+FFFD it would merge keys. */
 export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * What Unicode says shows nothing (Default_Ignorable_Code_Point): zero-width characters and
+ * joiners, the soft hyphen, the BOM, bidirectional marks, embeddings, overrides and isolates,
+ * variation selectors. No id holds one: `us\u200ber` and `user` would be two ids that look alike.
+ */
+export const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+
+/** A character as U+XXXX (a way to show one that shows nothing). */
+export const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** Free text from outside (a provider's reason): control characters and lone surrogates become spaces and U+FFFD, and it is cut to `max`. */
 export const cleanText = (text: string, max: number) =>

@@ -27,8 +27,13 @@ const checkAsync = <T extends unknown[]>(property: fc.IAsyncProperty<T>, numRuns
 	return fc.assert(property, { numRuns, seed: SEED });
 };
 
+/** The keys data may not hold (nodes/core/payload/base.ts). */
+const RESERVED = ['__proto__', 'constructor', 'prototype'];
 /** Keys as users type them, the awkward ones included (no dots: those are flatten's separator). */
-const key = fc.oneof(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !k.includes('.')), fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', '0', 'a b', 'ключ', '🔑'));
+const key = fc.oneof(
+	fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !k.includes('.') && !RESERVED.includes(k)),
+	fc.constantFrom('toString', 'hasOwnProperty', 'valueOf', '__proto', 'proto', '0', 'a b', 'ключ', '🔑'),
+);
 const leaf = fc.oneof(fc.string({ maxLength: 20, unit: 'grapheme' }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }));
 const { tree } = fc.letrec((tie) => ({
 	tree: fc.dictionary(key, fc.oneof({ depthSize: 'small' }, leaf, tie('tree')), { maxKeys: 5, noNullPrototype: true }),
@@ -78,6 +83,26 @@ describe('payload builder properties', () => {
 				const { aps: _aps, ...apnsCustom } = apnsPayload(message).payload;
 				expect(own(apnsCustom)).toEqual(own(Object.fromEntries(leaves(nested))));
 				expect((JSON.parse(webPushBody(message)) as { data: object }).data).toEqual(json(flat));
+			}),
+		);
+	});
+
+	it('a key __proto__, constructor or prototype in any object of the data is refused, naming its path', () => {
+		check(
+			fc.property(data, fc.constantFrom(...RESERVED), fc.nat(), (nested, reserved, pick) => {
+				const copy = JSON.parse(JSON.stringify(nested)) as Record<string, unknown>;
+				const objects: Array<[Record<string, unknown>, string[]]> = [];
+				const visit = (o: Record<string, unknown>, path: string[]) => {
+					objects.push([o, path]);
+					for (const [k, v] of Object.entries(o)) if (v !== null && typeof v === 'object' && !Array.isArray(v)) visit(v as Record<string, unknown>, [...path, k]);
+				};
+				visit(copy, []);
+				const [target, path] = objects[pick % objects.length];
+				// an own property, as JSON.parse makes one (an assignment would set the prototype)
+				Object.defineProperty(target, reserved, { value: 1, enumerable: true, writable: true, configurable: true });
+				const parsed = PushMessage.safeParse({ data: copy });
+				expect(parsed.success).toBe(false);
+				expect(parsed.error!.issues.map((i) => i.path)).toEqual([['data', ...path, reserved]]);
 			}),
 		);
 	});

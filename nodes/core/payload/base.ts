@@ -32,6 +32,25 @@ function depth(value: unknown): number {
 	return deepest;
 }
 
+/**
+ * Keys JavaScript gives a meaning on every object. A custom key `__proto__` was dropped by apns2
+ * (which assigns the pairs) and sent by FCM and Web Push; and these three are how data merged into
+ * an object by a JavaScript receiver (a service worker, an app) pollutes every object's prototype.
+ * One rule for every provider, at any depth: refused, naming the field.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The path to the first reserved key in the data, or null (the data is at most MAX_DATA_DEPTH deep). */
+function reservedKeyPath(value: unknown, path: string[]): string[] | null {
+	if (value === null || typeof value !== 'object') return null;
+	for (const [key, child] of Object.entries(value)) {
+		if (!Array.isArray(value) && RESERVED_KEYS.has(key)) return [...path, key];
+		const found = reservedKeyPath(child, [...path, key]);
+		if (found) return found;
+	}
+	return null;
+}
+
 export const MessageBase = z.object({
 	title: optionalText('a title'),
 	body: optionalText('a body', 4000),
@@ -40,10 +59,14 @@ export const MessageBase = z.object({
 	deepLink: optionalText('a deep link', 2000),
 	badge: z.number().int().min(0, 'expected badge to be 0 or more').optional(),
 	sound: optionalText('a sound name', 200),
-	/** Custom key-value pairs (any key: z.record refuses a key named "constructor", or throws a TypeError on one set to null). */
+	/** Custom key-value pairs (not z.record: it throws a TypeError on a key named "constructor" set to null). */
 	data: z
 		.custom<Record<string, unknown>>(isPairs, { error: 'expected data to be an object of key-value pairs' })
-		.refine((data) => depth(data) <= MAX_DATA_DEPTH, `expected data nested at most ${MAX_DATA_DEPTH} levels deep`)
+		.refine((data) => depth(data) <= MAX_DATA_DEPTH, { error: `expected data nested at most ${MAX_DATA_DEPTH} levels deep`, abort: true })
+		.superRefine((data, ctx) => {
+			const path = reservedKeyPath(data, []);
+			if (path) ctx.addIssue({ code: 'custom', path, message: 'expected no key named __proto__, constructor or prototype in data (JavaScript gives these names a meaning on every object)' });
+		})
 		.default({}),
 	flatten: z.boolean().default(false),
 	/** A background (silent) push: no alert, wakes the app. */

@@ -23,6 +23,8 @@ export interface ProviderModule<Id extends string = string, Options extends z.Zo
 	canonical?(raw: string): string | null;
 	/** Checks an address given to register or import; `kind` as the record declares it, if it does. */
 	address(token: unknown, kind: string | undefined): Address | AddressIssue[];
+	/** The longest address it stores, in characters (all are ASCII as stored, so in bytes too): it must fit the index (see MAX_TOKEN_LENGTH in ../model.ts). */
+	readonly maxTokenLength: number;
 	/** Its options of a message (under `message[id]`). */
 	readonly options: Options;
 	/** What it receives for a message, measured against its limit before anything is sent. */

@@ -21,6 +21,7 @@ export const apns = {
 		if (!DEVICE_TOKEN.test(text)) return [{ path: [], message: `expected an APNs device token of 64 hexadecimal characters, got ${describe(text)}` }];
 		return { token: text.toLowerCase(), kind: 'device-token', webPushKeys: null };
 	},
+	maxTokenLength: 64,
 	options: ApnsOptions,
 	payloadLimit: APNS_PAYLOAD_LIMIT,
 	payloadBytes: (message) => Buffer.byteLength(JSON.stringify(apnsPayload(message).payload)),

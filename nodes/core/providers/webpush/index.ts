@@ -3,7 +3,7 @@ import type { ProviderModule } from '../provider';
 import { webPushAnswers } from './answers';
 import { credentialConfig, WebPushConfig } from './config';
 import { WEB_PUSH_PAYLOAD_LIMIT, webPushBody, WebPushOptions } from './payload';
-import { asSubscription, canonicalEndpoint, WebPushSubscription } from './subscription';
+import { asSubscription, canonicalEndpoint, ENDPOINT_MAX, WebPushSubscription } from './subscription';
 import { WebPushTransport } from './transport';
 
 export const webpush = {
@@ -18,6 +18,7 @@ export const webpush = {
 		if (!parsed.success) return parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
 		return { token: parsed.data.endpoint, kind: 'subscription', webPushKeys: parsed.data.keys };
 	},
+	maxTokenLength: ENDPOINT_MAX,
 	options: WebPushOptions,
 	payloadLimit: WEB_PUSH_PAYLOAD_LIMIT,
 	payloadBytes: (message) => Buffer.byteLength(webPushBody(message)),
