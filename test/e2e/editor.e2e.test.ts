@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { HandlePushFeedback } from '../../nodes/HandlePushFeedback/HandlePushFeedback.node';
 import { ImportPushTokens } from '../../nodes/ImportPushTokens/ImportPushTokens.node';
 import { PushTokenCleanupTrigger } from '../../nodes/PushTokenCleanupTrigger/PushTokenCleanupTrigger.node';
+import { PushTokenEndpoint } from '../../nodes/PushTokenEndpoint/PushTokenEndpoint.node';
 import { PushTokenIdentity } from '../../nodes/PushTokenIdentity/PushTokenIdentity.node';
 import { RegisterPushToken } from '../../nodes/RegisterPushToken/RegisterPushToken.node';
 import { SendPush } from '../../nodes/SendPush/SendPush.node';
@@ -20,8 +21,8 @@ const ROOT = join(__dirname, '../..');
 const APP = 'com.example.app';
 const TOKEN = `editor-fcm-token:APA91b${'e'.repeat(40)}`;
 
-/** The package's nodes: the six classes package.json lists (a test below checks the two lists agree). */
-const NODE_CLASSES = { HandlePushFeedback, ImportPushTokens, PushTokenCleanupTrigger, PushTokenIdentity, RegisterPushToken, SendPush };
+/** The package's nodes: the classes package.json lists (a test below checks the two lists agree). */
+const NODE_CLASSES = { HandlePushFeedback, ImportPushTokens, PushTokenCleanupTrigger, PushTokenEndpoint, PushTokenIdentity, RegisterPushToken, SendPush };
 const NODES = Object.entries(NODE_CLASSES).map(([file, NodeClass]) => {
 	const { name, displayName, icon } = new NodeClass().description;
 	// n8n serves a community node's `file:` icon at /icons/<package>/<its path in the package>

@@ -7,7 +7,7 @@
 import { generateKeyPairSync, createHmac, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { ENGINES, tokens } from '../support/stores';
-import { line, node, N8nHarness, PACKAGE, type NodeSpec } from './harness';
+import { example, line, node, N8nHarness, PACKAGE, type NodeSpec } from './harness';
 
 jest.setTimeout(600_000);
 
@@ -54,6 +54,9 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 		const away = line('endpoint away', endpoint('Endpoint', awayId, { appId: APP, verification: 'hmac' }));
 		(away.nodes as Array<{ credentials: Record<string, unknown> }>)[0].credentials.pushTokenStoreApi = AWAY;
 		await n8n.importWorkflow({ ...away, active: true }, true);
+		// The two examples as shipped, under the credential id they name.
+		await n8n.importCredentials([{ id: 'pushEndpointAuth1', name: 'Push Token Endpoint Auth', type: 'pushTokenEndpointAuthApi', data: { appKey: APP_KEY, hmacSecret: HMAC_SECRET } }]);
+		for (const name of ['register-token-webhook', 'login-logout-webhooks']) await n8n.importWorkflow({ ...example(name, n8n.folder), active: true }, true);
 		base = await n8n.start();
 		await n8n.postWhenLive(base, `${hmacId}/register`, { platform: 'android', token: tokens.fcm(900) }, { 'x-app-key': APP_KEY });
 	});
@@ -187,6 +190,14 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 		const answer = await call('register', { platform: 'android', token: tokens.fcm(17) }, { 'x-app-key': APP_KEY }, awayId);
 		expect(answer).toMatchObject({ status: 503, retryAfter: '5', body: { error: 'the token store is unreachable or the endpoint is not configured; nothing was changed' } });
 		expect(JSON.stringify(answer.body)).not.toContain('127.0.0.1');
+	});
+
+	it('the shipped examples answer the app: register, login, logout', async () => {
+		const [register, login] = ['18a3b257-8f81-54fa-8b29-5f50adce238e', '6f0d2a51-3c8e-4b7a-9d15-2e6c8b4f7a90'];
+		const token = tokens.fcm(18);
+		expect(await call('register', { platform: 'android', token, deviceId: 'ex-1' }, undefined, register)).toMatchObject({ status: 200, body: { action: 'registered', appId: APP } });
+		expect(await call('identify', { token, userId: 'fern', userProof: proof('fern') }, undefined, login)).toMatchObject({ status: 200, body: { action: 'moved', userId: 'fern' } });
+		expect(await call('logout', { token, userId: 'fern', userProof: proof('fern') }, undefined, login)).toMatchObject({ status: 200, body: { action: 'anonymized' } });
 	});
 
 	it('no secret in any answer', async () => {
