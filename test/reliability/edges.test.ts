@@ -2,10 +2,13 @@
  * Issue 22 (hardening): edges where a user got a wrong answer, a raw error or a long wait.
  *   A. import: a UTF-8 byte order mark before a quoted header lost the first column (rows went
  *      into the default app); a file with CR line endings imported 0 rows with no error;
+ *   B. Get Token History: a fractional limit was a raw database error; a Web Push subscription
+ *      (as the Token field invites) found nothing;
  */
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
-import { closeAllStores, readCsv, readJson, type StoreConfig } from '../../nodes/core';
+import { closeAllStores, readCsv, readJson, ValidationError, type StoreConfig } from '../../nodes/core';
 import { ImportPushTokens } from '../../nodes/ImportPushTokens/ImportPushTokens.node';
+import { PushTokenIdentity } from '../../nodes/PushTokenIdentity/PushTokenIdentity.node';
 import { ENGINES, openTestStore, tokens, type TestStore } from '../support/stores';
 import { execute } from './support-input-context';
 
@@ -110,6 +113,38 @@ describe.each(ENGINES)('[%s] edges of issue 22', (engine) => {
 				const [[item]] = await importFile(text, format, true);
 				expect(item.json.error).toBe(`Item 1: no rows found in the file (${expected})`);
 			}
+		});
+	});
+
+	describe('B. Get Token History: the limit, and a Web Push subscription as the token', () => {
+		const sub = tokens.webpush(201);
+		const history = (params: IDataObject) =>
+			execute(new PushTokenIdentity(), { params: { operation: 'getTokenHistory', historyOf: 'token', appId: APP, returnAll: false, limit: 50, ...params }, credentials: { pushTokenStoreApi: credentialOf(t) } });
+		beforeAll(async () => {
+			await t.store.register({ appId: APP, platform: 'web', token: sub, userId: 'web-history' });
+		});
+
+		it('a limit that is not a whole number of at least 1 is a validation error naming the field, in the store and in the node', async () => {
+			for (const limit of [0.5, 2.5, 0, -1, Number.NaN]) {
+				const error = await t.store.changelog({ userId: 'web-history' }, { limit, newestFirst: true }).catch((e: unknown) => e);
+				expect(error).toBeInstanceOf(ValidationError);
+				expect((error as Error).message).toMatch(/^changelog page: field "limit": expected a whole number of at least 1, got /);
+			}
+			await expect(t.store.changelog({ userId: 'web-history' }, { limit: 10, before: 1.5 })).rejects.toThrow('field "before": expected a whole number of at least 1, got 1.5');
+			const error = await history({ token: sub.endpoint, limit: 2.5 }).catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(NodeOperationError);
+			expect((error as Error).message).toBe('Item 1: field "limit": expected a whole number of at least 1, got 2.5');
+			expect(await t.store.changelog({ userId: 'web-history' }, 1)).toHaveLength(1);
+		});
+
+		it('the subscription JSON (or object, or an endpoint in another spelling) finds the history of its endpoint', async () => {
+			const expected = [{ type: 'registered', token: sub.endpoint, toUserId: 'web-history' }];
+			expect(await t.store.changelog({ appId: APP, token: JSON.stringify(sub) })).toMatchObject(expected);
+			expect(await t.store.changelog({ appId: APP, token: sub })).toMatchObject(expected);
+			expect(await t.store.changelog({ appId: APP, token: JSON.stringify({ ...sub, endpoint: sub.endpoint.replace('https://push.example.com', 'HTTPS://PUSH.example.com:443') }) })).toMatchObject(expected);
+			const [out] = await history({ token: JSON.stringify(sub) });
+			expect(out.map((o) => o.json)).toMatchObject(expected);
+			await expect(t.store.changelog({ appId: APP, token: '{"keys":{}}' })).rejects.toThrow('field "token": expected a token string or a subscription with an endpoint, got "{\\"keys\\":{}}"');
 		});
 	});
 });
