@@ -4,12 +4,14 @@
  *      into the default app); a file with CR line endings imported 0 rows with no error;
  *   B. Get Token History: a fractional limit was a raw database error; a Web Push subscription
  *      (as the Token field invites) found nothing;
+ *   C. a PostgreSQL URL with `?options=-c search_path=public` made the store migrate into public;
  */
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
-import { closeAllStores, readCsv, readJson, ValidationError, type StoreConfig } from '../../nodes/core';
+import { Client } from 'pg';
+import { closeAllStores, readCsv, readJson, TokenStore, ValidationError, type StoreConfig } from '../../nodes/core';
 import { ImportPushTokens } from '../../nodes/ImportPushTokens/ImportPushTokens.node';
 import { PushTokenIdentity } from '../../nodes/PushTokenIdentity/PushTokenIdentity.node';
-import { ENGINES, openTestStore, tokens, type TestStore } from '../support/stores';
+import { ENGINES, freshConfig, openTestStore, tokens, type TestStore } from '../support/stores';
 import { execute } from './support-input-context';
 
 const APP = 'com.example.app';
@@ -146,5 +148,28 @@ describe.each(ENGINES)('[%s] edges of issue 22', (engine) => {
 			expect(out.map((o) => o.json)).toMatchObject(expected);
 			await expect(t.store.changelog({ appId: APP, token: '{"keys":{}}' })).rejects.toThrow('field "token": expected a token string or a subscription with an endpoint, got "{\\"keys\\":{}}"');
 		});
+	});
+});
+
+describe('[postgres] C. a URL whose options set search_path', () => {
+	it('the store migrates into its schema and works there; public stays empty', async () => {
+		const { config, dispose } = await freshConfig('postgres');
+		const url = new URL(urlOf(config));
+		url.searchParams.set('options', '-c search_path=public');
+		const store = await TokenStore.open({ engine: 'postgres', connectionString: url.toString() });
+		const client = new Client({ connectionString: urlOf(config) });
+		try {
+			await store.register({ appId: APP, platform: 'android', token: tokens.fcm(301) });
+			expect((await store.getDevice(APP, tokens.fcm(301)))?.appId).toBe(APP);
+			await client.connect();
+			const { rows } = await client.query<{ schema: string; n: number }>(
+				`SELECT table_schema AS schema, count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('public', 'push_tokens') GROUP BY 1 ORDER BY 1`,
+			);
+			expect(rows).toEqual([{ schema: 'push_tokens', n: 7 }]);
+		} finally {
+			await client.end();
+			await store.close();
+			await dispose();
+		}
 	});
 });
