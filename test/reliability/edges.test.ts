@@ -5,16 +5,25 @@
  *   B. Get Token History: a fractional limit was a raw database error; a Web Push subscription
  *      (as the Token field invites) found nothing;
  *   C. a PostgreSQL URL with `?options=-c search_path=public` made the store migrate into public;
+ *   D. the FCM OAuth token request through a proxy that never answered took twice its timeout;
  */
+import '../fakes/network-edge.cjs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 import { Client } from 'pg';
-import { closeAllStores, readCsv, readJson, TokenStore, ValidationError, type StoreConfig } from '../../nodes/core';
+import { closeAllStores, FcmConfig, readCsv, readJson, TokenStore, ValidationError, type StoreConfig } from '../../nodes/core';
+import { ServiceAccountToken } from '../../nodes/core/providers/fcm/oauth';
 import { ImportPushTokens } from '../../nodes/ImportPushTokens/ImportPushTokens.node';
 import { PushTokenIdentity } from '../../nodes/PushTokenIdentity/PushTokenIdentity.node';
 import { ENGINES, freshConfig, openTestStore, tokens, type TestStore } from '../support/stores';
 import { execute } from './support-input-context';
 
 const APP = 'com.example.app';
+const CERTS = join(__dirname, '../fakes/certs');
 const DEFAULT_APP = 'com.example.default';
 
 const collect = async (rows: AsyncIterable<unknown>) => {
@@ -171,5 +180,82 @@ describe('[postgres] C. a URL whose options set search_path', () => {
 			await store.close();
 			await dispose();
 		}
+	});
+});
+
+describe('D. the FCM OAuth token request: one deadline, whichever step it is in', () => {
+	const TIMEOUT_MS = 1000;
+	// Generous: the suite runs on a busy 2-core machine. Before, the proxy that never answered took 20 s (twice 10 s).
+	const MARGIN_MS = 3000;
+	const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+	const servers: Server[] = [];
+	const sockets = new Set<Socket>();
+	afterAll(async () => {
+		for (const socket of sockets) socket.destroy();
+		await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
+	});
+	/** A listener on 127.0.0.1 that accepts, and then does what `onConnection` does (nothing: never answers). */
+	const listener = async (onConnection: (socket: Socket) => void = () => undefined) => {
+		const server = createServer((socket) => {
+			sockets.add(socket);
+			socket.on('close', () => sockets.delete(socket));
+			socket.on('error', () => undefined);
+			onConnection(socket);
+		});
+		servers.push(server);
+		await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+		return (server.address() as { port: number }).port;
+	};
+	/** The token request's outcome and how long it took, or 'still waiting' well past the deadline. */
+	const attempt = async (tokenUri: string, env: NodeJS.ProcessEnv) => {
+		const token = new ServiceAccountToken(FcmConfig.parse({ projectId: 'p', clientEmail: 'sa@p.iam.gserviceaccount.com', privateKey, tokenUri }), env, TIMEOUT_MS);
+		const started = Date.now();
+		let guard: NodeJS.Timeout | undefined;
+		const outcome = await Promise.race([
+			token.getAccessToken().then(
+				() => 'a token',
+				(error: Error) => error.message,
+			),
+			new Promise<string>((done) => (guard = setTimeout(() => done('still waiting'), TIMEOUT_MS + MARGIN_MS + 2000))),
+		]);
+		clearTimeout(guard);
+		return { outcome, ms: Date.now() - started };
+	};
+	const timedOut = `token request timed out (no answer within ${TIMEOUT_MS} ms)`;
+
+	it('a proxy that accepts and never answers the CONNECT', async () => {
+		const port = await listener();
+		const { outcome, ms } = await attempt('https://oauth2.googleapis.com/token', { HTTPS_PROXY: `http://127.0.0.1:${port}` });
+		expect(outcome).toBe(timedOut);
+		expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+		expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+	});
+
+	it('a token endpoint that sends its answer a byte every 200 ms, never finishing (an idle timeout never fires)', async () => {
+		const server = createHttpsServer({ key: readFileSync(join(CERTS, 'server.key')), cert: readFileSync(join(CERTS, 'server.crt')) }, (_request, response) => {
+			response.writeHead(200, { 'content-type': 'application/json' });
+			response.write('{');
+			const drip = setInterval(() => response.write(' '), 200);
+			response.on('close', () => clearInterval(drip));
+		});
+		servers.push(server);
+		server.on('connection', (socket: Socket) => {
+			sockets.add(socket);
+			socket.on('close', () => sockets.delete(socket));
+		});
+		await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+		// the network edge routes the name to this server and trusts the test CA for it
+		process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify({ 'oauth2.googleapis.com': `127.0.0.1:${(server.address() as { port: number }).port}` });
+		const { outcome, ms } = await attempt('https://oauth2.googleapis.com/token', {});
+		expect(outcome).toBe(timedOut);
+		expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+	});
+
+	it('a token endpoint (no proxy) that accepts and never answers the TLS handshake', async () => {
+		const port = await listener();
+		const { outcome, ms } = await attempt(`https://127.0.0.1:${port}/token`, {});
+		expect(outcome).toBe(timedOut);
+		expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+		expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
 	});
 });
