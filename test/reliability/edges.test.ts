@@ -6,8 +6,10 @@
  *      (as the Token field invites) found nothing;
  *   C. a PostgreSQL URL with `?options=-c search_path=public` made the store migrate into public;
  *   D. the FCM OAuth token request through a proxy that never answered took twice its timeout;
+ *   E. bench/pgbench-pair.sql had fallen behind the schema (it aborted on devices.token_kind).
  */
 import '../fakes/network-edge.cjs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
@@ -257,5 +259,64 @@ describe('D. the FCM OAuth token request: one deadline, whichever step it is in'
 		expect(outcome).toBe(timedOut);
 		expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
 		expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+	});
+});
+
+describe('[postgres] E. bench/pgbench-pair.sql runs against the schema as migrated', () => {
+	const SCRIPT = join(__dirname, '../../bench/pgbench-pair.sql');
+	let t: TestStore;
+	beforeAll(async () => {
+		t = await openTestStore('postgres');
+	});
+	afterAll(() => t.close());
+
+	/**
+	 * The script's statements as pgbench sends them for one run: `\set r random(a, b)` gives :r
+	 * a value (here a chosen one), and every statement ends with a semicolon at the end of a line.
+	 */
+	function statements(r: number): string[] {
+		const out: string[] = [];
+		const vars = new Map<string, number>();
+		let pending = '';
+		for (const line of readFileSync(SCRIPT, 'utf8').split('\n')) {
+			if (/^\s*(--|$)/.test(line)) continue;
+			const meta = /^\\set (\w+) random\(\s*(\d+),\s*(\d+)\s*\)$/.exec(line.trim());
+			if (meta) {
+				vars.set(meta[1], r);
+				continue;
+			}
+			if (line.startsWith('\\')) throw new Error(`a pgbench meta-command this test does not read: ${line}`);
+			pending += `${line}\n`;
+			if (!line.trimEnd().endsWith(';')) continue;
+			out.push(
+				pending.replace(/(?<!:):(\w+)/g, (_, name: string) => {
+					if (!vars.has(name)) throw new Error(`:${name} is not set in the script`);
+					return String(vars.get(name));
+				}),
+			);
+			pending = '';
+		}
+		return out;
+	}
+
+	it("its statements run once, and leave what the store's own register and identify would: a device of the user", async () => {
+		const r = 424242;
+		const client = new Client({ connectionString: urlOf(t.config) });
+		await client.connect();
+		try {
+			for (const statement of statements(r)) await client.query(statement);
+		} finally {
+			await client.end();
+		}
+		const profile = await t.store.getProfile({ userId: `u-${r}` });
+		expect(profile?.push_tokens).toMatchObject([{ app_id: 'a', token: `tok-${r}`, token_kind: 'registration-token', device_id: `dev-${r}` }]);
+		expect(await t.store.getProfile({ profileId: `p-${r}` })).toBeNull(); // the anonymous profile left with no token is gone
+		expect((await t.store.changelog({ appId: 'a', token: `tok-${r}` })).map((e) => e.type)).toEqual(['registered', 'moved']);
+	});
+
+	const pgbench = spawnSync('sh', ['-c', 'command -v pgbench'], { encoding: 'utf8' }).stdout.trim();
+	(pgbench ? it : it.skip)('pgbench itself runs it once (-t 1) without an aborted client', () => {
+		const output = execFileSync(pgbench, ['-n', '-M', 'extended', '-t', '1', '-c', '1', '-f', SCRIPT, urlOf(t.config)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		expect(output).toMatch(/number of transactions actually processed: 1\/1/);
 	});
 });
