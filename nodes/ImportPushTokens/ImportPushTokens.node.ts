@@ -13,6 +13,7 @@ import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
 const fromItems = { show: { source: ['items'] } };
 const fromFile = { show: { source: ['file'] } };
+const EXPECTED_ROWS = { csv: 'a CSV file is a header row, then a row per token', json: 'a JSON file is an array of objects, or an object per line' };
 
 /**
  * Migration from another provider (Braze's push_token_import): tokens from incoming items or
@@ -163,6 +164,8 @@ export class ImportPushTokens implements INodeType {
 		for (let i = 0; i < items.length; i++) {
 			try {
 				const summary: ImportSummary = await store.importTokens(await rowsFromFile(this, i), importOptions);
+				// A summary of zeros would not tell a wrong file (format, encoding, binary field) from a done one.
+				if (summary.rows === 0) throw new NodeOperationError(this.getNode(), `Item ${i + 1}: no rows found in the file (${EXPECTED_ROWS[this.getNodeParameter('format', i) as 'csv' | 'json']})`, { itemIndex: i });
 				out.push({ json: toJson(summary), pairedItem: { item: i } });
 			} catch (error) {
 				out.push(errorItem(this, error, i));

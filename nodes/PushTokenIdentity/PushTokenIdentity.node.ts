@@ -2,7 +2,7 @@ import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INo
 import { appIdField, deviceIdField, fromVersion2, optional, userIdField } from '../shared/fields';
 import { forEachItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
-import { parseInput, ProfileByUserId, type ProfileExport, type TokenStore } from '../core';
+import { ChangelogPage, parseInput, ProfileByUserId, type ProfileExport, type TokenStore } from '../core';
 
 type Operation = 'identify' | 'clearIdentify' | 'getProfile' | 'getTokenHistory' | 'setSubscription';
 
@@ -183,8 +183,8 @@ async function run(context: IExecuteFunctions, store: TokenStore, operation: Exc
 /** The events, newest first, 500 a page (Return All) or up to the limit. */
 async function tokenHistory(context: IExecuteFunctions, store: TokenStore, i: number): Promise<IDataObject[]> {
 	const param = (name: string) => context.getNodeParameter(name, i, '');
-	const filter = param('historyOf') === 'token' ? { appId: param('appId') as string, token: param('token') as string } : { userId: param('userId') as string };
-	const wanted = param('returnAll') ? Infinity : Number(param('limit')) || 50;
+	const filter = param('historyOf') === 'token' ? { appId: param('appId') as string, token: param('token') } : { userId: param('userId') as string };
+	const wanted = param('returnAll') ? Infinity : parseInput(ChangelogPage.pick({ limit: true }), { limit: Number(param('limit')) }, 'token history').limit;
 	const out: IDataObject[] = [];
 	let before: number | undefined;
 	while (out.length < wanted) {

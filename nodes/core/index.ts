@@ -9,7 +9,7 @@ export type { Caller } from './lifecycle/claims';
 export type { ImportOptions, ImportSummary, InvalidRow } from './lifecycle/import';
 export { SUPPRESS_AFTER_BOUNCES, sendLogKey, type OutcomeAction, type OutcomeResult } from './lifecycle/outcomes';
 export type { CleanupReport } from './lifecycle/cleanup';
-export type { AudienceDevice, ChangelogPage, Exclusion, ProfileExport, PushTokenEntry } from './lifecycle/queries';
+export type { AudienceDevice, Exclusion, ProfileExport, PushTokenEntry } from './lifecycle/queries';
 export { readCsv, readJson, toImportRow, UnreadableRow } from './import/sources';
 export { classifyAnswer, type ProviderAnswer, type Classification } from './providers/answers';
 export { PROVIDER_MODULES, providerModule } from './providers';

@@ -92,6 +92,25 @@ export const TokenRef = key('a token')
 	.refine((token) => Buffer.byteLength(token) <= MAX_TOKEN_LENGTH, `expected a token of at most ${MAX_TOKEN_LENGTH} bytes as stored`);
 
 /**
+ * A token given to find a device by, as an app or a user has it: the token, or a Web Push
+ * subscription (an object or its JSON text), which is found by its endpoint.
+ */
+export const TokenOrSubscription = z.unknown().transform((value, ctx) => {
+	const parsed = asSubscription(value);
+	const token = typeof parsed === 'object' && parsed !== null ? (parsed as { endpoint?: unknown }).endpoint : value;
+	if (typeof token !== 'string' || token.trim() === '') {
+		ctx.addIssue({ code: 'custom', message: `expected a token string or a subscription with an endpoint, got ${describe(value)}` });
+		return z.NEVER;
+	}
+	const ref = TokenRef.safeParse(token);
+	if (!ref.success) {
+		for (const issue of ref.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+		return z.NEVER;
+	}
+	return ref.data;
+});
+
+/**
  * Fields every token-bearing record shares (register and import). `token` is the provider's
  * token; for Web Push it is the subscription (object or JSON text), stored by its endpoint.
  */
@@ -169,31 +188,11 @@ export type ImportRow = z.input<typeof ImportRow>;
 const DeviceRef = z
 	.object({
 		appId: AppId,
-		token: z.unknown().optional(),
+		// No token (null or empty too): the device is found by its id.
+		token: z.preprocess((token) => (token === null || token === '' ? undefined : token), TokenOrSubscription.optional()),
 		deviceId: DeviceId.optional(),
 	})
-	.transform((ref, ctx) => {
-		let token: string | undefined;
-		if (ref.token !== undefined && ref.token !== null && ref.token !== '') {
-			const raw = asSubscription(ref.token);
-			const endpoint = typeof raw === 'object' && raw !== null ? (raw as { endpoint?: unknown }).endpoint : raw;
-			if (typeof endpoint !== 'string' || endpoint.trim() === '') {
-				ctx.addIssue({ code: 'custom', path: ['token'], message: `expected a token string or a subscription with an endpoint, got ${describe(ref.token)}` });
-				return z.NEVER;
-			}
-			const parsed = TokenRef.safeParse(endpoint);
-			if (!parsed.success) {
-				for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['token'], message: issue.message });
-				return z.NEVER;
-			}
-			token = parsed.data;
-		}
-		if (token === undefined && ref.deviceId === undefined) {
-			ctx.addIssue({ code: 'custom', path: ['token'], message: 'expected a token or a deviceId to find the device' });
-			return z.NEVER;
-		}
-		return { appId: ref.appId, token, deviceId: ref.deviceId };
-	});
+	.refine((ref) => ref.token !== undefined || ref.deviceId !== undefined, { path: ['token'], message: 'expected a token or a deviceId to find the device' });
 export type DeviceRef = z.output<typeof DeviceRef>;
 
 export const IdentifyInput = z.intersection(DeviceRef, z.object({ userId: UserId }));
@@ -246,6 +245,20 @@ export type ProfileRef = { userId: string } | { profileId: string };
 
 /** A profile asked for by its user id (Get Profile): the error names the field. */
 export const ProfileByUserId = z.object({ userId: UserId });
+
+/** A count or an id, checked here: the databases refuse 2.5 with raw errors of their own. */
+const wholeNumber = () => {
+	const error = (issue: { input?: unknown }) => `expected a whole number of at least 1, got ${typeof issue.input === 'number' ? issue.input : describe(issue.input)}`;
+	return z.number({ error }).int({ error }).min(1, { error });
+};
+
+/** A page of a changelog: oldest first, or newest first from before an event id (the last page's last). */
+export const ChangelogPage = z.object({
+	limit: wholeNumber(),
+	newestFirst: z.boolean().optional(),
+	before: wholeNumber().optional(),
+});
+export type ChangelogPage = z.input<typeof ChangelogPage>;
 
 export const AudienceQuery = z.object({
 	appId: AppId,

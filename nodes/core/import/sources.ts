@@ -24,15 +24,29 @@ type Chunks = AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
 
 /**
  * Text from chunks of bytes; a UTF-8 character cut between two chunks is decoded whole. Each piece
- * of text is its chunk (the decoder holds back at most the 3 bytes of a cut character).
+ * of text is its chunk (the decoder holds back at most the 3 bytes of a cut character), with:
+ * - no byte order mark (EF BB BF, as Excel writes it) at the start, where it would be read as part
+ *   of the first column's name; its bytes may come in two chunks (it is decoded whole);
+ * - one line break, LF, for each of the file's: CR LF, and a lone CR (old Mac files, some Excel
+ *   exports), in quoted fields too; a CR LF cut between two chunks is one break.
  */
 async function* decode(chunks: Chunks): AsyncGenerator<string> {
 	const decoder = new StringDecoder('utf8');
-	for await (const chunk of chunks) yield typeof chunk === 'string' ? chunk : decoder.write(chunk);
-	yield decoder.end();
+	let start = true;
+	let afterCr = false;
+	const text = (piece: string) => {
+		if (piece === '') return piece;
+		if (start && piece.charCodeAt(0) === 0xfeff) piece = piece.slice(1);
+		if (afterCr && piece.charCodeAt(0) === 0x0a) piece = piece.slice(1);
+		start = false;
+		afterCr = piece.endsWith('\r');
+		return piece.replace(/\r\n?/g, '\n');
+	};
+	for await (const chunk of chunks) yield text(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+	yield text(decoder.end());
 }
 
-/** RFC 4180 CSV: a header row, then records; quoted fields may hold commas, quotes ("") and newlines. */
+/** RFC 4180 CSV: a header row, then records; quoted fields may hold commas, quotes ("") and line breaks. */
 export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, string> | UnreadableRow> {
 	let header: string[] | null = null;
 	let field = '';
@@ -67,7 +81,7 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 		}
 		if (fields.length === 1 && fields[0].trim() === '') return true; // blank line
 		if (!header) {
-			header = fields.map((h) => h.trim().replace(/^\uFEFF/, ''));
+			header = fields.map((h) => h.trim());
 			return true;
 		}
 		if (fields.length !== header.length) {
@@ -111,7 +125,7 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 				line++;
 				afterQuote = false;
 				if (!(yield* endRecord())) return;
-			} else if (c !== '\r') {
+			} else {
 				// Past the cap, one character stands for the field: the parser only asks whether it is
 				// empty (a quote opens a field only at its start).
 				if (++size <= MAX_RECORD_CHARS) field += c;
@@ -156,7 +170,7 @@ export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 		for (let i = 0; i < text.length; i++) {
 			const c = text[i];
 			if (mode === 'unknown') {
-				if (/\s|\uFEFF/.test(c)) {
+				if (/\s/.test(c)) {
 					if (c === '\n') line++;
 					continue;
 				}

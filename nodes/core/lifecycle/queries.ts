@@ -4,7 +4,7 @@
  */
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { z } from 'zod/v4';
-import type { AudienceQuery, DeviceView, LastStatus, Platform, Provider, ProfileView, TokenEvent } from '../model';
+import type { AudienceQuery, ChangelogPage, DeviceView, LastStatus, Platform, Provider, ProfileView, TokenEvent } from '../model';
 import type { Tx } from '../store/engines';
 import type { Database } from '../store/schema';
 import { deviceView, eventView, profileView, type ProfileRow } from './records';
@@ -60,13 +60,6 @@ export async function exportProfile(tx: Tx, profile: ProfileRow): Promise<Profil
 
 export function isPushRegistered(device: DeviceView): boolean {
 	return device.foreground && device.lastStatus !== 'suppressed';
-}
-
-/** A page of a changelog: oldest first, or newest first from before an event id (the last page's last). */
-export interface ChangelogPage {
-	limit: number;
-	newestFirst?: boolean;
-	before?: number;
 }
 
 export async function changelog(tx: Tx, filter: { appId: string; token: string } | { userId: string }, page: ChangelogPage): Promise<TokenEvent[]> {

@@ -8,6 +8,7 @@ import { NotFoundError, parseInput } from '../errors';
 import {
 	AppId,
 	AudienceQuery,
+	ChangelogPage,
 	keyedUnion,
 	ClearIdentifyInput,
 	CleanupOptions,
@@ -16,7 +17,7 @@ import {
 	ProfileRef,
 	RegisterInput,
 	SubscriptionInput,
-	TokenRef,
+	TokenOrSubscription,
 	UserId,
 	type DeviceView,
 	type ProfileView,
@@ -28,7 +29,7 @@ import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult 
 import type { Caller } from '../lifecycle/claims';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { claimSends, recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
-import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type ChangelogPage, type Exclusion, type ProfileExport } from '../lifecycle/queries';
+import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
 import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
 import { openEngine, type Engine, type StoreConfig } from './engines';
@@ -40,7 +41,7 @@ export interface StoreOptions {
 }
 
 // Lookups read their keys as writes store them (trimmed ids, canonical tokens).
-const TokenLookup = z.object({ appId: AppId, token: TokenRef });
+const TokenLookup = z.object({ appId: AppId, token: TokenOrSubscription });
 const ChangelogFilter = keyedUnion('userId', z.object({ userId: UserId }), TokenLookup);
 const UserDevicesQuery = AudienceQuery.omit({ appId: true, pageSize: true }).extend({ appId: AppId.optional() });
 
@@ -160,9 +161,9 @@ export class TokenStore {
 		return row ? deviceView(row) : null;
 	}
 
-	/** The changelog of a token or of a user, oldest first (or as `page` says). */
-	async changelog(filter: { appId: string; token: string } | { userId: string }, page: number | ChangelogPage = 1000): Promise<TokenEvent[]> {
-		return changelog(this.engine.db, parseInput(ChangelogFilter, filter, 'changelog filter'), typeof page === 'number' ? { limit: page } : page);
+	/** The changelog of a token (or its Web Push subscription) or of a user, oldest first (or as `page` says). */
+	async changelog(filter: { appId: string; token: unknown } | { userId: string }, page: number | ChangelogPage = 1000): Promise<TokenEvent[]> {
+		return changelog(this.engine.db, parseInput(ChangelogFilter, filter, 'changelog filter'), parseInput(ChangelogPage, typeof page === 'number' ? { limit: page } : page, 'changelog page'));
 	}
 
 	/** The devices a push to this user may go to. */

@@ -246,8 +246,9 @@ function openPostgres(config: Extract<z.output<typeof StoreConfig>, { engine: 'p
 		password: config.password,
 		ssl: config.ssl,
 		max: config.poolSize,
-		// Every name the store uses resolves in its schema, and only there (the catalog is always searched first).
-		options: `-c search_path=${config.schema}`,
+		// Every name the store uses resolves in its schema, and only there (the catalog is always searched
+		// first): set on each new connection, after whatever search_path the URL's options or PGOPTIONS gave.
+		onConnect: (client) => client.query(`SET search_path TO "${config.schema}"`),
 		types: {
 			getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
 				oid === pgTypes.builtins.INT8 ? Number : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,

@@ -23,6 +23,9 @@ function agentFor(uri: string, env: NodeJS.ProcessEnv): Agent | undefined {
 	})();
 }
 
+/** How long a token request may take, whichever step it is in (the proxy, TLS, the answer). */
+const TOKEN_TIMEOUT_MS = 10_000;
+
 export class ServiceAccountToken {
 	private cached?: { access_token: string; expires_in: number; until: number };
 	private readonly agent: Agent | undefined;
@@ -30,6 +33,7 @@ export class ServiceAccountToken {
 	constructor(
 		private readonly config: z.output<typeof FcmConfig>,
 		env: NodeJS.ProcessEnv = process.env,
+		private readonly timeoutMs = TOKEN_TIMEOUT_MS,
 	) {
 		this.agent = agentFor(config.tokenUri, env);
 	}
@@ -41,14 +45,25 @@ export class ServiceAccountToken {
 		const unsigned = `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: this.config.clientEmail, scope: 'https://www.googleapis.com/auth/firebase.messaging', aud: this.config.tokenUri, iat, exp: iat + 3600 })}`;
 		const assertion = `${unsigned}.${sign('sha256', Buffer.from(unsigned), this.config.privateKey).toString('base64url')}`;
 		const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString();
-		const { status, body } = await new Promise<{ status: number; body: string }>((done, fail) => {
-			const req = httpsRequest(this.config.tokenUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, timeout: 10_000, agent: this.agent }, (res) => {
+		const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+			// One deadline for the whole request, whichever step it is in: the socket's idle timeout it
+			// replaces took twice its time on a proxy that never answered, and never fired on an answer
+			// that came a byte at a time.
+			const deadline = setTimeout(() => settle(new Error(`token request timed out (no answer within ${this.timeoutMs} ms)`)), this.timeoutMs);
+			const settle = (error: Error | null, answer?: { status: number; body: string }) => {
+				clearTimeout(deadline);
+				if (error) {
+					reject(error);
+					req.destroy();
+				} else resolve(answer!);
+			};
+			const req = httpsRequest(this.config.tokenUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, agent: this.agent }, (res) => {
 				let text = '';
 				res.on('data', (c) => (text += c));
-				res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+				res.on('end', () => settle(null, { status: res.statusCode ?? 0, body: text }));
+				res.on('error', settle);
 			});
-			req.on('timeout', () => req.destroy(new Error('token request timed out')));
-			req.on('error', fail);
+			req.on('error', settle);
 			req.end(form);
 		});
 		const answer = JSON.parse(body || '{}') as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
