@@ -5,6 +5,7 @@
  *   send-push-panel.png       Send Push's panel after that run (input, parameters, output)
  *   import-result.png         Import Push Tokens' output after the CSV import example ran
  *   nodes-panel.png           the nodes panel searched for "push"
+ *   endpoint-panel.png        the Push Token Endpoint's panel (the register example's)
  *
  *   npm run screenshots     (builds dist first; n8n 2.41.1 as the e2e tests install it, Debian's Chromium)
  *
@@ -146,6 +147,9 @@ async function main() {
 		copyFileSync(join(ROOT, 'examples/tokens.sample.csv'), join(n8n.folder, 'tokens.csv'));
 		const importCsv = example('import-tokens-csv', n8n.folder);
 		await n8n.importWorkflow(importCsv);
+		await n8n.importCredentials([{ id: 'pushEndpointAuth1', name: 'Push Token Endpoint Auth', type: 'pushTokenEndpointAuthApi', data: { appKey: 'app-key', hmacSecret: 'an-hmac-secret-of-32-characters!' } }]);
+		const endpoint = example('register-token-webhook', n8n.folder);
+		await n8n.importWorkflow(endpoint);
 
 		const base = await n8n.start();
 		await setupOwner(base);
@@ -187,7 +191,14 @@ async function main() {
 		await shotOf(page, 'import-result.png', { content: [panel], within: panel, margin: 16 });
 		await ndv.getByTestId('ndv-close-button').click();
 
-		// 4. the nodes panel, searched for "push" (a taller window, so that all six nodes show)
+		// 4. the Push Token Endpoint's panel
+		await openWorkflow(page, endpoint.id, onCanvas(endpoint));
+		await canvasNode(page, 'App calls').dblclick();
+		await ndv.getByText('Identity Verification').first().waitFor();
+		await shotOf(page, 'endpoint-panel.png', { boxes: ['dialog[data-test-id="ndv"]'] });
+		await ndv.getByTestId('ndv-close-button').click();
+
+		// 5. the nodes panel, searched for "push" (a taller window, so that all six nodes show)
 		await page.setViewportSize({ width: 1280, height: 1000 });
 		await page.getByTestId('node-creator-plus-button').click();
 		await page.getByTestId('node-creator-search-bar').fill('push');

@@ -34,7 +34,7 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 	const hmacId = randomUUID();
 	const jwtId = randomUUID();
 	const awayId = randomUUID();
-	const call = async (route: string, body: unknown, headers: Record<string, string> = { 'x-app-key': APP_KEY }, id = hmacId) => {
+	const call = async (route: string, body: unknown, headers: Record<string, string> = { 'x-app-key': APP_KEY }, id: string = hmacId) => {
 		const response = await fetch(`${base}/webhook/${id}/${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 		return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> & { error?: string }, retryAfter: response.headers.get('retry-after') };
 	};
