@@ -198,7 +198,7 @@ async function main() {
 		await shotOf(page, 'endpoint-panel.png', { boxes: ['dialog[data-test-id="ndv"]'] });
 		await ndv.getByTestId('ndv-close-button').click();
 
-		// 5. the nodes panel, searched for "push" (a taller window, so that all six nodes show)
+		// 5. the nodes panel, searched for "push" (a taller window, so that all the nodes show)
 		await page.setViewportSize({ width: 1280, height: 1000 });
 		await page.getByTestId('node-creator-plus-button').click();
 		await page.getByTestId('node-creator-search-bar').fill('push');

@@ -47,8 +47,8 @@ export class PushTokenEndpoint implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' },
-			{ name: 'pushTokenEndpointAuthApi', required: true, testedBy: 'pushTokenEndpointAuthTest' },
+			{ name: 'pushTokenStoreApi', displayName: 'Push Token Store', required: true, testedBy: 'pushTokenStoreConnectionTest' },
+			{ name: 'pushTokenEndpointAuthApi', displayName: 'App Key and User Proofs', required: true, testedBy: 'pushTokenEndpointAuthTest' },
 		],
 		webhooks,
 		properties: [

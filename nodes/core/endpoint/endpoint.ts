@@ -10,7 +10,7 @@
  * store unreachable (each change is one transaction: nothing half-written).
  */
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
-import { CLEAR_MODES, type ClearMode } from '../model';
+import type { ClearMode } from '../model';
 import type { TokenStore } from '../store/TokenStore';
 import type { RegisterResult } from '../lifecycle/register';
 import type { Caller } from '../lifecycle/claims';
@@ -19,7 +19,6 @@ import type { CallLimiter } from './limiter';
 
 export const ENDPOINT_EVENTS = ['registered', 'moved', 'loggedOut', 'deadTokenRefused'] as const;
 export type EndpointEvent = (typeof ENDPOINT_EVENTS)[number];
-export { CLEAR_MODES };
 
 export interface EndpointSettings {
 	/** The app id of calls that name none. */
@@ -88,7 +87,7 @@ export class AppEndpoint {
 			if (!handler) throw new Stop(404, `no route "${call.route}": use ${AppEndpoint.routes().join(', ')}`);
 			if (call.bytes > this.settings.maxBodyBytes) throw new Stop(413, `the body is ${call.bytes} bytes, over the ${this.settings.maxBodyBytes}-byte limit`);
 			this.auth.checkAppKey(call.appKey);
-			await this.limit('client', call.client);
+			await limit(this.limiter, 'client', call.client);
 			const body = record(call.body, 'the body');
 			const { status, body: answer } = await handler(body, { store: this.store, auth: this.auth, limiter: this.limiter, settings: this.settings, events });
 			return { status, body: answer, events };
@@ -96,11 +95,12 @@ export class AppEndpoint {
 			return { ...failure(error), events: [] };
 		}
 	}
+}
 
-	private async limit(kind: 'client' | 'device', key: string): Promise<void> {
-		const wait = await this.limiter?.take(kind, key);
-		if (wait) throw new Stop(429, `too many calls from this ${kind}: try again in ${wait} s`, { 'Retry-After': String(wait) });
-	}
+/** Past a rate limit: 429 with Retry-After. */
+async function limit(limiter: CallLimiter | null, kind: 'client' | 'device', key: string): Promise<void> {
+	const wait = await limiter?.take(kind, key);
+	if (wait) throw new Stop(429, `too many calls ${kind === 'client' ? 'from this client' : 'about this device'}: try again in ${wait} s`, { 'Retry-After': String(wait) });
 }
 
 /** An error as an answer: the one place statuses are chosen. */
@@ -131,11 +131,7 @@ async function caller(body: Record<string, unknown>, ctx: Context, required: boo
 	return { userId: userId.trim() };
 }
 
-async function deviceLimit(body: Record<string, unknown>, ctx: Context): Promise<void> {
-	const key = JSON.stringify([body.appId ?? ctx.settings.appId, body.token ?? null, body.deviceId ?? null]);
-	const wait = await ctx.limiter?.take('device', key);
-	if (wait) throw new Stop(429, `too many calls about this device: try again in ${wait} s`, { 'Retry-After': String(wait) });
-}
+const deviceLimit = (body: Record<string, unknown>, ctx: Context) => limit(ctx.limiter, 'device', JSON.stringify([body.appId ?? ctx.settings.appId, body.token ?? null, body.deviceId ?? null]));
 
 /** The record the store reads: the panel's app id unless the call names one; the proof is not the store's. */
 const withApp = (body: Record<string, unknown>, ctx: Context): Record<string, unknown> => ({ ...body, appId: body.appId ?? ctx.settings.appId, userProof: undefined });
