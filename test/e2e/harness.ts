@@ -90,18 +90,15 @@ export const node = {
 };
 
 /**
- * An example workflow from examples/ (or a workflow file of the tests, in `folder`), using this
- * harness's store credential, with its file paths in `filesDir`. Its other credentials keep their
- * ids: import them under those.
+ * An example workflow from examples/, using this harness's store credential, with its file paths
+ * in `filesDir`. Its other credentials keep their ids: import them under those.
  */
-export function example(name: string, filesDir: string, folder = 'examples'): Json {
-	const text = readFileSync(join(ROOT, folder, `${name}.json`), 'utf8').replaceAll('/path/to/n8n-files', filesDir);
+export function example(name: string, filesDir: string): Json {
+	const text = readFileSync(join(ROOT, 'examples', `${name}.json`), 'utf8').replaceAll('/path/to/n8n-files', filesDir);
 	const workflow = JSON.parse(text) as Json & { nodes: Array<Json & { credentials?: Json }> };
 	for (const n of workflow.nodes) if (n.credentials) n.credentials = { ...n.credentials, pushTokenStoreApi: CREDENTIAL };
 	return workflow;
 }
-/** The Webhook-node workflows that were the register and login examples before the Push Token Endpoint: n8n's own path, for the tests that load n8n with executions. */
-export const webhookNodeWorkflow = (name: 'register-token-webhook-node' | 'login-logout-webhook-nodes', filesDir: string): Json => example(name, filesDir, 'test/e2e/workflows');
 
 let workflowCounter = 0;
 

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tokens } from '../support/stores';
-import { example, line, N8nHarness, node, type Json, waitFor, webhookNodeWorkflow } from './harness';
+import { example, line, N8nHarness, node, type Json, waitFor } from './harness';
 
 const APP = 'com.example.app';
 const apns = tokens.apns(1);
@@ -156,8 +156,8 @@ describe('[sqlite] the nodes in a real n8n', () => {
 			Number((await n8n.store.engine.db.selectFrom('profiles').select(({ fn }) => fn.countAll<number>().as('n')).where('kind', '=', 'imported').executeTakeFirstOrThrow()).n);
 		const before = await importedProfiles();
 
-		// n8n's Webhook node → Register Push Token (the register example before the Push Token Endpoint), and the clean-up example as shipped on a 2-second cron.
-		await n8n.importWorkflow(webhookNodeWorkflow('register-token-webhook-node', n8n.folder), true);
+		// The example workflows a user imports, as they are (the clean-up on a 2-second cron).
+		await n8n.importWorkflow(example('register-from-backend', n8n.folder), true);
 		const cleanup = example('monthly-cleanup', n8n.folder) as { nodes: Array<{ parameters: Json }> };
 		Object.assign(cleanup.nodes[0].parameters, { schedule: 'custom', cronExpression: '*/2 * * * * *' });
 		await n8n.importWorkflow(cleanup as Json, true);

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { N8nHarness, webhookNodeWorkflow } from '../e2e/harness';
+import { example, N8nHarness } from '../e2e/harness';
 import { ensureRedis, type Redis } from '../support/redis';
 import { freshConfig, tokens } from '../support/stores';
 
@@ -60,8 +60,8 @@ describe('[postgres] queue mode: main + 2 workers through Redis', () => {
 			// The same key for main and workers: they all decrypt the store credential.
 			N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
 		});
-		await n8n.importWorkflow(webhookNodeWorkflow('register-token-webhook-node', n8n.folder), true);
-		await n8n.importWorkflow(webhookNodeWorkflow('login-logout-webhook-nodes', n8n.folder), true);
+		await n8n.importWorkflow(example('register-from-backend', n8n.folder), true);
+		await n8n.importWorkflow(example('login-logout-from-backend', n8n.folder), true);
 		[base] = await Promise.all([n8n.start(), n8n.startWorker('worker-1'), n8n.startWorker('worker-2')]);
 	}, 10 * 60_000);
 
