@@ -193,7 +193,7 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 	});
 
 	it('the shipped examples answer the app: register, login, logout', async () => {
-		const [register, login] = ['18a3b257-8f81-54fa-8b29-5f50adce238e', '6f0d2a51-3c8e-4b7a-9d15-2e6c8b4f7a90'];
+		const [register, login] = ['3c6b9e21-5d47-4a8f-b2e0-91f7c4d8a6b3', '6f0d2a51-3c8e-4b7a-9d15-2e6c8b4f7a90'];
 		const token = tokens.fcm(18);
 		expect(await call('register', { platform: 'android', token, deviceId: 'ex-1' }, undefined, register)).toMatchObject({ status: 200, body: { action: 'registered', appId: APP } });
 		expect(await call('identify', { token, userId: 'fern', userProof: proof('fern') }, undefined, login)).toMatchObject({ status: 200, body: { action: 'moved', userId: 'fern' } });
