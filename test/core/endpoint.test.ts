@@ -126,6 +126,25 @@ describe.each(ENGINES)('[%s] the app endpoint core', (engine) => {
 	});
 });
 
+describe('[sqlite] batches and the event loop', () => {
+	it('a batch lets the event loop turn while it runs: SQLite\'s statements are synchronous, and n8n must go on answering', async () => {
+		const t = await openTestStore('sqlite');
+		try {
+			const e = new AppEndpoint(t.store, auth(), null, { ...settings, maxBodyBytes: 1024 * 1024 });
+			let turns = 0;
+			const timer = setInterval(() => turns++, 5);
+			const answers = await Promise.all(
+				[0, 1, 2, 3].map((b) => e.handle({ route: 'batch', body: { registrations: Array.from({ length: 500 }, (_, i) => ({ platform: 'android', token: tokens.fcm(100_000 + b * 1000 + i) })) }, bytes: 1000, appKey: 'key', client: '203.0.113.9' })),
+			);
+			clearInterval(timer);
+			expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+			expect(turns).toBeGreaterThan(0); // (it was 0: four batches, 2,000 registrations, ran as one chain of microtasks)
+		} finally {
+			await t.close();
+		}
+	});
+});
+
 describe('rate limits', () => {
 	const call = (e: AppEndpoint, token: string, client = '198.51.100.1') => e.handle({ route: 'register', body: { platform: 'android', token }, bytes: 10, appKey: 'key', client });
 

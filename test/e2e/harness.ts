@@ -137,7 +137,7 @@ export class N8nHarness {
 	private server?: ChildProcess;
 	/** What `n8n start` printed so far (for failure messages). */
 	serverLog: () => string = () => '';
-	/** `n8n worker` processes (queue mode), by name. */
+	/** `n8n worker` and `n8n webhook` processes (queue mode), by name. */
 	private readonly workers = new Map<string, { process: ChildProcess; log: () => string }>();
 
 	private constructor(
@@ -258,10 +258,13 @@ export class N8nHarness {
 		return new Outputs(parseRun(await this.cliWith(env, n8n(), 'execute', `--id=${workflow.id}`, '--rawOutput')));
 	}
 
-	/** `n8n start` on a free port, serving published workflows (webhooks, schedules). */
-	async start(): Promise<string> {
+	/**
+	 * `n8n start` on a free port, serving published workflows (webhooks, schedules); `env`: more
+	 * environment for this start only (after stop(), n8n can be started again with other settings).
+	 */
+	async start(env: NodeJS.ProcessEnv = {}): Promise<string> {
 		const port = await freePort();
-		this.server = spawn(n8n(), ['start'], { env: { ...this.env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+		this.server = spawn(n8n(), ['start'], { env: { ...this.env, ...env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
 		let log = '';
 		this.server.stdout!.on('data', (d) => (log += d));
 		this.server.stderr!.on('data', (d) => (log += d));
@@ -322,14 +325,38 @@ export class N8nHarness {
 		);
 	}
 
-	/** What a worker printed so far. */
+	/**
+	 * `n8n webhook` (queue mode, settings as for startWorker): a process that answers production
+	 * webhook calls and hands their executions to the workers. Resolves with its base URL once it
+	 * listens; it is stopped with the workers. `env`: more environment for this process.
+	 */
+	async startWebhook(name: string, more: NodeJS.ProcessEnv = {}): Promise<string> {
+		const port = await freePort();
+		const env = { ...this.env, ...more, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
+		const webhook = spawn(n8n(), ['webhook'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+		let log = '';
+		webhook.stdout!.on('data', (d) => (log += d));
+		webhook.stderr!.on('data', (d) => (log += d));
+		this.workers.set(name, { process: webhook, log: () => log });
+		await waitFor(
+			async () => {
+				if (webhook.exitCode !== null) throw new Error(`n8n webhook ${name} exited with ${webhook.exitCode}:\n${log.slice(-3000)}`);
+				return log.includes('Webhook listener waiting for requests');
+			},
+			120_000,
+			() => `n8n webhook ${name} did not start:\n${log.slice(-3000)}`,
+		);
+		return `http://127.0.0.1:${port}`;
+	}
+
+	/** What a worker (or webhook process) printed so far. */
 	workerLog(name: string): string {
 		const worker = this.workers.get(name);
 		if (!worker) throw new Error(`no worker named ${name}`);
 		return worker.log();
 	}
 
-	/** Stops `n8n start` and every worker. */
+	/** Stops `n8n start`, every worker and every webhook process. */
 	async stop(): Promise<void> {
 		await Promise.all([this.server, ...[...this.workers.values()].map((w) => w.process)].map(stopProcess));
 	}
