@@ -30,7 +30,7 @@ const Database = require('better-sqlite3');
 const { Client } = require('pg');
 const IORedis = require('ioredis');
 const { TokenStore, AppEndpoint, EndpointAuth } = require('../dist/nodes/core');
-const { N8nHarness, PACKAGE, example, line } = require('./.build/test/e2e/harness');
+const { N8nHarness, PACKAGE, example, line, n8nDatabaseEnv } = require('./.build/test/e2e/harness');
 const { ensureRedis } = require('./.build/test/support/redis');
 const { freshConfig } = require('./.build/test/support/stores');
 const { percentile, report } = require('./report');
@@ -347,15 +347,9 @@ async function queueMode() {
 	process.env.PUSH_TOKENS_PG_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 	const redis = await ensureRedis();
 	const n8nDb = await freshConfig('postgres');
-	const url = new URL(n8nDb.config.connectionString);
 	const prefix = `push-tokens-bench-endpoint-${process.pid}`;
 	const n8n = await N8nHarness.create('postgres', {
-		DB_TYPE: 'postgresdb',
-		DB_POSTGRESDB_HOST: url.hostname,
-		DB_POSTGRESDB_PORT: url.port || '5432',
-		DB_POSTGRESDB_DATABASE: url.pathname.slice(1),
-		DB_POSTGRESDB_USER: decodeURIComponent(url.username) || 'postgres',
-		DB_POSTGRESDB_PASSWORD: decodeURIComponent(url.password),
+		...n8nDatabaseEnv(n8nDb.config.connectionString),
 		EXECUTIONS_MODE: 'queue',
 		QUEUE_BULL_REDIS_HOST: redis.host,
 		QUEUE_BULL_REDIS_PORT: String(redis.port),

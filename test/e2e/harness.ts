@@ -133,6 +133,19 @@ export function line(name: string, ...nodes: NodeSpec[]): Json {
 	};
 }
 
+/** DB_* settings for n8n from a PostgreSQL URL. */
+export function n8nDatabaseEnv(connectionString: string): NodeJS.ProcessEnv {
+	const url = new URL(connectionString);
+	return {
+		DB_TYPE: 'postgresdb',
+		DB_POSTGRESDB_HOST: url.hostname,
+		DB_POSTGRESDB_PORT: url.port || '5432',
+		DB_POSTGRESDB_DATABASE: decodeURIComponent(url.pathname.slice(1)),
+		DB_POSTGRESDB_USER: decodeURIComponent(url.username) || 'postgres',
+		DB_POSTGRESDB_PASSWORD: decodeURIComponent(url.password),
+	};
+}
+
 export class N8nHarness {
 	private server?: ChildProcess;
 	/** What `n8n start` printed so far (for failure messages). */

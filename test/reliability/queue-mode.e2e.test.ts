@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { example, N8nHarness } from '../e2e/harness';
+import { example, N8nHarness, n8nDatabaseEnv } from '../e2e/harness';
 import { ensureRedis, type Redis } from '../support/redis';
 import { freshConfig, tokens } from '../support/stores';
 
@@ -15,19 +15,6 @@ const APP = 'com.example.queue';
 const PAIRS = 500;
 const LANES = 50;
 const USERS = 100;
-
-/** DB_* settings for n8n from a PostgreSQL URL. */
-function n8nDatabaseEnv(connectionString: string): NodeJS.ProcessEnv {
-	const url = new URL(connectionString);
-	return {
-		DB_TYPE: 'postgresdb',
-		DB_POSTGRESDB_HOST: url.hostname,
-		DB_POSTGRESDB_PORT: url.port || '5432',
-		DB_POSTGRESDB_DATABASE: decodeURIComponent(url.pathname.slice(1)),
-		DB_POSTGRESDB_USER: decodeURIComponent(url.username) || 'postgres',
-		DB_POSTGRESDB_PASSWORD: decodeURIComponent(url.password),
-	};
-}
 
 async function query<T>(connectionString: string, text: string): Promise<T[]> {
 	const client = new Client({ connectionString });
