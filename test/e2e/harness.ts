@@ -323,19 +323,7 @@ export class N8nHarness {
 	 */
 	async startWorker(name: string, concurrency = 10): Promise<void> {
 		const env = { ...this.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), QUEUE_HEALTH_CHECK_ACTIVE: 'false' };
-		const worker = spawn(n8n(), ['worker', `--concurrency=${concurrency}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-		let log = '';
-		worker.stdout!.on('data', (d) => (log += d));
-		worker.stderr!.on('data', (d) => (log += d));
-		this.workers.set(name, { process: worker, log: () => log });
-		await waitFor(
-			async () => {
-				if (worker.exitCode !== null) throw new Error(`n8n worker ${name} exited with ${worker.exitCode}:\n${log.slice(-3000)}`);
-				return log.includes('n8n worker is now ready');
-			},
-			120_000,
-			() => `n8n worker ${name} did not start:\n${log.slice(-3000)}`,
-		);
+		await this.spawnQueueProcess(name, ['worker', `--concurrency=${concurrency}`], env, 'n8n worker is now ready');
 	}
 
 	/**
@@ -346,20 +334,25 @@ export class N8nHarness {
 	async startWebhook(name: string, more: NodeJS.ProcessEnv = {}): Promise<string> {
 		const port = await freePort();
 		const env = { ...this.env, ...more, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
-		const webhook = spawn(n8n(), ['webhook'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+		await this.spawnQueueProcess(name, ['webhook'], env, 'Webhook listener waiting for requests');
+		return `http://127.0.0.1:${port}`;
+	}
+
+	/** An `n8n <args>` process of queue mode, kept under `name` and stopped with the others; resolves once it prints `ready`. */
+	private async spawnQueueProcess(name: string, args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<void> {
+		const child = spawn(n8n(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
 		let log = '';
-		webhook.stdout!.on('data', (d) => (log += d));
-		webhook.stderr!.on('data', (d) => (log += d));
-		this.workers.set(name, { process: webhook, log: () => log });
+		child.stdout!.on('data', (d) => (log += d));
+		child.stderr!.on('data', (d) => (log += d));
+		this.workers.set(name, { process: child, log: () => log });
 		await waitFor(
 			async () => {
-				if (webhook.exitCode !== null) throw new Error(`n8n webhook ${name} exited with ${webhook.exitCode}:\n${log.slice(-3000)}`);
-				return log.includes('Webhook listener waiting for requests');
+				if (child.exitCode !== null) throw new Error(`n8n ${args[0]} ${name} exited with ${child.exitCode}:\n${log.slice(-3000)}`);
+				return log.includes(ready);
 			},
 			120_000,
-			() => `n8n webhook ${name} did not start:\n${log.slice(-3000)}`,
+			() => `n8n ${args[0]} ${name} did not start:\n${log.slice(-3000)}`,
 		);
-		return `http://127.0.0.1:${port}`;
 	}
 
 	/** What a worker (or webhook process) printed so far. */
