@@ -3,17 +3,44 @@ import {
 	NodeOperationError,
 	type IExecuteFunctions,
 	type INodeExecutionData,
+	type INodeProperties,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { readCsv, readJson, toImportRow, type ImportSummary } from '../core';
+import { detectPreset, mapColumns, presetById, PRESETS, readCsv, readJson, reader, type ColumnMap, type ImportOptions, type ImportPreset, type ImportSummary } from '../core';
 import { appIdField, deviceIdField, optional, platformField, tokenField, userIdField } from '../shared/fields';
 import { errorItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
 const fromItems = { show: { source: ['items'] } };
 const fromFile = { show: { source: ['file'] } };
+const mappingColumns = { show: { source: ['file'], preset: ['mapColumns'] } };
 const EXPECTED_ROWS = { csv: 'a CSV file is a header row, then a row per token', json: 'a JSON file is an array of objects, or an object per line' };
+
+/** Which export the file is. New nodes detect it; nodes saved before version 1.1 read this package's layout, as they did. */
+const presetField = (defaultPreset: string, versions: INodeProperties['displayOptions']): INodeProperties => ({
+	displayName: 'Source',
+	name: 'preset',
+	type: 'options',
+	options: [
+		{ name: 'Detect From Header', value: 'detect', description: 'Picks the preset by the first row\'s columns; the summary says which' },
+		...PRESETS.map((p) => ({ name: p.name, value: p.id, description: p.description })),
+		{ name: 'Map Columns', value: 'mapColumns', description: 'Any CSV or JSON: name the column that holds each field' },
+	],
+	// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the presets' options come from the core's list
+	default: defaultPreset,
+	description: 'Whose export the file is, read as that provider writes it',
+	displayOptions: { ...versions, show: { ...versions?.show, source: ['file'] } },
+});
+
+/** Map Columns: the column for each field. */
+const columnField = (field: keyof ColumnMap, displayName: string, description?: string): INodeProperties => ({
+	displayName,
+	name: field,
+	type: 'string',
+	default: '',
+	...(description ? { description } : {}),
+});
 
 /**
  * Migration from another provider (Braze's push_token_import): tokens from incoming items or
@@ -26,7 +53,8 @@ export class ImportPushTokens implements INodeType {
 		name: 'importPushTokens',
 		icon: { light: 'file:importPushTokens.svg', dark: 'file:importPushTokens.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{$parameter["mode"] === "anonymous" ? "push_token_import" : "with user IDs"}}',
 		description: 'Import push tokens migrated from another provider, skipping tokens already known',
 		defaults: { name: 'Import Push Tokens' },
@@ -50,15 +78,17 @@ export class ImportPushTokens implements INodeType {
 				default: 'anonymous',
 			},
 			{
-				displayName: 'Source',
+				displayName: 'Input',
 				name: 'source',
 				type: 'options',
 				options: [
 					{ name: 'Incoming Items', value: 'items', description: 'One token per item, fields mapped below' },
-					{ name: 'File (CSV or JSON)', value: 'file', description: 'A binary file of any size, read as a stream' },
+					{ name: 'File (CSV or JSON)', value: 'file', description: 'A binary file of any size, read as a stream: another provider\'s export as it is' },
 				],
 				default: 'items',
 			},
+			presetField('package', { show: { '@version': [1] } }),
+			presetField('detect', { show: { '@version': [{ _cnd: { gte: 1.1 } }] } }),
 			{ ...appIdField, displayOptions: fromItems },
 			{ ...platformField, displayOptions: fromItems },
 			{ ...tokenField, displayOptions: fromItems },
@@ -82,6 +112,35 @@ export class ImportPushTokens implements INodeType {
 				],
 				default: 'csv',
 				displayOptions: fromFile,
+			},
+			{
+				displayName: 'Token Column',
+				name: 'tokenColumn',
+				// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- a column's name, not a secret
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'e.g. push_token',
+				description: 'The column that holds the token (for Web Push: the subscription JSON, or its endpoint with the key columns below)',
+				displayOptions: mappingColumns,
+			},
+			{
+				displayName: 'Other Columns',
+				name: 'columns',
+				type: 'collection',
+				placeholder: 'Add Column',
+				default: {},
+				displayOptions: mappingColumns,
+				options: [
+					columnField('appId', 'App ID Column'),
+					columnField('deviceId', 'Device ID Column'),
+					columnField('environment', 'APNs Environment Column', 'Values: production or sandbox'),
+					columnField('platform', 'Platform Column', 'Values: android, ios or web (any case)'),
+					columnField('provider', 'Provider Column', 'Values: fcm, apns or webpush; told from the platform when absent'),
+					columnField('userId', 'User ID Column'),
+					columnField('webPushAuth', 'Web Push Auth Column', 'The subscription\'s auth secret, when the token column holds only its endpoint'),
+					columnField('webPushP256dh', 'Web Push P256DH Column', 'The subscription\'s p256dh key, when the token column holds only its endpoint'),
+				],
 			},
 			{
 				displayName: 'Default App ID',
@@ -147,7 +206,7 @@ export class ImportPushTokens implements INodeType {
 		const items = this.getInputData();
 		const source = this.getNodeParameter('source', 0) as 'items' | 'file';
 		const options = this.getNodeParameter('options', 0, {}) as { batchSize?: number; dryRun?: boolean; invalidRowLimit?: number };
-		const importOptions = { ...options, anonymousOnly: this.getNodeParameter('mode', 0) === 'anonymous' };
+		const importOptions: ImportOptions = { ...options, anonymousOnly: this.getNodeParameter('mode', 0) === 'anonymous' };
 
 		if (source === 'items') {
 			// All items are one import: one summary, paired with every input item.
@@ -163,7 +222,8 @@ export class ImportPushTokens implements INodeType {
 		const out: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			try {
-				const summary: ImportSummary = await store.importTokens(await rowsFromFile(this, i), importOptions);
+				const { records, ...how } = await readFile(this, i);
+				const summary: ImportSummary = await store.importTokens(records, { ...importOptions, ...how });
 				// A summary of zeros would not tell a wrong file (format, encoding, binary field) from a done one.
 				if (summary.rows === 0) throw new NodeOperationError(this.getNode(), `Item ${i + 1}: no rows found in the file (${EXPECTED_ROWS[this.getNodeParameter('format', i) as 'csv' | 'json']})`, { itemIndex: i });
 				out.push({ json: toJson(summary), pairedItem: { item: i } });
@@ -188,18 +248,32 @@ function* rowsFromItems(context: IExecuteFunctions, count: number): Generator<un
 	}
 }
 
-async function rowsFromFile(context: IExecuteFunctions, i: number): Promise<AsyncGenerator<unknown>> {
+/** The file's records, and the preset that reads them. */
+async function readFile(context: IExecuteFunctions, i: number): Promise<Required<Pick<ImportOptions, 'read' | 'source'>> & { records: AsyncIterable<unknown> }> {
 	const property = context.getNodeParameter('binaryPropertyName', i) as string;
 	const binary = context.helpers.assertBinaryData(i, property);
+	const format = context.getNodeParameter('format', i) as 'csv' | 'json';
+	if (!['csv', 'json'].includes(format)) throw new NodeOperationError(context.getNode(), `Item ${i + 1}: unknown file format "${format}"`, { itemIndex: i });
 	// Files kept by n8n's binary data store are streamed; small in-memory ones are already a buffer.
 	const stream: AsyncIterable<Buffer> | Buffer[] = binary.id ? await context.helpers.getBinaryStream(binary.id, 256 * 1024) : [Buffer.from(binary.data, 'base64')];
-	const format = context.getNodeParameter('format', i) as 'csv' | 'json';
+	let records: AsyncIterable<unknown> = format === 'csv' ? readCsv(stream) : readJson(stream);
 	const defaults = {
 		appId: context.getNodeParameter('defaultAppId', i, '') as string,
 		platform: context.getNodeParameter('defaultPlatform', i, '') as string,
 	};
-	if (!['csv', 'json'].includes(format)) throw new NodeOperationError(context.getNode(), `Item ${i + 1}: unknown file format "${format}"`, { itemIndex: i });
-	return (async function* () {
-		for await (const row of format === 'csv' ? readCsv(stream) : readJson(stream)) yield toImportRow(row, defaults);
-	})();
+	const choice = context.getNodeParameter('preset', i, 'package') as string;
+	let preset: ImportPreset | undefined;
+	let source: string;
+	if (choice === 'detect') {
+		({ preset, records } = await detectPreset(records));
+		source = `${preset.name} (detected from the header)`;
+	} else {
+		preset =
+			choice === 'mapColumns'
+				? mapColumns({ ...(context.getNodeParameter('columns', i, {}) as ColumnMap), token: context.getNodeParameter('tokenColumn', i) as string })
+				: presetById(choice);
+		if (!preset) throw new NodeOperationError(context.getNode(), `Item ${i + 1}: unknown source "${choice}"`, { itemIndex: i });
+		source = preset.name;
+	}
+	return { records, read: reader(preset, defaults), source };
 }

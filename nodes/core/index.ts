@@ -6,11 +6,12 @@ export { DEFAULT_SCHEMA, StoreConfig, expandHome, type Engine } from './store/en
 export type { RegisterResult } from './lifecycle/register';
 export type { IdentifyResult, ClearIdentifyResult } from './lifecycle/identify';
 export type { Caller } from './lifecycle/claims';
-export type { ImportOptions, ImportSummary, InvalidRow } from './lifecycle/import';
+export type { ImportCounts, ImportOptions, ImportSummary, InvalidRow } from './lifecycle/import';
 export { SUPPRESS_AFTER_BOUNCES, sendLogKey, type OutcomeAction, type OutcomeResult } from './lifecycle/outcomes';
 export type { CleanupReport } from './lifecycle/cleanup';
 export type { AudienceDevice, Exclusion, ProfileExport, PushTokenEntry } from './lifecycle/queries';
-export { readCsv, readJson, toImportRow, UnreadableRow } from './import/sources';
+export { readCsv, readJson, UnreadableRow } from './import/sources';
+export * from './import/presets';
 export { classifyAnswer, type ProviderAnswer, type Classification } from './providers/answers';
 export { PROVIDER_MODULES, providerModule } from './providers';
 export type { Delivery, ProviderModule, Transport } from './providers/provider';

@@ -4,7 +4,7 @@
  * into an error item, and every output item is paired with its input item.
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { NotFoundError, SendConfigError, ValidationError } from '../core';
+import { NotFoundError, SendConfigError, UnknownSourceError, ValidationError } from '../core';
 
 export function toNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number): Error {
 	if (error instanceof NodeOperationError) return error;
@@ -13,7 +13,7 @@ export function toNodeError(context: IExecuteFunctions, error: unknown, itemInde
 	}
 	// The node is what was parsed: the message names the item and the field, once.
 	if (error instanceof ValidationError) return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.detail}`, { itemIndex });
-	if (error instanceof NotFoundError) {
+	if (error instanceof NotFoundError || error instanceof UnknownSourceError) {
 		return new NodeOperationError(context.getNode(), `Item ${itemIndex + 1}: ${error.message}`, { itemIndex });
 	}
 	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });

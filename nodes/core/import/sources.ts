@@ -211,31 +211,3 @@ export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 	if (size > MAX_RECORD_CHARS) yield new UnreadableRow(tooLong(mode === 'lines' ? line : elementLine));
 	else if (buffer.trim() !== '') yield parse(buffer, mode === 'lines' ? `line ${line}` : 'the last element (the array is not closed)');
 }
-
-const COLUMN_ALIASES: Record<string, string[]> = {
-	appId: ['app_id', 'appid', 'app'],
-	platform: ['platform', 'os'],
-	provider: ['provider'],
-	tokenKind: ['token_kind', 'tokenkind', 'kind'],
-	token: ['token', 'push_token', 'device_token', 'registration_token', 'subscription'],
-	deviceId: ['device_id', 'deviceid'],
-	userId: ['user_id', 'userid', 'external_id', 'externalid'],
-	environment: ['environment', 'apns_environment'],
-};
-const FIELD_OF_COLUMN = new Map(Object.entries(COLUMN_ALIASES).flatMap(([field, names]) => names.map((n) => [n, field] as const)));
-
-/**
- * Maps a source row's columns (snake_case or camelCase) to import fields, filling appId and
- * platform from defaults when the file does not carry them. Empty cells count as absent.
- */
-export function toImportRow(source: unknown, defaults: { appId?: string; platform?: string }): unknown {
-	if (source instanceof UnreadableRow || typeof source !== 'object' || source === null || Array.isArray(source)) return source;
-	const row: Record<string, unknown> = {};
-	for (const [column, value] of Object.entries(source)) {
-		const field = FIELD_OF_COLUMN.get(column.toLowerCase().replace(/[\s-]/g, '_')) ?? FIELD_OF_COLUMN.get(column.toLowerCase());
-		if (field && value !== '' && value !== null && value !== undefined) row[field] = value;
-	}
-	row.appId ??= defaults.appId || undefined;
-	row.platform ??= defaults.platform || undefined;
-	return row;
-}

@@ -8,7 +8,8 @@
 import { newId } from '../ids';
 import { fieldIssues, type FieldIssue } from '../errors';
 import { UnreadableRow } from '../import/sources';
-import { ImportRow } from '../model';
+import { SourceSkip, type PresetOutput } from '../import/presets/preset';
+import { DEFAULT_PROVIDER, ImportRow } from '../model';
 import { sql } from 'kysely';
 import type { Engine, Tx } from '../store/engines';
 import type { DevicesTable, ProfilesTable } from '../store/schema';
@@ -25,6 +26,10 @@ export interface ImportOptions {
 	 * A row with a user id is then invalid (it belongs in an import with user ids).
 	 */
 	anonymousOnly?: boolean;
+	/** The tokens one input record holds (an import preset's reading); by default the record is one row. */
+	read?: (record: unknown) => Iterable<PresetOutput>;
+	/** Which preset read the input, named in the summary. */
+	source?: string;
 }
 
 export interface InvalidRow {
@@ -33,12 +38,30 @@ export interface InvalidRow {
 	issues: FieldIssue[];
 }
 
-export interface ImportSummary {
-	rows: number;
+/** What happened to the tokens of one platform and provider. */
+export interface ImportCounts {
 	imported: number;
+	/** The token (or its device id) is already in the store. */
 	skippedExisting: number;
+	/** Known dead (tombstoned): refused. */
 	skippedDead: number;
+	/** Marked unusable by the export itself. */
+	skippedBySource: number;
+}
+
+export interface ImportSummary extends ImportCounts {
+	/** The preset that read the input. */
+	source?: string;
+	/** Records read (a CSV row, a JSON object); one record may hold several tokens, or none. */
+	rows: number;
+	tokens: number;
 	invalid: number;
+	/** Keyed `platform/provider` ("android/fcm"); "other" for a skipped row that names none. */
+	byPlatform: Record<string, ImportCounts>;
+	/** Skips by the export's own flag, by reason. */
+	skippedBySourceReasons: Record<string, number>;
+	/** Invalid tokens by field and what was expected (the value itself left out). */
+	invalidReasons: Record<string, number>;
 	invalidRows: InvalidRow[];
 	dryRun: boolean;
 }
@@ -104,56 +127,91 @@ function deviceRow(row: ValidRow, profileId: string, now: number): DevicesTable 
 const importedEvent = (device: DevicesTable, userId: string | null, now: number) =>
 	eventRow({ type: 'imported', device, to: { id: device.profile_id, external_id: userId }, reason: 'push token import' }, now);
 
+/** Distinct invalid reasons kept in the summary; the rest are counted under one more. */
+const MAX_REASONS = 100;
+const OTHER_REASONS = 'other reasons';
+const zeroCounts = (): ImportCounts => ({ imported: 0, skippedExisting: 0, skippedDead: 0, skippedBySource: 0 });
+const platformKey = (platform?: string, provider?: string) => (platform ? `${platform}/${provider ?? DEFAULT_PROVIDER[platform as keyof typeof DEFAULT_PROVIDER] ?? '?'}` : 'other');
+const one = (record: unknown): PresetOutput[] => [record as PresetOutput];
+
+function countReason(reasons: Record<string, number>, reason: string) {
+	if (!(reason in reasons) && Object.keys(reasons).length >= MAX_REASONS) reason = OTHER_REASONS;
+	reasons[reason] = (reasons[reason] ?? 0) + 1;
+}
+
 export async function importTokens(
 	engine: Engine,
-	rows: Iterable<unknown> | AsyncIterable<unknown>,
+	records: Iterable<unknown> | AsyncIterable<unknown>,
 	options: ImportOptions,
 	now: () => number,
 ): Promise<ImportSummary> {
 	const batchSize = options.batchSize ?? 1000;
 	const invalidRowLimit = options.invalidRowLimit ?? 100;
-	const summary: ImportSummary = { rows: 0, imported: 0, skippedExisting: 0, skippedDead: 0, invalid: 0, invalidRows: [], dryRun: !!options.dryRun };
+	const read = options.read ?? one;
+	const summary: ImportSummary = {
+		...(options.source ? { source: options.source } : {}),
+		rows: 0, tokens: 0, ...zeroCounts(), invalid: 0,
+		byPlatform: {}, skippedBySourceReasons: {}, invalidReasons: {}, invalidRows: [], dryRun: !!options.dryRun,
+	};
+	const countsOf = (key: string) => (summary.byPlatform[key] ??= zeroCounts());
 	let batch: ValidRow[] = [];
 
 	const flush = async () => {
 		if (batch.length === 0) return;
-		const counts = await importBatch(engine, batch, !!options.dryRun, now());
-		summary.imported += counts.imported;
-		summary.skippedExisting += counts.skippedExisting;
-		summary.skippedDead += counts.skippedDead;
+		for (const [key, counts] of await importBatch(engine, batch, !!options.dryRun, now())) {
+			const into = countsOf(key);
+			for (const name of ['imported', 'skippedExisting', 'skippedDead'] as const) {
+				into[name] += counts[name];
+				summary[name] += counts[name];
+			}
+		}
 		batch = [];
 	};
 
 	const invalid = (issues: FieldIssue[]) => {
 		summary.invalid++;
+		for (const issue of issues) countReason(summary.invalidReasons, `${issue.field ? `${issue.field}: ` : ''}${issue.message.replace(/, got [^]*$/, '')}`);
 		if (summary.invalidRows.length < invalidRowLimit) summary.invalidRows.push({ row: summary.rows, issues });
 	};
-	for await (const raw of rows) {
+	for await (const record of records) {
 		summary.rows++;
-		if (raw instanceof UnreadableRow) {
-			invalid([{ field: '', message: raw.reason }]);
-			continue;
+		for (const raw of record instanceof UnreadableRow ? [record] : read(record)) {
+			summary.tokens++;
+			if (raw instanceof UnreadableRow) {
+				invalid([{ field: '', message: raw.reason }]);
+				continue;
+			}
+			if (raw instanceof SourceSkip) {
+				summary.skippedBySource++;
+				countsOf(platformKey(raw.platform, raw.provider)).skippedBySource++;
+				countReason(summary.skippedBySourceReasons, raw.reason);
+				continue;
+			}
+			const parsed = ImportRow.safeParse(raw);
+			if (!parsed.success) {
+				invalid(fieldIssues(parsed.error));
+				continue;
+			}
+			if (options.anonymousOnly && parsed.data.userId !== undefined) {
+				invalid([{ field: 'userId', message: 'expected no user id in a push_token_import (each token gets a temporary profile); import rows with user ids in the "with user ids" mode' }]);
+				continue;
+			}
+			batch.push(parsed.data);
+			if (batch.length >= batchSize) await flush();
 		}
-		const parsed = ImportRow.safeParse(raw);
-		if (!parsed.success) {
-			invalid(fieldIssues(parsed.error));
-			continue;
-		}
-		if (options.anonymousOnly && parsed.data.userId !== undefined) {
-			invalid([{ field: 'userId', message: 'expected no user id in a push_token_import (each token gets a temporary profile); import rows with user ids in the "with user ids" mode' }]);
-			continue;
-		}
-		batch.push(parsed.data);
-		if (batch.length >= batchSize) await flush();
 	}
 	await flush();
 	return summary;
 }
 
-interface BatchCounts {
-	imported: number;
-	skippedExisting: number;
-	skippedDead: number;
+/** A batch's counts by `platform/provider`. */
+type BatchCounts = Map<string, Omit<ImportCounts, 'skippedBySource'>>;
+
+function tally(counts: BatchCounts, row: { platform: string; provider: string }, outcome: 'imported' | 'skippedExisting' | 'skippedDead', n = 1) {
+	const key = platformKey(row.platform, row.provider);
+	let entry = counts.get(key);
+	if (!entry) counts.set(key, (entry = { imported: 0, skippedExisting: 0, skippedDead: 0 }));
+	entry[outcome] += n;
 }
 
 class DryRunRollback extends Error {
@@ -182,7 +240,7 @@ async function importBatch(engine: Engine, batch: ValidRow[], dryRun: boolean, n
  * follow only when it went in. Foreign keys are checked at commit, as the profile comes second.
  */
 function writeBatchSqlite(statement: NonNullable<Engine['sqliteStatement']>, batch: ValidRow[], now: number): BatchCounts {
-	const counts: BatchCounts = { imported: 0, skippedExisting: 0, skippedDead: 0 };
+	const counts: BatchCounts = new Map();
 	statement('PRAGMA defer_foreign_keys = ON').run();
 	const isDead = statement('SELECT 1 FROM dead_tokens WHERE app_id = ? AND token = ?');
 	const userProfile = statement('SELECT id FROM profiles WHERE external_id = ?');
@@ -191,19 +249,19 @@ function writeBatchSqlite(statement: NonNullable<Engine['sqliteStatement']>, bat
 	const insertEvent = rowInserter(statement, 'token_events');
 	for (const row of batch) {
 		if (isDead.get(row.appId, row.token) !== undefined) {
-			counts.skippedDead++;
+			tally(counts, row, 'skippedDead');
 			continue;
 		}
 		const existingUser = row.userId === undefined ? undefined : (userProfile.get(row.userId) as { id: string } | undefined);
 		const profile = existingUser ? undefined : profileRow(row.userId, now);
 		const device = deviceRow(row, existingUser?.id ?? profile!.id, now);
 		if (insertDevice(device) === 0) {
-			counts.skippedExisting++;
+			tally(counts, row, 'skippedExisting');
 			continue;
 		}
 		if (profile) insertProfile(profile);
 		insertEvent(importedEvent(device, row.userId ?? null, now));
-		counts.imported++;
+		tally(counts, row, 'imported');
 	}
 	return counts;
 }
@@ -229,10 +287,16 @@ async function writeBatchPostgres(tx: Tx, batch: ValidRow[], now: number): Promi
 	}
 
 	// Profiles this batch creates (a temporary one per anonymous row, one per new user): each goes in with the user's first device that does.
+	const counts: BatchCounts = new Map();
 	const created = new Set<string>();
 	const incoming: Array<DevicesTable & { user_id: string | null; new_profile: boolean }> = [];
 	for (const row of batch) {
-		if (dead.has(tokenKey(row.appId, row.token))) continue;
+		if (dead.has(tokenKey(row.appId, row.token))) {
+			tally(counts, row, 'skippedDead');
+			continue;
+		}
+		// Every device that goes in counts as skipped until the insert says it went in (below).
+		tally(counts, row, 'skippedExisting');
 		let profileId = row.userId === undefined ? undefined : users.get(row.userId);
 		if (profileId === undefined) {
 			profileId = newId();
@@ -241,11 +305,10 @@ async function writeBatchPostgres(tx: Tx, batch: ValidRow[], now: number): Promi
 		}
 		incoming.push({ ...deviceRow(row, profileId, now), user_id: row.userId ?? null, new_profile: created.has(profileId) });
 	}
-	let imported = 0;
 	if (incoming.length > 0) {
 		const deviceColumns = sql.join(COLUMNS.devices.map((c) => sql.ref(c)));
 		const { select, from } = unnestRows(incoming, INCOMING_TYPES);
-		const result = await sql<{ imported: number }>`
+		const result = await sql<{ platform: string; provider: string; imported: number }>`
 			WITH incoming AS (SELECT ${select} FROM ${from}),
 			devices_in AS (
 				INSERT INTO devices (${deviceColumns})
@@ -263,11 +326,13 @@ async function writeBatchPostgres(tx: Tx, batch: ValidRow[], now: number): Promi
 				INSERT INTO token_events (at, type, app_id, token, device_id, to_profile_id, to_external_id, reason)
 				SELECT ${now}::bigint, 'imported', app_id, token, device_id, profile_id, user_id, 'push token import' FROM went_in
 			)
-			SELECT count(*)::int AS imported FROM went_in`.execute(tx);
-		imported = result.rows[0].imported;
+			SELECT platform, provider, count(*)::int AS imported FROM went_in GROUP BY platform, provider`.execute(tx);
+		for (const { imported, ...row } of result.rows) {
+			tally(counts, row, 'imported', imported);
+			tally(counts, row, 'skippedExisting', -imported);
+		}
 	}
-	const skippedDead = batch.length - incoming.length;
-	return { imported, skippedDead, skippedExisting: incoming.length - imported };
+	return counts;
 }
 
 /**
