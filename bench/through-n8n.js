@@ -7,7 +7,7 @@ require('../test/fakes/network-edge.cjs');
 const { createReadStream, writeFileSync, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { TokenStore, Sender, PushMessage, ApnsTransport, readCsv, toImportRow } = require('../dist/nodes/core');
+const { TokenStore, Sender, PushMessage, ApnsTransport, readCsv, reader, packageLayout } = require('../dist/nodes/core');
 const { N8nHarness, line, node } = require('./.build/test/e2e/harness');
 const { report, timed } = require('./report');
 const { startFakeProcess, providerCredentials } = require('./fake-server');
@@ -38,9 +38,7 @@ async function main() {
 		const local = await TokenStore.open({ engine: 'sqlite', path: join(dir, 'in-process.sqlite') });
 		let localSummary;
 		const importInProcess = await timed(async () => {
-			localSummary = await local.importTokens((async function* () {
-				for await (const row of readCsv(createReadStream(csv, { highWaterMark: 256 * 1024 }))) yield toImportRow(row, { appId: APP });
-			})(), { batchSize: 5000 });
+			localSummary = await local.importTokens(readCsv(createReadStream(csv, { highWaterMark: 256 * 1024 })), { batchSize: 5000, read: reader(packageLayout, { appId: APP }) });
 		});
 		await local.close();
 		let n8nSummary;

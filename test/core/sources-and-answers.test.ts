@@ -2,7 +2,7 @@
  * Import file readers (CSV, JSON array, JSON Lines) fed in awkward chunks, and the provider
  * answer tables, code by code.
  */
-import { classifyAnswer, readCsv, readJson, toImportRow, UnreadableRow } from '../../nodes/core';
+import { classifyAnswer, packageLayout, readCsv, readJson, reader, UnreadableRow } from '../../nodes/core';
 
 /** Splits text into chunks of `size` characters, to cut rows, quotes and escapes anywhere. */
 function chunks(text: string, size: number): string[] {
@@ -50,15 +50,16 @@ describe('JSON reader', () => {
 	});
 });
 
-describe('import row mapping', () => {
+describe("this package's layout", () => {
+	const read = (record: unknown, defaults: { appId?: string; platform?: string }) => [...reader(packageLayout, defaults)(record)];
 	it('maps snake_case and camelCase columns, drops empty cells, fills defaults', () => {
-		expect(toImportRow({ push_token: 'x', 'Device-ID': 'd', external_id: '', os: 'ios' }, { appId: 'app', platform: 'android' })).toEqual({
+		expect(read({ push_token: 'x', 'Device-ID': 'd', external_id: '', os: 'ios' }, { appId: 'app', platform: 'android' })).toEqual([{
 			token: 'x',
 			deviceId: 'd',
 			platform: 'ios',
 			appId: 'app',
-		});
-		expect(toImportRow({ appId: 'mine', userId: 'u', token: 't' }, { appId: 'default' })).toEqual({ appId: 'mine', userId: 'u', token: 't' });
+		}]);
+		expect(read({ appId: 'mine', userId: 'u', token: 't' }, { appId: 'default' })).toEqual([{ appId: 'mine', userId: 'u', token: 't' }]);
 	});
 });
 

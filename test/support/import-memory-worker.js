@@ -6,7 +6,7 @@
 const { createReadStream, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { TokenStore, readCsv, readJson, toImportRow } = require('../../dist/nodes/core');
+const { TokenStore, readCsv, readJson, reader, packageLayout } = require('../../dist/nodes/core');
 
 async function main() {
 	const [file] = process.argv.slice(2);
@@ -21,11 +21,8 @@ async function main() {
 			const sampler = setInterval(sample, 2);
 			const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
 			const read = file.endsWith('.csv') ? readCsv : readJson;
-			// The Import node's mapping and options (anonymous mode, no defaults).
-			const rows = (async function* () {
-				for await (const row of read(stream)) yield toImportRow(row, { appId: '', platform: '' });
-			})();
-			const summary = await store.importTokens(rows, { anonymousOnly: true });
+			// The Import node's reading and options (this package's layout, anonymous mode, no defaults).
+			const summary = await store.importTokens(read(stream), { anonymousOnly: true, read: reader(packageLayout, {}) });
 			clearInterval(sampler);
 			sample();
 			const peakRssMb = (peak - baseline) / 1024 / 1024;

@@ -8,6 +8,7 @@ import { packageLayout } from './package';
 import { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
 
 export { mapColumns, MAPPABLE_FIELDS, type ColumnMap } from './map-columns';
+export { packageLayout } from './package';
 export { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
 
 export const PRESETS: readonly ImportPreset[] = [packageLayout];
