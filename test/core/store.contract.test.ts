@@ -243,10 +243,30 @@ describe.each(ENGINES)('[%s] token store', (engine) => {
 			expect(profiles.map((p) => `${p.kind}:${p.external_id}`).sort()).toEqual(['anonymous:null', 'identified:dana', 'identified:eve', 'identified:fay']);
 		});
 
-		it('a dry run counts what would happen and writes nothing', async () => {
-			const summary = await store.importTokens(rows(50), { dryRun: true });
-			expect(summary).toMatchObject({ imported: 50, dryRun: true });
-			expect(await snapshot(store)).toEqual({ devices: 0, profiles: 0, events: 0, dead: 0 });
+		it('a dry run reports exactly what the import then does, by platform and provider, and writes nothing', async () => {
+			await store.register({ appId: APP, platform: 'android', token: tokens.fcm(1) });
+			await store.recordOutcome({ appId: APP, token: tokens.apns(2), outcome: 'invalid-token', reason: 'Unregistered' });
+			const input = [
+				...rows(4),
+				{ appId: APP, platform: 'ios', token: tokens.apns(1) },
+				{ appId: APP, platform: 'ios', token: tokens.apns(2) },
+				{ appId: APP, platform: 'web', token: tokens.webpush(3) },
+				{ appId: APP, platform: 'ios', token: 'short' },
+				rows(1)[0],
+			];
+			const before = await snapshot(store);
+			const dry = await store.importTokens(input, { dryRun: true });
+			expect(await snapshot(store)).toEqual(before);
+			expect(dry).toMatchObject({
+				rows: 9, imported: 5, skippedExisting: 2, skippedDead: 1, invalid: 1, dryRun: true,
+				byPlatform: {
+					'android/fcm': { imported: 3, skippedExisting: 2, skippedDead: 0, skippedBySource: 0 },
+					'ios/apns': { imported: 1, skippedExisting: 0, skippedDead: 1, skippedBySource: 0 },
+					'web/webpush': { imported: 1, skippedExisting: 0, skippedDead: 0, skippedBySource: 0 },
+				},
+				invalidReasons: { 'token: expected an APNs device token of 64 hexadecimal characters': 1 },
+			});
+			expect({ ...(await store.importTokens(input)), dryRun: true }).toEqual(dry);
 		});
 
 		it('streams an async source in batches', async () => {

@@ -162,6 +162,43 @@ describe('nodes in workflows run by n8n-core (WorkflowExecute)', () => {
 		expect(r.json('Import')[0]).toMatchObject({ rows: 3, imported: 2, invalid: 1 });
 		expect(await direct.getDevice(APP, tokens.apns(2))).not.toBeNull();
 	});
+
+	it('Import Push Tokens, Map Columns: the columns the node names, a Web Push subscription from three of them', async () => {
+		const web = tokens.webpush(3);
+		const csv = [
+			'Registration ID,OS,Customer,Key,Secret',
+			`${tokens.fcm(1)},Android,kim,,`,
+			`${web.endpoint},WEB,,${web.keys.p256dh},${web.keys.auth}`,
+			`${tokens.apns(2)},ios,kim,,`,
+			'',
+		].join('\n');
+		const mapped = { tokenColumn: 'Registration ID', columns: { platform: 'OS', userId: 'Customer', webPushP256dh: 'Key', webPushAuth: 'Secret' } };
+		const r = (
+			await run(
+				line(
+					node.manual(),
+					node.items('File', [{ json: {}, binary: binaryFile(csv, 'tokens.csv') }]),
+					node.importTokens('Import', { mode: 'withUsers', source: 'file', format: 'csv', preset: 'mapColumns', defaultAppId: APP, ...mapped }),
+				),
+				{ store },
+			)
+		).assertSuccess();
+
+		expect(r.json('Import')[0]).toMatchObject({ source: 'Map Columns', rows: 3, imported: 3, invalid: 0, byPlatform: { 'android/fcm': { imported: 1 }, 'web/webpush': { imported: 1 }, 'ios/apns': { imported: 1 } } });
+		expect((await direct.getProfile({ userId: 'kim' }))!.push_tokens).toHaveLength(2);
+		expect(await direct.getDevice(APP, web.endpoint)).toMatchObject({ provider: 'webpush' });
+	});
+
+	it('Import Push Tokens, Detect From Header: a file no preset knows is an error naming the item and its columns (Continue On Fail: an error item)', async () => {
+		const csv = 'colour,size\nred,9\n';
+		const file = node.items('File', [{ json: {}, binary: binaryFile(csv, 'other.csv') }]);
+		const importer = { ...node.importTokens('Import', { source: 'file', format: 'csv', preset: 'detect' }), continueOnFail: true };
+		const r = (await run(line(node.manual(), file, importer), { store })).assertSuccess();
+		expect(r.json('Import')).toEqual([{ error: expect.stringMatching(/^Item 1: no import preset knows these columns: colour, size; choose the Source, or Map Columns/) }]);
+
+		const failed = await run(line(node.manual(), file, { ...importer, continueOnFail: false }), { store });
+		expect(failed.error).toMatchObject({ node: { name: 'Import' }, message: expect.stringContaining('Item 1: no import preset knows these columns') });
+	});
 });
 
 describe('saved workflows keep their meaning across versions (n8n resolves the defaults)', () => {
@@ -175,6 +212,11 @@ describe('saved workflows keep their meaning across versions (n8n resolves the d
 	it('Handle Push Feedback: version 1 maps its fields, version 2 reads the item itself', () => {
 		expect(resolve('handlePushFeedback', 1)).toMatchObject({ source: 'map', appId: "={{ $json.appId ?? '' }}", code: expect.stringContaining('$json.errorCode') });
 		expect(resolve('handlePushFeedback', 2)).toEqual({ source: 'auto', options: {} });
+	});
+
+	it('Import Push Tokens: a file in version 1 is read in this package\'s layout, in version 1.1 by its header', () => {
+		expect(resolve('importPushTokens', 1, { source: 'file' })).toMatchObject({ preset: 'package' });
+		expect(resolve('importPushTokens', 1.1, { source: 'file' })).toMatchObject({ preset: 'detect' });
 	});
 
 	it('Cleanup Trigger: version 1 runs its cron expression, version 2 monthly at 03:00', () => {
