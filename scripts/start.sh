@@ -35,6 +35,7 @@ for example in examples/*.json; do
   sed "s#/path/to/n8n-files#$files#" "$example" > "$setup/workflows/$(basename "$example")"
 done
 [ -f "$files/tokens.csv" ] || cp examples/tokens.sample.csv "$files/tokens.csv"
+[ -f "$files/onesignal-export.csv" ] || cp examples/onesignal-export.sample.csv "$files/onesignal-export.csv"
 "$n8n_bin" import:workflow --separate --input="$setup/workflows"
 
 echo "[start] n8n with n8n-nodes-push-tokens on http://localhost:$N8N_PORT (data in $N8N_USER_FOLDER)" >&2

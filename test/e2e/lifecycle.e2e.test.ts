@@ -2,9 +2,11 @@
  * The nodes inside a real n8n 2.x, installed from the packed tarball: each scenario runs
  * workflows with the n8n CLI and asserts on the run's output AND on the store's contents.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tokens } from '../support/stores';
+import { detectPreset, readCsv, readJson, reader, type TokenStore } from '../../nodes/core';
+import { fixtureNames, readFixture } from '../support/fixtures';
+import { openTestStore, tokens, type EngineName } from '../support/stores';
 import { example, line, N8nHarness, node, type Json, waitFor } from './harness';
 
 const APP = 'com.example.app';
@@ -37,6 +39,69 @@ async function loginLogoutScenario(n8n: N8nHarness) {
 		['cleared', 'kim', null],
 	]);
 	expect((await n8n.store.getProfile({ userId: 'charlie' }))!.push_tokens).toEqual([]);
+}
+
+/** Rows of the store's tables. */
+async function tableRows(store: TokenStore) {
+	const counts: Record<string, number> = {};
+	for (const table of ['devices', 'profiles', 'token_events', 'dead_tokens'] as const) {
+		counts[table] = Number((await store.engine.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+	}
+	return counts;
+}
+
+/**
+ * Every provider's export fixture (test/fixtures/import) read by Detect From Header in one
+ * workflow: Read Files (one item per file) → Import Push Tokens, a dry run first, then the import.
+ * Each summary must be the one the core gives for the same bytes on a fresh store of the engine.
+ */
+async function presetScenario(n8n: N8nHarness, engine: EngineName) {
+	const dir = join(n8n.folder, 'exports');
+	mkdirSync(dir, { recursive: true });
+	const fixtures = fixtureNames().map(readFixture);
+	for (const f of fixtures) writeFileSync(join(dir, f.name), f.body);
+	const importAll = (dryRun: boolean) =>
+		line(
+			dryRun ? 'dry run of every export' : 'import every export',
+			node.manual(),
+			node.readFile('Read Exports', join(dir, '*')),
+			node.importTokens('Import', {
+				mode: 'withUsers',
+				source: 'file',
+				preset: 'detect',
+				format: "={{ $binary.data.fileExtension === 'csv' ? 'csv' : 'json' }}",
+				defaultAppId: APP,
+				options: { dryRun },
+			}),
+		);
+
+	const expected = new Map<string, Json>();
+	const fresh = await openTestStore(engine);
+	try {
+		for (const f of fixtures) {
+			const { preset, records } = await detectPreset((f.format === 'csv' ? readCsv : readJson)([f.body]));
+			expected.set(f.name, { ...(await fresh.store.importTokens(records, { read: reader(preset, { appId: APP }), source: `${preset.name} (detected from the header)` })) });
+		}
+	} finally {
+		await fresh.dispose();
+	}
+	const byFile = async (dryRun: boolean) => {
+		const out = await n8n.execute(importAll(dryRun));
+		const files = out.of('Read Exports').map((item) => String(item.fileName));
+		return new Map(out.of('Import').map((summary, i) => [files[i], summary]));
+	};
+
+	const before = await tableRows(n8n.store);
+	const dry = await byFile(true);
+	expect(await tableRows(n8n.store)).toEqual(before);
+	const done = await byFile(false);
+	expect([...done.keys()].sort()).toEqual(fixtures.map((f) => f.name));
+	for (const f of fixtures) {
+		expect({ file: f.name, ...done.get(f.name) }).toEqual({ file: f.name, ...expected.get(f.name) });
+		expect({ file: f.name, ...dry.get(f.name) }).toEqual({ file: f.name, ...expected.get(f.name), dryRun: true });
+		expect(done.get(f.name)!.imported).toBeGreaterThan(0);
+	}
+	expect((await tableRows(n8n.store)).devices - before.devices).toBe([...done.values()].reduce((sum, s) => sum + (s.imported as number), 0));
 }
 
 describe('[sqlite] the nodes in a real n8n', () => {
@@ -96,6 +161,8 @@ describe('[sqlite] the nodes in a real n8n', () => {
 		expect(identify.of('Identify')[0]).toMatchObject({ action: 'moved', userId: 'migrated-user' });
 		expect(await n8n.store.getProfile({ profileId: imported!.profileId })).toBeNull();
 	}, 300_000);
+
+	it('every provider export, detected from its header: a dry run writes nothing, then the import does what it said', () => presetScenario(n8n, 'sqlite'), 300_000);
 
 	it('the CSV import example runs as shipped', async () => {
 		writeFileSync(join(n8n.folder, 'tokens.csv'), readFileSync(join(__dirname, '../../examples/tokens.sample.csv')));
@@ -182,4 +249,6 @@ describe('[postgres] the nodes in a real n8n', () => {
 	afterAll(() => n8n?.dispose());
 
 	it('register → identify → identify another user on the same device → clear identify', () => loginLogoutScenario(n8n), 120_000);
+
+	it('every provider export, detected from its header: a dry run writes nothing, then the import does what it said', () => presetScenario(n8n, 'postgres'), 300_000);
 });

@@ -3,6 +3,8 @@
  * unchanged; only where the providers' hostnames lead is replaced (test/fakes/network-edge.cjs,
  * loaded with NODE_OPTIONS), to fakes in this process that speak the real protocols.
  */
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startFakes, type Fakes, type FakeSubscription } from '../fakes/providers';
 import { tokens } from '../support/stores';
 import { example, line, N8nHarness, node, PROVIDER_CREDENTIALS, waitFor, type Json } from './harness';
@@ -117,6 +119,39 @@ describe('[sqlite] Send Push in a real n8n, through the real libraries to fake p
 		}
 		expect(fakes.fcm.received.length + fakes.apns.received.length + fakes.webpush.received.length).toBe(10_000);
 	}, 600_000);
+
+	it('the OneSignal migration example as shipped: the export imported, then the Android users pushed the way OneSignal\'s SDK shows a data message', async () => {
+		copyFileSync(join(__dirname, '../../examples/onesignal-export.sample.csv'), join(n8n.folder, 'onesignal-export.csv'));
+		const workflow = example('migrate-from-onesignal', n8n.folder) as Json & { nodes: Array<Json & { parameters: Json }> };
+		// its own app, so the audience is the export's devices only
+		for (const n of workflow.nodes) {
+			if (n.name === 'Import Push Tokens') n.parameters.defaultAppId = 'migrated.app';
+			if (n.name === 'Push the Android users') {
+				n.parameters.appId = 'migrated.app';
+				n.credentials = { ...(n.credentials as Json), ...PROVIDER_CREDENTIALS };
+			}
+		}
+		const out = await n8n.execute(workflow);
+		expect(out.of('Import Push Tokens')[0]).toMatchObject({
+			source: 'OneSignal Export',
+			rows: 15,
+			imported: 11,
+			skippedBySource: 4,
+			invalid: 0,
+			byPlatform: { 'android/fcm': { imported: 6 }, 'ios/apns': { imported: 4 }, 'web/webpush': { imported: 1 } },
+		});
+		expect(await n8n.store.getProfile({ userId: 'customer-101' })).toMatchObject({ push_tokens: [expect.anything(), expect.anything()] });
+		const [campaign] = out.of('Push the Android users');
+		expect(campaign).toMatchObject({ devices: 6, delivered: 6, failed: 0, sendId: 'onesignal-migration-1' });
+
+		expect(fakes.fcm.received).toHaveLength(6);
+		for (const { body } of fakes.fcm.received) {
+			const { message } = body as { message: Json };
+			expect(message).not.toHaveProperty('notification');
+			expect(message.data).toEqual({ title: 'We have moved', alert: 'Update the app for the new features', custom: expect.stringMatching(/^\{"i":"migration-\d+"\}$/) });
+		}
+		expect(fakes.apns.received).toHaveLength(0);
+	}, 300_000);
 
 	/** The shipped retry loop, its webhook replaced by a Code node of the same name giving these bodies. */
 	function retryLoop(bodies: Json[], maxAttempts: number): Json {
