@@ -48,6 +48,15 @@ describe('JSON reader', () => {
 		expect((rows[1] as UnreadableRow).reason).toMatch(/^line 2: invalid JSON/);
 		expect(rows[2]).toEqual({ token: 'c' });
 	});
+
+	it.each([1, 3, 1000])('reads pretty-printed objects, one or several, between JSON lines (chunks of %i)', async (size) => {
+		const pretty = (value: object) => JSON.stringify(value, null, 2);
+		const text = `${pretty({ ok: true, channel: { push_address: 'x{', tags: ['}'] } })}\n${pretty({ token: 'b' })}\n{"token":"c"}\n${pretty({ token: 'd' })}`;
+		expect(await collect(readJson(chunks(text, size)))).toEqual([{ ok: true, channel: { push_address: 'x{', tags: ['}'] } }, { token: 'b' }, { token: 'c' }, { token: 'd' }]);
+		const rows = await collect(readJson(chunks(`${pretty({ token: 'a' })}\n{\n  "token": "b",\n`, size)));
+		expect(rows[0]).toEqual({ token: 'a' });
+		expect(rows[1]).toEqual(new UnreadableRow('the object starting at line 4: not closed'));
+	});
 });
 
 describe("this package's layout", () => {

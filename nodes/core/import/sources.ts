@@ -146,10 +146,12 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 
 /**
  * JSON: either one array of objects (split element by element as it streams in) or JSON Lines
- * (one object per line).
+ * (one object per line), where a line that is only "{" starts a pretty-printed object (as jq and
+ * JSON.stringify(…, 2) write one; never a JSON line), read to its closing brace: one object
+ * downloaded from an API, or several in a row.
  */
 export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
-	let mode: 'unknown' | 'array' | 'lines' = 'unknown';
+	let mode: 'unknown' | 'array' | 'lines' | 'object' = 'unknown';
 	let buffer = '';
 	let size = 0; // characters of this element or line so far; past the cap none is kept
 	let depth = 0;
@@ -178,6 +180,14 @@ export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 				if (mode === 'array') continue;
 			}
 			if (mode === 'lines') {
+				if (c === '\n' && size <= MAX_RECORD_CHARS && buffer.trim() === '{') {
+					mode = 'object';
+					buffer = '{';
+					size = 1;
+					depth = 1;
+					elementLine = line++;
+					continue;
+				}
 				if (c === '\n') {
 					if (size > MAX_RECORD_CHARS) yield new UnreadableRow(tooLong(line));
 					else if (buffer.trim() !== '') yield parse(buffer, `line ${line}`);
@@ -187,7 +197,7 @@ export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 				} else if (++size <= MAX_RECORD_CHARS) buffer += c;
 				continue;
 			}
-			// array mode: cut the text at top-level commas
+			// array mode: cut the text at top-level commas; object mode: at the brace that closes it
 			if (c === '\n') line++;
 			if (inString) {
 				if (escaped) escaped = false;
@@ -195,8 +205,16 @@ export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 				else if (c === '"') inString = false;
 			} else if (c === '"') inString = true;
 			else if (c === '{' || c === '[') depth++;
-			else if ((c === '}' || c === ']') && depth > 0) depth--;
-			else if (depth === 0 && (c === ',' || c === ']' || c === '}')) {
+			else if ((c === '}' || c === ']') && depth > 0) {
+				if (--depth === 0 && mode === 'object') {
+					if (++size > MAX_RECORD_CHARS) yield new UnreadableRow(tooLong(elementLine));
+					else yield parse(buffer + c, `the object starting at line ${elementLine}`);
+					buffer = '';
+					size = 0;
+					mode = 'lines';
+					continue;
+				}
+			} else if (depth === 0 && (c === ',' || c === ']' || c === '}')) {
 				if (size > MAX_RECORD_CHARS) yield new UnreadableRow(tooLong(elementLine));
 				else if (c === ',' || buffer.trim() !== '') yield parse(buffer, `element ending at line ${line}`);
 				buffer = '';
@@ -209,5 +227,6 @@ export async function* readJson(chunks: Chunks): AsyncGenerator<unknown> {
 		}
 	}
 	if (size > MAX_RECORD_CHARS) yield new UnreadableRow(tooLong(mode === 'lines' ? line : elementLine));
+	else if (mode === 'object') yield new UnreadableRow(`the object starting at line ${elementLine}: not closed`);
 	else if (buffer.trim() !== '') yield parse(buffer, mode === 'lines' ? `line ${line}` : 'the last element (the array is not closed)');
 }
