@@ -2,7 +2,9 @@
  * Bounded memory for the import readers: a CSV record, a JSON array element or a JSON line longer
  * than MAX_RECORD_CHARS is skipped as one unreadable row (named by the line it starts on), and
  * the rows after it are read as before. Then a child process with a 128 MB heap imports files
- * with a 100 MB line into a real SQLite store; its RSS may grow by 64 MB at most.
+ * with a 100 MB line into a real SQLite store; its RSS may grow by 80 MB at most: holding the
+ * line would take 100 MB more (its usual growth is 15 to 30 MB; the collector's timing on a busy
+ * machine once made it 61).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -167,7 +169,7 @@ describe('memory: a 100 MB line imported in a 128 MB heap', () => {
 		['CSV', 'big.csv', (i: number) => `com.example.memory,android,${token(i)}\n`, 'app_id,platform,token\n', 'com.example.memory,android,', '\n', 12],
 		['JSON Lines', 'big.jsonl', (i: number) => JSON.stringify({ app_id: 'com.example.memory', platform: 'android', token: token(i) }) + '\n', '', '{"app_id":"com.example.memory","platform":"android","token":"', '"}\n', 11],
 	])(
-		'%s: imports the 20 good rows, counts the big one invalid, RSS grows by 64 MB at most',
+		'%s: imports the 20 good rows, counts the big one invalid, RSS grows by 80 MB at most',
 		async (format, name, good, header, bigStart, bigEnd, line) => {
 			const file = writeFile(name, good, header, bigStart, bigEnd);
 			try {
@@ -176,7 +178,7 @@ describe('memory: a 100 MB line imported in a 128 MB heap', () => {
 				const { summary, peakRssMb } = JSON.parse(output.trim().split('\n').pop()!);
 				expect(summary).toMatchObject({ rows: 21, imported: 20, invalid: 1, invalidRows: [{ row: 11, issues: [{ field: '', message: tooLong(line).reason }] }] });
 				process.stdout.write(`IMPORT_MEMORY ${JSON.stringify({ format, peakRssMb })}\n`);
-				expect(peakRssMb).toBeLessThanOrEqual(64);
+				expect(peakRssMb).toBeLessThanOrEqual(80);
 			} finally {
 				rmSync(file, { force: true });
 			}
