@@ -4,13 +4,14 @@
  * aliases are the loosest.
  */
 import { UnreadableRow } from '../sources';
+import { oneSignal } from './onesignal';
 import { packageLayout } from './package';
 import { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
 
 export { mapColumns, MAPPABLE_FIELDS, type ColumnMap } from './map-columns';
 export { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
 
-export const PRESETS: readonly ImportPreset[] = [packageLayout];
+export const PRESETS: readonly ImportPreset[] = [oneSignal, packageLayout];
 
 export const presetById = (id: string): ImportPreset | undefined => PRESETS.find((p) => p.id === id);
 

@@ -1,0 +1,285 @@
+/**
+ * Import presets on each provider's export as its documentation writes it (test/fixtures/import):
+ * Detect From Header picks the preset, and the import's summary says exactly what became of every
+ * record, on each engine; the devices stored are spot-checked. Then detection's limits, and every
+ * preset on garbage.
+ */
+import {
+	detectPreset,
+	ImportRow,
+	PRESETS,
+	readCsv,
+	readJson,
+	reader,
+	SourceSkip,
+	UnknownSourceError,
+	UnreadableRow,
+	type ImportCounts,
+	type ImportSummary,
+	type TokenStore,
+} from '../../nodes/core';
+import { fixtureNames, readFixture } from '../support/fixtures';
+import { ENGINES, openTestStore, type TestStore } from '../support/stores';
+
+const APP = 'com.example.app';
+
+type Rec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixtures' records, read by path
+
+/** A fixture's records as the import reads them. */
+async function recordsOf(name: string): Promise<Rec[]> {
+	const fixture = readFixture(name);
+	const records: Rec[] = [];
+	for await (const record of fixture.format === 'csv' ? readCsv([fixture.body]) : readJson([fixture.body])) records.push(record as Rec);
+	return records;
+}
+
+async function importFixture(store: TokenStore, name: string) {
+	const fixture = readFixture(name);
+	const { preset, records } = await detectPreset(fixture.format === 'csv' ? readCsv([fixture.body]) : readJson([fixture.body]));
+	const summary = await store.importTokens(records, { read: reader(preset, { appId: APP }), source: preset.name });
+	return { preset, summary };
+}
+
+const counts = (c: Partial<ImportCounts>): ImportCounts => ({ imported: 0, skippedExisting: 0, skippedDead: 0, skippedBySource: 0, ...c });
+
+/** The base64url a browser gives for a key an export wrote in standard base64. */
+const url = (base64: string) => Buffer.from(base64, 'base64').toString('base64url');
+
+interface Case {
+	preset: string;
+	summary: Pick<ImportSummary, 'rows' | 'tokens' | 'imported' | 'skippedExisting' | 'skippedBySource' | 'invalid' | 'byPlatform' | 'skippedBySourceReasons' | 'invalidReasons'>;
+	/** Spot checks of what was stored, given the fixture's records. */
+	stored: (store: TokenStore, records: Rec[]) => Promise<void>;
+}
+
+const ONESIGNAL_SKIPS = {
+	invalid: 'token marked invalid by OneSignal (invalid_identifier)',
+	unsubscribed: 'unsubscribed (notification_types below 0)',
+	disabled: 'subscription disabled (enabled false)',
+	legacySafari: 'legacy Safari push (APNs website push, not Web Push)',
+	email: 'email subscription (not push)',
+	sms: 'SMS subscription (not push)',
+	fireOs: 'Amazon Fire OS push (ADM, no provider here)',
+	huawei: 'Huawei push (HMS, no provider here)',
+};
+
+const CASES: Record<string, Case> = {
+	'onesignal.csv': {
+		preset: 'onesignal',
+		summary: {
+			rows: 19,
+			tokens: 19,
+			imported: 9,
+			skippedExisting: 0,
+			skippedBySource: 9,
+			invalid: 1,
+			byPlatform: {
+				'ios/apns': counts({ imported: 2, skippedBySource: 2 }),
+				'android/fcm': counts({ imported: 2, skippedBySource: 1 }),
+				'web/webpush': counts({ imported: 5 }),
+				'web/safari': counts({ skippedBySource: 1 }),
+				'android/adm': counts({ skippedBySource: 1 }),
+				'android/hms': counts({ skippedBySource: 1 }),
+				other: counts({ skippedBySource: 3 }),
+			},
+			skippedBySourceReasons: {
+				[ONESIGNAL_SKIPS.invalid]: 1,
+				[ONESIGNAL_SKIPS.unsubscribed]: 2,
+				[ONESIGNAL_SKIPS.legacySafari]: 1,
+				[ONESIGNAL_SKIPS.email]: 1,
+				[ONESIGNAL_SKIPS.sms]: 1,
+				[ONESIGNAL_SKIPS.fireOs]: 1,
+				[ONESIGNAL_SKIPS.huawei]: 1,
+				'unsupported OneSignal channel "macOSPush"': 1,
+			},
+			invalidReasons: {
+				'token.keys.p256dh: expected keys.p256dh (an uncompressed P-256 public key) as a base64url string': 1,
+				'token.keys.auth: expected keys.auth as a base64url string': 1,
+			},
+		},
+		async stored(store, rows) {
+			// external_user_id: one user with an iOS and an Android subscription.
+			const user = await store.getProfile({ userId: 'u-1001' });
+			expect(user!.push_tokens.map((d) => [d.platform, d.provider, d.token])).toEqual([
+				['ios', 'apns', rows[0].identifier],
+				['android', 'fcm', rows[4].identifier],
+			]);
+			// No external_user_id: a temporary imported profile.
+			const anonymous = await store.getDevice(APP, rows[1].identifier);
+			expect((await store.getProfile({ profileId: anonymous!.profileId }))!.kind).toBe('imported');
+			// Chrome (5), Edge (as Chrome), Safari (17, and 7 with an endpoint): the endpoint and the keys, base64 made base64url.
+			for (const i of [7, 8, 9, 10, 18]) {
+				const device = await store.getDevice(APP, rows[i].identifier);
+				expect(device).toMatchObject({ platform: 'web', provider: 'webpush', webPushKeys: { p256dh: url(rows[i].web_p256), auth: url(rows[i].web_auth) } });
+			}
+			expect(rows[7].web_p256).toMatch(/[+/=]/); // the fixture does test the conversion
+			// Skipped rows leave nothing behind.
+			for (const i of [2, 3, 6, 11]) expect(await store.getDevice(APP, rows[i].identifier)).toBeNull();
+			expect(await store.getProfile({ userId: 'u-1005' })).toBeNull();
+		},
+	},
+	'onesignal-v7.csv': {
+		preset: 'onesignal',
+		summary: {
+			rows: 13,
+			tokens: 13,
+			imported: 5,
+			skippedExisting: 1,
+			skippedBySource: 6,
+			invalid: 1,
+			byPlatform: {
+				'ios/apns': counts({ imported: 2, skippedExisting: 1 }),
+				'android/fcm': counts({ imported: 1, skippedBySource: 2 }),
+				'web/webpush': counts({ imported: 2 }),
+				'web/safari': counts({ skippedBySource: 1 }),
+				'android/adm': counts({ skippedBySource: 1 }),
+				other: counts({ skippedBySource: 2 }),
+			},
+			skippedBySourceReasons: {
+				[ONESIGNAL_SKIPS.invalid]: 1,
+				[ONESIGNAL_SKIPS.unsubscribed]: 1,
+				[ONESIGNAL_SKIPS.legacySafari]: 1,
+				[ONESIGNAL_SKIPS.email]: 1,
+				[ONESIGNAL_SKIPS.fireOs]: 1,
+				'unsupported OneSignal channel "WindowsPhonePush"': 1,
+			},
+			invalidReasons: { 'token: expected an FCM registration token (visible ASCII characters, no spaces)': 1 },
+		},
+		async stored(store, rows) {
+			// The token two players share went in once, with the first player's user.
+			expect(rows[2].identifier).toBe(rows[0].identifier);
+			expect((await store.getProfile({ userId: 'legacy-501' }))!.push_tokens.map((d) => d.token)).toEqual([rows[0].identifier]);
+			expect(await store.getDevice(APP, rows[6].identifier)).toMatchObject({ platform: 'web', webPushKeys: { p256dh: url(rows[6].web_p256), auth: url(rows[6].web_auth) } });
+			// The email row's user has the Chrome subscription only.
+			expect((await store.getProfile({ userId: 'legacy-503' }))!.push_tokens.map((d) => d.platform)).toEqual(['web']);
+		},
+	},
+	'onesignal-users.jsonl': {
+		preset: 'onesignal',
+		summary: {
+			rows: 6,
+			tokens: 15,
+			imported: 7,
+			skippedExisting: 0,
+			skippedBySource: 7,
+			invalid: 1,
+			byPlatform: {
+				'ios/apns': counts({ imported: 3 }),
+				'android/fcm': counts({ imported: 1, skippedBySource: 1 }),
+				'web/webpush': counts({ imported: 3 }),
+				'web/safari': counts({ skippedBySource: 1 }),
+				'android/adm': counts({ skippedBySource: 1 }),
+				'android/hms': counts({ skippedBySource: 1 }),
+				other: counts({ skippedBySource: 3 }),
+			},
+			skippedBySourceReasons: {
+				[ONESIGNAL_SKIPS.email]: 1,
+				[ONESIGNAL_SKIPS.sms]: 1,
+				[ONESIGNAL_SKIPS.disabled]: 1,
+				[ONESIGNAL_SKIPS.legacySafari]: 1,
+				[ONESIGNAL_SKIPS.huawei]: 1,
+				[ONESIGNAL_SKIPS.fireOs]: 1,
+				'unsupported OneSignal channel "macOSPush"': 1,
+			},
+			invalidReasons: { 'token: expected an APNs device token of 64 hexadecimal characters': 1 },
+		},
+		async stored(store, users) {
+			const [development, adHoc, anonymous, web] = users.map((u) => u.subscriptions);
+			// test_type: 1 Development → sandbox, 2 Ad Hoc → production, none (App Store) → the credential's default.
+			expect(await store.getDevice(APP, development[0].token)).toMatchObject({ platform: 'ios', environment: 'sandbox' });
+			expect(await store.getDevice(APP, adHoc[0].token)).toMatchObject({ platform: 'ios', environment: 'production' });
+			expect(await store.getDevice(APP, anonymous[1].token)).toMatchObject({ platform: 'ios', environment: null });
+			expect(await store.getDevice(APP, development[1].token)).toMatchObject({ platform: 'android', provider: 'fcm', environment: null });
+			// identity.external_id: the user's push subscriptions.
+			expect((await store.getProfile({ userId: 'u-2002' }))!.push_tokens.map((d) => d.platform)).toEqual(['ios', 'web']);
+			expect(await store.getDevice(APP, adHoc[1].token)).toMatchObject({ webPushKeys: { p256dh: url(adHoc[1].web_p256), auth: url(adHoc[1].web_auth) } });
+			expect((await store.getProfile({ userId: 'u-2003' }))!.push_tokens).toHaveLength(2); // Firefox, Safari; not legacy Safari
+			expect(await store.getDevice(APP, web[1].token)).toMatchObject({ platform: 'web', provider: 'webpush' });
+			expect(await store.getDevice(APP, anonymous[0].token)).toBeNull(); // disabled
+		},
+	},
+};
+
+describe('import fixtures', () => {
+	it('each has its case, and a header citing the documentation it follows', () => {
+		expect(fixtureNames()).toEqual(Object.keys(CASES).sort());
+		for (const name of fixtureNames()) expect(readFixture(name).header.join('\n')).toMatch(/https:\/\/\S+/);
+	});
+});
+
+describe.each(ENGINES)('[%s] import presets on providers\' exports', (engine) => {
+	let t: TestStore;
+	beforeEach(async () => {
+		t = await openTestStore(engine);
+	});
+	afterEach(() => t.close());
+
+	it.each(Object.keys(CASES))('%s', async (name) => {
+		const { preset, summary } = await importFixture(t.store, name);
+		expect(preset.id).toBe(CASES[name].preset);
+		const { rows, tokens, imported, skippedExisting, skippedBySource, invalid, byPlatform, skippedBySourceReasons, invalidReasons } = summary;
+		expect({ rows, tokens, imported, skippedExisting, skippedBySource, invalid, byPlatform, skippedBySourceReasons, invalidReasons }).toEqual(CASES[name].summary);
+		expect(summary).toMatchObject({ source: preset.name, skippedDead: 0, dryRun: false });
+		await CASES[name].stored(t.store, await recordsOf(name));
+		// Again: every token is known now, and the source's skips and the invalid rows are as before.
+		const again = (await importFixture(t.store, name)).summary;
+		expect(again).toMatchObject({ imported: 0, skippedExisting: imported + skippedExisting, skippedBySource, invalid });
+	});
+});
+
+describe('Detect From Header', () => {
+	const firstKeys = async (name: string) => Object.keys((await recordsOf(name))[0]);
+
+	it.each(Object.keys(CASES))('%s: its preset alone knows its first record', async (name) => {
+		const keys = await firstKeys(name);
+		expect(PRESETS.filter((p) => p.detect(keys)).map((p) => p.id)).toEqual([CASES[name].preset]);
+	});
+
+	it("this package's layout is read as ours, by no provider's preset", async () => {
+		const csv = 'app_id,platform,token,device_id,user_id\ncom.example.app,android,fcm-token-1:APA91bxxxxxxxxxxxxxxxxxxxx,dev-1,kim\n';
+		const { preset } = await detectPreset(readCsv([csv]));
+		expect(preset.id).toBe('package');
+		for (const keys of [['appId', 'platform', 'token', 'deviceId', 'userId', 'provider', 'environment'], ['token', 'external_id'], ['push_token', 'external_id', 'platform']]) {
+			expect(PRESETS.filter((p) => p.detect(keys)).map((p) => p.id)).toEqual(['package']);
+		}
+	});
+
+	it('an unknown header is an UnknownSourceError naming the columns', async () => {
+		await expect(detectPreset(readCsv(['name,email,phone\nKim,kim@example.com,+15555550100\n']))).rejects.toThrow(UnknownSourceError);
+		await expect(detectPreset(readJson(['{"identifier":"x"}\n']))).rejects.toThrow(/no import preset knows these columns: identifier;/);
+	});
+});
+
+/** Values no export should hold, each put in every place of a real record. */
+const GARBAGE: unknown[] = [null, '', ' ', 'garbage', 'constructor', '__proto__', -1, 0, 1.5, 1e308, true, false, [], [null, 1, 'x'], {}, { endpoint: 5 }];
+
+/** Copies of a record with the value at one path (every path, nested ones too) replaced by `value`. */
+function* mutations(record: unknown, value: unknown): Generator<unknown> {
+	yield value;
+	if (Array.isArray(record)) {
+		for (let i = 0; i < record.length; i++) for (const m of mutations(record[i], value)) yield record.map((item, j) => (j === i ? m : item));
+	} else if (typeof record === 'object' && record !== null) {
+		for (const key of Object.keys(record)) for (const m of mutations((record as Rec)[key], value)) yield { ...record, [key]: m };
+	}
+}
+
+describe('presets on garbage', () => {
+	it.each(PRESETS.map((p) => p.id))('%s: reads any value in any place without throwing, and the schema names what is wrong', async (id) => {
+		const preset = PRESETS.find((p) => p.id === id)!;
+		const samples = (await Promise.all(Object.keys(CASES).map(recordsOf))).flat();
+		const read = reader(preset, { appId: APP });
+		let outputs = 0;
+		for (const sample of samples) {
+			for (const value of GARBAGE) {
+				for (const record of mutations(sample, value)) {
+					for (const out of read(record)) {
+						outputs++;
+						if (out instanceof SourceSkip || out instanceof UnreadableRow) continue;
+						expect(() => ImportRow.safeParse(out)).not.toThrow();
+					}
+				}
+			}
+		}
+		expect(outputs).toBeGreaterThan(1000);
+	});
+});
