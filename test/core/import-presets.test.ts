@@ -249,6 +249,47 @@ const CASES: Record<string, Case> = {
 			expect(await store.getDevice(APP, page2[0].push_address)).toBeNull();
 		},
 	},
+	'braze.jsonl': {
+		preset: 'braze',
+		summary: {
+			rows: 7,
+			tokens: 10,
+			imported: 5,
+			skippedExisting: 0,
+			skippedBySource: 4,
+			invalid: 1,
+			byPlatform: {
+				'ios/apns': counts({ imported: 2, skippedBySource: 1 }),
+				'android/fcm': counts({ imported: 3, skippedBySource: 1 }),
+				'web/webpush': counts({ skippedBySource: 1 }),
+				other: counts({ skippedBySource: 1 }),
+			},
+			skippedBySourceReasons: {
+				'web push token (the export has no subscription keys)': 1,
+				'user unsubscribed from push (push_subscribe unsubscribed)': 2,
+				'unsupported Braze platform "Kindle"': 1,
+			},
+			invalidReasons: { 'token: expected an APNs device token of 64 hexadecimal characters': 1 },
+		},
+		async stored(store, users) {
+			const tokens = users.map((u) => u.push_tokens);
+			// external_id: the user's iOS and Android tokens; no device id (Braze's are not the app's).
+			expect((await store.getProfile({ userId: 'b-3001' }))!.push_tokens.map((d) => [d.platform, d.provider, d.token, d.device_id])).toEqual([
+				['ios', 'apns', tokens[0][0].token, null],
+				['android', 'fcm', tokens[0][1].token, null],
+			]);
+			// notifications_enabled false: imported all the same.
+			expect(tokens[1][0].notifications_enabled).toBe(false);
+			expect((await store.getProfile({ userId: 'b-3002' }))!.push_tokens.map((d) => d.token)).toEqual([tokens[1][0].token]);
+			// braze_id only: a temporary imported profile.
+			const anonymous = await store.getDevice(APP, tokens[2][0].token);
+			expect((await store.getProfile({ profileId: anonymous!.profileId }))!.kind).toBe('imported');
+			// Platform in any case; an unsubscribed user's tokens are left.
+			expect((await store.getProfile({ userId: 'b-3004' }))!.push_tokens.map((d) => d.platform)).toEqual(['android']);
+			expect(await store.getProfile({ userId: 'b-3003' })).toBeNull();
+			expect(await store.getProfile({ userId: 'b-3005' })).toBeNull(); // no push_tokens at all
+		},
+	},
 };
 
 describe('import fixtures', () => {
