@@ -290,6 +290,49 @@ const CASES: Record<string, Case> = {
 			expect(await store.getProfile({ userId: 'b-3005' })).toBeNull(); // no push_tokens at all
 		},
 	},
+	'customerio.jsonl': {
+		preset: 'customerio',
+		summary: {
+			rows: 7,
+			tokens: 10,
+			imported: 5,
+			skippedExisting: 0,
+			skippedBySource: 4,
+			invalid: 1,
+			byPlatform: {
+				'ios/apns': counts({ imported: 1, skippedBySource: 1 }),
+				'ios/fcm': counts({ imported: 1 }),
+				'android/fcm': counts({ imported: 3, skippedBySource: 1 }),
+				'ios/expo': counts({ skippedBySource: 1 }),
+				other: counts({ skippedBySource: 1 }),
+			},
+			skippedBySourceReasons: {
+				'device suppressed (its last two pushes bounced)': 1,
+				'customer unsubscribed': 1,
+				'Expo push token (no Expo provider)': 1,
+				'unsupported Customer.io platform "web"': 1,
+			},
+			invalidReasons: { 'token: expected an FCM registration token (visible ASCII characters, no spaces)': 1 },
+		},
+		async stored(store, lines) {
+			const customers = lines.map((l) => l.customer ?? l);
+			// identifiers.id: the person's devices, sent and unused alike.
+			expect((await store.getProfile({ userId: '42' }))!.push_tokens.map((d) => [d.platform, d.provider, d.token])).toEqual([
+				['ios', 'apns', customers[0].devices[0].id],
+				['android', 'fcm', customers[0].devices[1].id],
+			]);
+			// An iOS token that is no APNs token goes through FCM; the suppressed device is left.
+			expect((await store.getProfile({ userId: '43' }))!.push_tokens.map((d) => [d.platform, d.provider, d.token])).toEqual([['ios', 'fcm', customers[1].devices[0].id]]);
+			// A customer alone, with no identifiers.id: customer.id; a bounced device still imported.
+			expect(customers[2].identifiers.id).toBeUndefined();
+			expect((await store.getProfile({ userId: '44' }))!.push_tokens.map((d) => d.token)).toEqual([customers[2].devices[0].id]);
+			// No id at all (an email-only person): a temporary imported profile.
+			const anonymous = await store.getDevice(APP, customers[4].devices[0].id);
+			expect((await store.getProfile({ profileId: anonymous!.profileId }))!.kind).toBe('imported');
+			expect(await store.getProfile({ userId: '45' })).toBeNull(); // unsubscribed
+			expect(await store.getProfile({ userId: '47' })).toBeNull(); // an Expo token and a web one: nothing to send to
+		},
+	},
 };
 
 describe('import fixtures', () => {

@@ -6,6 +6,7 @@
 import { UnreadableRow } from '../sources';
 import { airship } from './airship';
 import { braze } from './braze';
+import { customerIo } from './customerio';
 import { oneSignal } from './onesignal';
 import { packageLayout } from './package';
 import { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
@@ -13,7 +14,7 @@ import { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput }
 export { mapColumns, MAPPABLE_FIELDS, type ColumnMap } from './map-columns';
 export { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
 
-export const PRESETS: readonly ImportPreset[] = [oneSignal, airship, braze, packageLayout];
+export const PRESETS: readonly ImportPreset[] = [oneSignal, airship, braze, customerIo, packageLayout];
 
 export const presetById = (id: string): ImportPreset | undefined => PRESETS.find((p) => p.id === id);
 
