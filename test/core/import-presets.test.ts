@@ -7,6 +7,7 @@
 import {
 	detectPreset,
 	ImportRow,
+	presetById,
 	PRESETS,
 	readCsv,
 	readJson,
@@ -382,6 +383,33 @@ describe('Detect From Header', () => {
 	});
 });
 
+describe('preset details', () => {
+	const read = (id: string, record: Rec) => [...reader(presetById(id)!, { appId: APP })(record)];
+	const apns = 'a'.repeat(64);
+
+	it('OneSignal CSV: columns named as exports vary them, and test_type where the export has it', () => {
+		expect(presetById('onesignal')!.detect(['Identifier', 'Device Type', 'External User ID'])).toBe(true);
+		expect(read('onesignal', { Identifier: apns, 'Device Type': ' 0 ', 'External User ID': 'kim', test_type: '1' })).toEqual([
+			{ appId: APP, platform: 'ios', token: apns, userId: 'kim', environment: 'sandbox' },
+		]);
+		expect(read('onesignal', { identifier: apns, device_type: '0', external_user_id: '', external_id: 'lee', test_type: '2' })[0]).toMatchObject({ userId: 'lee', environment: 'production' });
+		expect(read('onesignal', { identifier: apns, device_type: 'ios' })).toEqual([new UnreadableRow('device_type: expected a OneSignal device type code, got "ios"')]);
+	});
+
+	it('Customer.io: a status or a flag where the export nests it', () => {
+		expect(read('customerio', { customer: { id: '1', devices: [{ id: apns, platform: 'iOS', attributes: { _last_status: 'suppressed' } }] } })).toEqual([
+			new SourceSkip('device suppressed (its last two pushes bounced)', 'ios', undefined),
+		]);
+		expect(read('customerio', { customer: { id: '1', attributes: { unsubscribed: 'true' }, devices: [{ id: apns, platform: 'ios' }] } })).toEqual([new SourceSkip('customer unsubscribed', 'ios', undefined)]);
+	});
+
+	it('lists that are none, and items that are no objects, are unreadable rows naming the field', () => {
+		expect(read('braze', { external_id: 'kim', push_tokens: 'abc' })).toEqual([new UnreadableRow('push_tokens: expected a list, got "abc"')]);
+		expect(read('airship', { ok: true, channels: [5] })).toEqual([new UnreadableRow('channels: expected each item to be an object, got a number')]);
+		expect(read('onesignal', { identity: {}, subscriptions: [{ token: apns }] })).toEqual([new UnreadableRow("subscriptions: expected each subscription's type, got nothing")]);
+	});
+});
+
 /** Values no export should hold, each put in every place of a real record. */
 const GARBAGE: unknown[] = [null, '', ' ', 'garbage', 'constructor', '__proto__', -1, 0, 1.5, 1e308, true, false, [], [null, 1, 'x'], {}, { endpoint: 5 }];
 
@@ -396,7 +424,7 @@ function* mutations(record: unknown, value: unknown): Generator<unknown> {
 }
 
 describe('presets on garbage', () => {
-	it.each(PRESETS.map((p) => p.id))('%s: reads any value in any place without throwing, and the schema names what is wrong', async (id) => {
+	it.each(PRESETS.map((p) => p.id))('%s: any value in any place of a real record: its reading, and the schema on what it reads, never throw', async (id) => {
 		const preset = PRESETS.find((p) => p.id === id)!;
 		const samples = (await Promise.all(Object.keys(CASES).map(recordsOf))).flat();
 		const read = reader(preset, { appId: APP });

@@ -26,8 +26,9 @@ const CHANNELS = new Map<string, Platform | SourceSkip>([
 ]);
 
 /**
- * The CSV's device_type codes (the Player model's) by the type they are now. 7 is legacy Safari
- * unless its identifier is a Web Push endpoint; 17 is Safari through Web Push.
+ * The CSV's device_type codes (the Player model's) by the type they are now (3, Windows Phone, and
+ * 10, Alexa, have none: named here). 7 is legacy Safari unless its identifier is a Web Push
+ * endpoint; 17 is Safari through Web Push.
  */
 const TYPE_OF_CODE = new Map<number, string>([
 	[0, 'iOSPush'], [1, 'AndroidPush'], [2, 'FireOSPush'], [3, 'WindowsPhonePush'], [4, 'ChromeExtensionPush'], [5, 'ChromePush'], [6, 'WindowsPush'],
@@ -79,7 +80,7 @@ function readCsvRow(row: Record<string, unknown>, defaults: PresetDefaults): Pre
 		notificationTypes: lookup(row, 'notification_types'),
 		testType: lookup(row, 'test_type'),
 	};
-	return readSubscription(subscription, lookup(row, 'external_user_id') ?? lookup(row, 'external_id'), defaults);
+	return readSubscription(subscription, given(lookup(row, 'external_user_id')) ?? lookup(row, 'external_id'), defaults);
 }
 
 /** A user of the User Model: a token per push subscription. */

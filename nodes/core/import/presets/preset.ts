@@ -90,8 +90,8 @@ export function integer(value: unknown): number | undefined {
 	return typeof value === 'string' && /^\s*[+-]?\d{1,15}\s*$/.test(value) ? Number(value) : undefined;
 }
 
-/** Text compared the way exports vary it (case, surrounding spaces); undefined when it is no text. */
-export const lowerText = (value: unknown): string | undefined => (typeof value === 'string' ? value.trim().toLowerCase() : undefined);
+/** Text compared the way exports vary it (case, surrounding spaces); undefined when there is none. */
+export const lowerText = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : undefined);
 
 /** Base64 (as some exports write a subscription's keys) as base64url, as a browser gives them; anything else as it is. */
 export const base64url = (value: unknown): unknown => (typeof value === 'string' ? value.trim().replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : value);
@@ -120,5 +120,5 @@ export function* each(record: Record<string, unknown>, key: string): Generator<R
 		yield new UnreadableRow(`${key}: expected a list, got ${describe(list)}`);
 		return;
 	}
-	for (const [i, item] of list.entries()) yield isObject(item) ? item : new UnreadableRow(`${key}[${i}]: expected an object, got ${describe(item)}`);
+	for (const item of list) yield isObject(item) ? item : new UnreadableRow(`${key}: expected each item to be an object, got ${describe(item)}`);
 }
