@@ -4,6 +4,10 @@
  * aliases are the loosest.
  */
 import { UnreadableRow } from '../sources';
+import { airship } from './airship';
+import { braze } from './braze';
+import { customerIo } from './customerio';
+import { oneSignal } from './onesignal';
 import { packageLayout } from './package';
 import { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
 
@@ -11,7 +15,7 @@ export { mapColumns, MAPPABLE_FIELDS, type ColumnMap } from './map-columns';
 export { packageLayout } from './package';
 export { SourceSkip, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
 
-export const PRESETS: readonly ImportPreset[] = [packageLayout];
+export const PRESETS: readonly ImportPreset[] = [oneSignal, airship, braze, customerIo, packageLayout];
 
 export const presetById = (id: string): ImportPreset | undefined => PRESETS.find((p) => p.id === id);
 

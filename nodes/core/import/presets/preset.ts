@@ -3,7 +3,8 @@
  * for unusable rows. One preset is one module with a column map and a row function; the
  * registry (`index.ts`) lists them, and Detect From Header asks each in turn.
  */
-import type { UnreadableRow } from '../sources';
+import { describe } from '../../text';
+import { UnreadableRow } from '../sources';
 
 /** A row the source itself marks unusable (uninstalled, opted out, an email or SMS row…): skipped and counted under its reason, never an error. */
 export class SourceSkip {
@@ -51,3 +52,73 @@ export const present = (value: unknown): boolean => value !== undefined && value
 
 /** A record's keys compared the way exports vary them: case, spaces and dashes ignored. */
 export const columnKey = (column: string): string => column.toLowerCase().replace(/[\s-]/g, '_');
+
+/**
+ * Helpers the provider presets share: how exports write flags, numbers, lists and Web Push keys.
+ * Each reads any value without throwing; what it cannot read it leaves for the schema to name.
+ */
+
+/** An object as JSON nests one (not an array, not null). */
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A value, or undefined where the export leaves it empty. */
+export const given = (value: unknown): unknown => (present(value) ? value : undefined);
+
+/** A column by its name as exports vary it (case, spaces, dashes); the exact name first, as most rows have it. */
+export function lookup(record: Record<string, unknown>, column: string): unknown {
+	if (Object.hasOwn(record, column)) return record[column];
+	for (const key in record) if (columnKey(key) === column) return record[key];
+	return undefined;
+}
+
+/** Whether a record's keys (a CSV header, a JSON object's) include all these columns. */
+export const hasColumns = (keys: readonly string[], ...columns: string[]): boolean => columns.every((column) => keys.some((key) => columnKey(key) === column));
+
+/** A yes/no flag as exports write it (true, "true", "t", 1, "1", "yes"…); undefined when it says neither. */
+export function flag(value: unknown): boolean | undefined {
+	if (typeof value === 'boolean') return value;
+	if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+	const text = String(value).trim().toLowerCase();
+	if (['true', 't', '1', 'yes', 'y'].includes(text)) return true;
+	if (['false', 'f', '0', 'no', 'n'].includes(text)) return false;
+	return undefined;
+}
+
+/** A whole number as exports write one (5, "5", " -2 "); undefined otherwise. */
+export function integer(value: unknown): number | undefined {
+	if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+	return typeof value === 'string' && /^\s*[+-]?\d{1,15}\s*$/.test(value) ? Number(value) : undefined;
+}
+
+/** Text compared the way exports vary it (case, surrounding spaces); undefined when there is none. */
+export const lowerText = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : undefined);
+
+/** Base64 (as some exports write a subscription's keys) as base64url, as a browser gives them; anything else as it is. */
+export const base64url = (value: unknown): unknown => (typeof value === 'string' ? value.trim().replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : value);
+
+/** A Web Push subscription from an export's endpoint and keys (an absent key stays absent, for the schema to name). */
+export const webSubscription = (endpoint: unknown, p256dh: unknown, auth: unknown) => ({ endpoint, keys: { p256dh: base64url(given(p256dh)), auth: base64url(given(auth)) } });
+
+/**
+ * One token of an export, as every preset fills it: the app is the node's (exports name their own
+ * app ids, not the app's here), and no device id (another SDK's ids are not the ones the app
+ * registers with, and would supersede its tokens).
+ */
+export const candidate = (defaults: PresetDefaults, fields: { platform: string; provider?: string; token: unknown; userId?: unknown; environment?: string }): CandidateRow => ({
+	appId: defaults.appId || undefined,
+	...fields,
+});
+
+/**
+ * The objects of a list a record nests (a user's subscriptions, devices, tokens): none when it is
+ * absent; a list that is none, or an item that is no object, is unreadable, named by its key.
+ */
+export function* each(record: Record<string, unknown>, key: string): Generator<Record<string, unknown> | UnreadableRow> {
+	const list = record[key];
+	if (list === undefined || list === null) return;
+	if (!Array.isArray(list)) {
+		yield new UnreadableRow(`${key}: expected a list, got ${describe(list)}`);
+		return;
+	}
+	for (const item of list) yield isObject(item) ? item : new UnreadableRow(`${key}: expected each item to be an object, got ${describe(item)}`);
+}
