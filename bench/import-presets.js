@@ -41,7 +41,7 @@ function oneSignalRow(i) {
 	const t = token(i);
 	const tags = csvCell(JSON.stringify({ plan: i % 3 ? 'free' : 'pro', level: String(i % 40) }));
 	const os = t.platform === 'android' ? '14' : t.platform === 'ios' ? '17.4' : '120';
-	const model = t.platform === 'android' ? 'Pixel 8' : t.platform === 'ios' ? 'iPhone15,2' : 'Chrome';
+	const model = t.platform === 'android' ? 'Pixel 8' : t.platform === 'ios' ? '"iPhone15,2"' : 'Chrome';
 	return `${uuid(i)},${t.token},${i % 90},en,-18000,1.4.${i % 9},${os},${t.code},${model},,${tags},2026-11-${String((i % 28) + 1).padStart(2, '0')} 10:00:00,${i % 5000},0.0,2025-01-01 00:00:00,f,0,050000,,203.0.113.${i % 250},user-${i},${t.auth ?? ''},${t.p256 ?? ''}`;
 }
 function ownRow(i) {

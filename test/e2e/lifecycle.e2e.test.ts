@@ -83,7 +83,7 @@ async function presetScenario(n8n: N8nHarness, engine: EngineName) {
 			expected.set(f.name, { ...(await fresh.store.importTokens(records, { read: reader(preset, { appId: APP }), source: `${preset.name} (detected from the header)` })) });
 		}
 	} finally {
-		await fresh.dispose();
+		await fresh.close();
 	}
 	const byFile = async (dryRun: boolean) => {
 		const out = await n8n.execute(importAll(dryRun));

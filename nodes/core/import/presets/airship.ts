@@ -43,7 +43,7 @@ function* channelsOf(record: Record<string, unknown>): Generator<Record<string, 
 
 export const airship: ImportPreset = {
 	id: 'airship',
-	name: 'Airship',
+	name: 'Airship Channels',
 	description: 'Channels as the Channels API lists them (channel_id, device_type, push_address, named_user_id), pages { ok, channels } or single channels, as JSON',
 	detect: (keys) => hasColumns(keys, 'channel_id', 'device_type') || hasColumns(keys, 'ok', 'channels') || hasColumns(keys, 'ok', 'channel'),
 	*read(record, defaults) {

@@ -17,7 +17,7 @@ const PLATFORMS = new Map<string, 'ios' | 'android' | SourceSkip>([
 
 export const braze: ImportPreset = {
 	id: 'braze',
-	name: 'Braze',
+	name: 'Braze User Export',
 	description: 'The user export as JSON (external_id or braze_id, push_subscribe, push_tokens: platform, token)',
 	// A user without tokens has no push_tokens in the export, but its push_subscribe.
 	detect: (keys) => hasColumns(keys, 'braze_id') || (hasColumns(keys, 'external_id') && (hasColumns(keys, 'push_tokens') || hasColumns(keys, 'push_subscribe'))),

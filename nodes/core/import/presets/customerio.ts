@@ -18,7 +18,7 @@ function lastStatus(device: Record<string, unknown>): string | undefined {
 
 export const customerIo: ImportPreset = {
 	id: 'customerio',
-	name: 'Customer.io',
+	name: 'Customer.io Customers',
 	description: 'People with their devices as JSON ({ customer: { identifiers, devices: id, platform } } or the customer alone)',
 	detect: (keys) => hasColumns(keys, 'customer') || hasColumns(keys, 'devices', 'identifiers'),
 	*read(record, defaults) {

@@ -95,7 +95,7 @@ function* readUser(user: Record<string, unknown>, defaults: PresetDefaults): Gen
 
 export const oneSignal: ImportPreset = {
 	id: 'onesignal',
-	name: 'OneSignal',
+	name: 'OneSignal Export',
 	description: 'The CSV export of subscriptions (identifier, device_type, external_user_id, web_auth, web_p256), or users as JSON (identity, subscriptions)',
 	detect: (keys) => hasColumns(keys, 'identifier', 'device_type') || hasColumns(keys, 'identity', 'subscriptions'),
 	read: (record, defaults) => (Object.hasOwn(record, 'subscriptions') || Object.hasOwn(record, 'identity') ? readUser(record, defaults) : [readCsvRow(record, defaults)]),
