@@ -46,6 +46,9 @@ async function* decode(chunks: Chunks): AsyncGenerator<string> {
 	yield text(decoder.end());
 }
 
+/** A run of characters with no meaning to the CSV parser, from where it is asked (sticky). */
+const PLAIN = /[^,\n"]+/y;
+
 /** RFC 4180 CSV: a header row, then records; quoted fields may hold commas, quotes ("") and line breaks. */
 export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, string> | UnreadableRow> {
 	let header: string[] | null = null;
@@ -94,27 +97,45 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 		return true;
 	}
 
+	/** Adds a run of plain characters to the field. Past the cap one character stands for the field: the parser only asks whether it is empty. */
+	const add = (run: string) => {
+		size += run.length;
+		if (size <= MAX_RECORD_CHARS) field += run;
+		else field = run[run.length - 1];
+	};
+
 	for await (const text of decode(chunks)) {
-		for (const c of text) {
-			if (quoted) {
-				// A quote inside quotes is either the first of an escaped pair ("") or the closing one;
-				// the next character (perhaps in the next chunk) tells which.
-				if (quoteSeen) {
-					quoteSeen = false;
-					if (c === '"') {
-						if (++size <= MAX_RECORD_CHARS) field += '"';
-						continue;
-					}
-					quoted = false;
-					afterQuote = true;
-				} else {
-					if (c === '"') quoteSeen = true;
-					else {
-						if (c === '\n') line++;
-						if (++size <= MAX_RECORD_CHARS) field += c;
-					}
+		for (let i = 0; i < text.length; ) {
+			// Runs of plain characters are copied whole: a field up to its comma, newline or quote;
+			// a quoted field up to its next quote (counting its line breaks).
+			if (quoted && !quoteSeen) {
+				const end = text.indexOf('"', i);
+				const run = text.slice(i, end < 0 ? text.length : end);
+				for (let at = run.indexOf('\n'); at >= 0; at = run.indexOf('\n', at + 1)) line++;
+				if (run) add(run);
+				if (end < 0) break;
+				quoteSeen = true;
+				i = end + 1;
+				continue;
+			}
+			if (!quoted) {
+				PLAIN.lastIndex = i;
+				if (PLAIN.test(text)) {
+					add(text.slice(i, PLAIN.lastIndex));
+					i = PLAIN.lastIndex;
 					continue;
 				}
+			}
+			const c = text[i++];
+			if (quoted) {
+				// After a quote inside quotes: the first of an escaped pair ("") or the closing one.
+				quoteSeen = false;
+				if (c === '"') {
+					add('"');
+					continue;
+				}
+				quoted = false;
+				afterQuote = true;
 			}
 			if (c === '"' && field === '' && !afterQuote) quoted = true;
 			else if (c === ',') {
@@ -125,12 +146,7 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 				line++;
 				afterQuote = false;
 				if (!(yield* endRecord())) return;
-			} else {
-				// Past the cap, one character stands for the field: the parser only asks whether it is
-				// empty (a quote opens a field only at its start).
-				if (++size <= MAX_RECORD_CHARS) field += c;
-				else field = c;
-			}
+			} else add(c);
 		}
 	}
 	if (quoteSeen) {
