@@ -35,14 +35,15 @@ function token(i) {
 	return { platform: 'web', code: 5, token: endpoint, p256: b64('p256dh', i), auth: b64('auth', i), p256url: b64url('p256dh', i), authUrl: b64url('auth', i) };
 }
 
-const ONESIGNAL_COLUMNS = 'id,identifier,session_count,language,timezone,game_version,device_os,device_type,device_model,ad_id,tags,last_active,playtime,amount_spent,created_at,invalid_identifier,badge_count,sdk,test_type,ip,external_user_id,web_auth,web_p256';
+// The columns of test/fixtures/import/onesignal.csv (the export with its extra fields).
+const ONESIGNAL_COLUMNS = 'id,identifier,session_count,language,timezone,game_version,device_os,device_type,device_model,ad_id,tags,last_active,playtime,amount_spent,created_at,invalid_identifier,badge_count,external_user_id,notification_types,web_auth,web_p256,country,timezone_id';
 const csvCell = (v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 function oneSignalRow(i) {
 	const t = token(i);
 	const tags = csvCell(JSON.stringify({ plan: i % 3 ? 'free' : 'pro', level: String(i % 40) }));
 	const os = t.platform === 'android' ? '14' : t.platform === 'ios' ? '17.4' : '120';
 	const model = t.platform === 'android' ? 'Pixel 8' : t.platform === 'ios' ? '"iPhone15,2"' : 'Chrome';
-	return `${uuid(i)},${t.token},${i % 90},en,-18000,1.4.${i % 9},${os},${t.code},${model},,${tags},2026-11-${String((i % 28) + 1).padStart(2, '0')} 10:00:00,${i % 5000},0.0,2025-01-01 00:00:00,f,0,050000,,203.0.113.${i % 250},user-${i},${t.auth ?? ''},${t.p256 ?? ''}`;
+	return `${uuid(i)},${t.token},${i % 90},en,-18000,1.4.${i % 9},${os},${t.code},${model},,${tags},2026-11-${String((i % 28) + 1).padStart(2, '0')} 10:00:00,${i % 5000},0.0,2025-01-01 00:00:00,f,0,user-${i},1,${t.auth ?? ''},${t.p256 ?? ''},US,America/New_York`;
 }
 function ownRow(i) {
 	const t = token(i);

@@ -107,8 +107,8 @@ export class ImportPushTokens implements INodeType {
 				name: 'format',
 				type: 'options',
 				options: [
-					{ name: 'CSV', value: 'csv', description: 'A header row: app_id, platform, token, device_id, user_id, provider, environment' },
-					{ name: 'JSON', value: 'json', description: 'An array of objects, or JSON Lines (one object per line)' },
+					{ name: 'CSV', value: 'csv', description: 'A header row, then a row per record' },
+					{ name: 'JSON', value: 'json', description: 'An array of objects, JSON Lines (one object per line), or pretty-printed objects' },
 				],
 				default: 'csv',
 				displayOptions: fromFile,

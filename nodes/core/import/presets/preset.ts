@@ -51,7 +51,16 @@ export interface ImportPreset {
 export const present = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
 
 /** A record's keys compared the way exports vary them: case, spaces and dashes ignored. */
-export const columnKey = (column: string): string => column.toLowerCase().replace(/[\s-]/g, '_');
+export function columnKey(column: string): string {
+	let key = COLUMN_KEYS.get(column);
+	if (key === undefined) {
+		// A file's records repeat their keys: a few hundred remembered, so a file of ever new keys cannot grow it.
+		if (COLUMN_KEYS.size >= 512) COLUMN_KEYS.clear();
+		COLUMN_KEYS.set(column, (key = column.toLowerCase().replace(/[\s-]/g, '_')));
+	}
+	return key;
+}
+const COLUMN_KEYS = new Map<string, string>();
 
 /**
  * Helpers the provider presets share: how exports write flags, numbers, lists and Web Push keys.
