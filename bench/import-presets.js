@@ -2,10 +2,12 @@
 // run, same engine: N rows of a OneSignal-shaped CSV export (its 23 columns, device_type codes,
 // Web Push keys in base64 columns) and the same N tokens as app_id,platform,token,user_id.
 // Both files are streamed from disk as the Import node streams them (readCsv, 256 KB chunks),
-// into a fresh store each, with user ids (the With User IDs mode). Prints the time and the peak
-// RSS above the baseline of each import.
-//   node --expose-gc bench/import-presets.js [N] [engines]   (default 1,000,000, sqlite,postgres)
+// into a fresh store each, with user ids (the With User IDs mode), each import in a process of its
+// own (so neither inherits the other's grown heap). Prints the time and the peak RSS above the
+// baseline of each import.
+//   node bench/import-presets.js [N] [engines]   (default 1,000,000, sqlite,postgres)
 // Uses PUSH_TOKENS_PG_URL (default postgres://postgres@127.0.0.1:5432/test) to make its databases.
+const { execFileSync } = require('node:child_process');
 const { createECDH } = require('node:crypto');
 const { createReadStream, createWriteStream, mkdtempSync, rmSync } = require('node:fs');
 const { once } = require('node:events');
@@ -109,7 +111,18 @@ async function importFile(engine, file, dir, label) {
 	}
 }
 
+/** importFile in a child process: `--child <engine> <file> <label>`, one JSON line out. */
+function importInChild(engine, file, dir, label) {
+	const out = execFileSync(process.execPath, ['--expose-gc', __filename, String(N), '--child', engine, file, dir, label], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+	return JSON.parse(out.trim().split('\n').pop());
+}
+
 async function main() {
+	if (process.argv[3] === '--child') {
+		const [engine, file, dir, label] = process.argv.slice(4);
+		process.stdout.write(JSON.stringify(await importFile(engine, file, dir, label)) + '\n');
+		return;
+	}
 	const dir = mkdtempSync(join(tmpdir(), 'push-tokens-bench-presets-'));
 	try {
 		const oneSignal = join(dir, 'onesignal.csv');
@@ -118,8 +131,8 @@ async function main() {
 		await writeCsv(own, 'app_id,platform,token,user_id', ownRow);
 		const rows = [];
 		for (const engine of ENGINES) {
-			const ceiling = await importFile(engine, own, dir, 'own');
-			const ours = await importFile(engine, oneSignal, dir, 'onesignal');
+			const ceiling = importInChild(engine, own, dir, 'own');
+			const ours = importInChild(engine, oneSignal, dir, 'onesignal');
 			if (!/onesignal/i.test(ours.summary.source)) throw new Error(`detected ${ours.summary.source}`);
 			for (const key of Object.keys(ceiling.summary.byPlatform)) {
 				if (ceiling.summary.byPlatform[key].imported !== ours.summary.byPlatform[key]?.imported) throw new Error(`${key}: the two files imported different tokens`);
