@@ -63,8 +63,14 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 	// what was kept before (at most the cap) goes with the record's end.
 	let size = 0;
 
-	/** Ends the record at a newline (or the end of the file); false when the file cannot be read on. */
-	function* endRecord(): Generator<Record<string, string> | UnreadableRow, boolean> {
+	// Set when the file cannot be read on.
+	let stopped = false;
+
+	/**
+	 * Ends the record at a newline (or the end of the file): the row, an UnreadableRow, or nothing
+	 * (a blank line, the header). A plain function: a generator per record costs more than the record.
+	 */
+	function endRecord(): Record<string, string> | UnreadableRow | undefined {
 		record.push(field);
 		field = '';
 		const fields = record;
@@ -76,27 +82,21 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 		if (over) {
 			// Without its header no row can be read: the file is unreadable, and reading stops.
 			if (!header) {
-				yield new UnreadableRow(`line ${at}: the header is longer than ${CAP} characters; the file cannot be read`);
-				return false;
+				stopped = true;
+				return new UnreadableRow(`line ${at}: the header is longer than ${CAP} characters; the file cannot be read`);
 			}
-			yield new UnreadableRow(tooLong(at));
-			return true;
+			return new UnreadableRow(tooLong(at));
 		}
-		if (fields.length === 1 && fields[0].trim() === '') return true; // blank line
+		if (fields.length === 1 && fields[0].trim() === '') return undefined; // blank line
 		if (!header) {
 			header = fields.map((h) => h.trim());
-			return true;
+			return undefined;
 		}
-		if (fields.length !== header.length) {
-			yield new UnreadableRow(`line ${at}: expected ${header.length} fields as in the header, got ${fields.length}`);
-			return true;
-		}
+		if (fields.length !== header.length) return new UnreadableRow(`line ${at}: expected ${header.length} fields as in the header, got ${fields.length}`);
 		const row: Record<string, string> = {};
 		for (let i = 0; i < header.length; i++) row[header[i]] = fields[i];
-		yield row;
-		return true;
+		return row;
 	}
-
 	/** Adds a run of plain characters to the field. Past the cap one character stands for the field: the parser only asks whether it is empty. */
 	const add = (run: string) => {
 		size += run.length;
@@ -145,7 +145,9 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 			} else if (c === '\n') {
 				line++;
 				afterQuote = false;
-				if (!(yield* endRecord())) return;
+				const ended = endRecord();
+				if (ended) yield ended;
+				if (stopped) return;
 			} else add(c);
 		}
 	}
@@ -157,7 +159,11 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 		yield new UnreadableRow(`line ${recordLine}: a quoted field is not closed before the end of the file`);
 		return;
 	}
-	if (size > 0) yield* endRecord(); // a last record without a newline
+	if (size > 0) {
+		// a last record without a newline
+		const ended = endRecord();
+		if (ended) yield ended;
+	}
 }
 
 /**
