@@ -33,6 +33,24 @@ describe('CSV reader', () => {
 	it('reads bytes, and a last row without a newline', async () => {
 		expect(await collect(readCsv([Buffer.from('token\nx\ny')]))).toEqual([{ token: 'x' }, { token: 'y' }]);
 	});
+
+	it('reads a line split at once exactly as character by character: 3,000 random files of commas, quotes and newlines (seed 19)', async () => {
+		// mulberry32: a fixed seed, the same files every run
+		let seed = 19;
+		const random = () => {
+			seed = (seed + 0x6d2b79f5) | 0;
+			let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+			t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+			return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+		};
+		const alphabet = ['a', 'b', ',', ',', '"', '"', '\n', ' '];
+		for (let file = 0; file < 3000; file++) {
+			const text = 'x,y,z\n' + Array.from({ length: 1 + Math.floor(random() * 40) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+			const whole = await collect(readCsv([text])); // lines in one chunk: split at once where they can be
+			const byCharacter = await collect(readCsv(chunks(text, 1))); // never a whole line in a chunk
+			expect({ text, rows: whole }).toEqual({ text, rows: byCharacter });
+		}
+	});
 });
 
 describe('JSON reader', () => {

@@ -49,6 +49,45 @@ async function* decode(chunks: Chunks): AsyncGenerator<string> {
 /** A run of characters with no meaning to the CSV parser, from where it is asked (sticky). */
 const PLAIN = /[^,\n"]+/y;
 
+/** A quoted field whole: its quotes, and inside them only other characters and doubled quotes. */
+const QUOTED = /^"(?:[^"]|"")*"$/;
+
+/**
+ * A record that is one line, as most are, split by the engine's own split: its fields, or null
+ * when the character parser must read it (a quoted field that goes on past the line, or quotes
+ * where RFC 4180 does not put them).
+ */
+function splitLine(line: string): string[] | null {
+	const parts = line.split(',');
+	if (line.indexOf('"') < 0) return parts;
+	const fields: string[] = [];
+	for (let k = 0; k < parts.length; k++) {
+		let part = parts[k];
+		if (part.charCodeAt(0) !== 0x22) {
+			if (part.indexOf('"') >= 0) return null;
+			fields.push(part);
+			continue;
+		}
+		// A quoted field may hold commas: its parts joined until one ends it (a quote, and an even
+		// number of them so far), then checked once, so a line of many commas costs its length.
+		let quotes = quotesIn(part);
+		while (quotes % 2 !== 0 || part.length < 2 || part.charCodeAt(part.length - 1) !== 0x22) {
+			if (++k >= parts.length) return null;
+			quotes += quotesIn(parts[k]);
+			part += ',' + parts[k];
+		}
+		if (!QUOTED.test(part)) return null;
+		fields.push(part.slice(1, -1).replace(/""/g, '"'));
+	}
+	return fields;
+}
+
+function quotesIn(text: string): number {
+	let n = 0;
+	for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) n++;
+	return n;
+}
+
 /** RFC 4180 CSV: a header row, then records; quoted fields may hold commas, quotes ("") and line breaks. */
 export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, string> | UnreadableRow> {
 	let header: string[] | null = null;
@@ -106,6 +145,19 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 
 	for await (const text of decode(chunks)) {
 		for (let i = 0; i < text.length; ) {
+			// A whole record on one line of this chunk is split at once; the rest character by character.
+			// (a blank line, and the newline after a split line, go on below: they end the record)
+			if (record.length === 0 && field === '' && size === 0 && !quoted && !afterQuote && text.charCodeAt(i) !== 0x0a) {
+				const end = text.indexOf('\n', i);
+				const fields = end >= 0 && end - i <= MAX_RECORD_CHARS ? splitLine(text.slice(i, end)) : null;
+				if (fields) {
+					field = fields.pop()!;
+					record = fields;
+					size = end - i;
+					i = end; // its newline ends it below
+					continue;
+				}
+			}
 			// Runs of plain characters are copied whole: a field up to its comma, newline or quote;
 			// a quoted field up to its next quote (counting its line breaks).
 			if (quoted && !quoteSeen) {
