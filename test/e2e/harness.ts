@@ -176,6 +176,22 @@ export class N8nHarness {
 	}
 
 	/**
+	 * Like create, with the package put into the n8n user folder by `install` (given the folder and
+	 * the packed tarball) instead of scripts/install-package.sh: e.g. the way an admin installs it
+	 * by hand (test/e2e/install.e2e.test.ts).
+	 */
+	static async createInstalledBy(engine: EngineName, install: (folder: string, tarball: string) => void, env: NodeJS.ProcessEnv = {}): Promise<N8nHarness> {
+		n8n(); // installs n8n on first use
+		const folder = mkdtempSync(join(tmpdir(), 'push-tokens-n8n-'));
+		const { config, dispose } = await freshConfig(engine);
+		install(folder, tarball());
+		const harness = new N8nHarness(engine, folder, config, await TokenStore.open(config), dispose, env);
+		const data = config.engine === 'sqlite' ? { engine: 'sqlite', path: config.path } : { engine: 'postgres', connection: 'url', url: config.connectionString };
+		await harness.importCredentials([{ ...CREDENTIAL, type: 'pushTokenStoreApi', data }]);
+		return harness;
+	}
+
+	/**
 	 * A SQLite harness whose n8n reaches the fake providers (test/fakes/network-edge.cjs routes
 	 * their hostnames), with a credential for each imported under PROVIDER_CREDENTIALS.
 	 */
@@ -269,6 +285,21 @@ export class N8nHarness {
 	async execute(workflow: Json, env: NodeJS.ProcessEnv = {}): Promise<Outputs> {
 		await this.importWorkflow(workflow);
 		return new Outputs(parseRun(await this.cliWith(env, n8n(), 'execute', `--id=${workflow.id}`, '--rawOutput')));
+	}
+
+	/** Imports several workflows with one `n8n import:workflow` (one n8n process instead of one each). */
+	async importWorkflows(workflows: Json[]): Promise<void> {
+		const file = this.writeJson(`workflows-${workflowCounter++}.json`, workflows);
+		await this.cli(n8n(), 'import:workflow', `--input=${file}`);
+	}
+
+	/**
+	 * Runs an imported workflow with `n8n execute` (with more environment, if given: another
+	 * N8N_USER_FOLDER too); returns every node's output items. Rejects with what n8n printed when
+	 * n8n fails, e.g. on a node type it did not load.
+	 */
+	async executeImported(id: string, env: NodeJS.ProcessEnv = {}): Promise<Outputs> {
+		return new Outputs(parseRun(await this.cliWith(env, n8n(), 'execute', `--id=${id}`, '--rawOutput')));
 	}
 
 	/**
