@@ -68,6 +68,13 @@ export class RegisterPushToken implements INodeType {
 						description: 'Whether iOS granted provisional authorization (quiet delivery to the notification center)',
 					},
 					{
+						displayName: 'Push Enabled',
+						name: 'pushEnabled',
+						type: 'boolean',
+						default: true,
+						description: 'Whether notifications were enabled in the OS settings when the app last opened',
+					},
+					{
 						displayName: 'Token Kind',
 						name: 'tokenKind',
 						// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- the kind of a push token, not a secret
@@ -79,13 +86,6 @@ export class RegisterPushToken implements INodeType {
 						],
 						default: 'auto',
 						description: 'What kind of FCM address the token is: Firebase moves apps from registration tokens to installation IDs',
-					},
-					{
-						displayName: 'Push Enabled',
-						name: 'pushEnabled',
-						type: 'boolean',
-						default: true,
-						description: 'Whether notifications were enabled in the OS settings when the app last opened',
 					},
 				],
 			},

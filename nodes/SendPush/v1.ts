@@ -99,6 +99,7 @@ export const properties: INodeProperties[] = [
 				default: '10',
 			},
 			{ displayName: 'APNs Thread ID', name: 'threadId', type: 'string', default: '' },
+			{ displayName: 'Failures to List', name: 'failureLimit', type: 'number', typeOptions: { minValue: 0 }, default: 100, description: 'Audience: how many failed devices the summary lists' },
 			{ displayName: 'FCM Channel ID', name: 'channelId', type: 'string', default: '' },
 			{ displayName: 'FCM Data Only', name: 'dataOnly', type: 'boolean', default: false, description: 'Whether to send only data (the app renders it)' },
 			{
@@ -114,7 +115,6 @@ export const properties: INodeProperties[] = [
 			{ displayName: 'Include Anonymous Devices', name: 'includeAnonymous', type: 'boolean', default: false, description: 'Whether the audience includes devices nobody identified on' },
 			{ displayName: 'Include Imported Profiles', name: 'includeImported', type: 'boolean', default: true, description: 'Whether the audience includes tokens imported from another provider' },
 			{ displayName: 'Max Attempts', name: 'maxAttempts', type: 'number', typeOptions: { minValue: 1, maxValue: 10 }, default: 3, description: 'Per device, for transient errors (429, 5xx, resets, timeouts)' },
-			{ displayName: 'Failures to List', name: 'failureLimit', type: 'number', typeOptions: { minValue: 0 }, default: 100, description: 'Audience: how many failed devices the summary lists' },
 			{
 				displayName: 'Resend Lost Answers',
 				name: 'resendLostAnswers',

@@ -162,10 +162,7 @@ const BY_DESIGN: Array<{ rule: string; file: RegExp; why: string }> = [
  * scanner's) asks for a collection's options sorted by display name, which 1.15.0 (ours) did not
  * flag. Fixing them is a change to nodes/: then drop them here (the test says so).
  */
-const KNOWN: Array<{ file: string; rule: string }> = [
-	{ file: 'nodes/RegisterPushToken/RegisterPushToken.node.ts', rule: 'n8n-nodes-base/node-param-collection-type-unsorted-items' },
-	{ file: 'nodes/SendPush/v1.ts', rule: 'n8n-nodes-base/node-param-collection-type-unsorted-items' },
-];
+const KNOWN: Array<{ file: string; rule: string }> = [];
 
 /** Our lint silences this finding on its line, with `eslint-disable-next-line <rule> -- why` (the scanner ignores such comments). */
 function silencedInline(root: string, f: Finding): boolean {

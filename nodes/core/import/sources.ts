@@ -49,6 +49,12 @@ async function* decode(chunks: Chunks): AsyncGenerator<string> {
 /** A run of characters with no meaning to the CSV parser, from where it is asked (sticky). */
 const PLAIN = /[^,\n"]+/y;
 
+/**
+ * A CSV row's header (the same array for every row of a file), under a symbol no listing or
+ * comparison of the row shows (not enumerable): what a row can be asked once per file (see presets' `lookup`) is asked once.
+ */
+export const HEADER = Symbol('CSV header');
+
 /** A quoted field whole: its quotes, and inside them only other characters and doubled quotes. */
 const QUOTED = /^"(?:[^"]|"")*"$/;
 
@@ -134,6 +140,7 @@ export async function* readCsv(chunks: Chunks): AsyncGenerator<Record<string, st
 		if (fields.length !== header.length) return new UnreadableRow(`line ${at}: expected ${header.length} fields as in the header, got ${fields.length}`);
 		const row: Record<string, string> = {};
 		for (let i = 0; i < header.length; i++) row[header[i]] = fields[i];
+		Object.defineProperty(row, HEADER, { value: header });
 		return row;
 	}
 	/** Adds a run of plain characters to the field. Past the cap one character stands for the field: the parser only asks whether it is empty. */

@@ -4,7 +4,7 @@
  * registry (`index.ts`) lists them, and Detect From Header asks each in turn.
  */
 import { describe } from '../../text';
-import { UnreadableRow } from '../sources';
+import { HEADER, UnreadableRow } from '../sources';
 
 /** A row the source itself marks unusable (uninstalled, opted out, an email or SMS row…): skipped and counted under its reason, never an error. */
 export class SourceSkip {
@@ -76,9 +76,19 @@ export const given = (value: unknown): unknown => (present(value) ? value : unde
 /** A column by its name as exports vary it (case, spaces, dashes); the exact name first, as most rows have it. */
 export function lookup(record: Record<string, unknown>, column: string): unknown {
 	if (Object.hasOwn(record, column)) return record[column];
-	for (const key in record) if (columnKey(key) === column) return record[key];
-	return undefined;
+	const header = (record as Record<symbol, unknown>)[HEADER] as string[] | undefined;
+	let key: string | undefined;
+	if (header) {
+		// a CSV row: the column found once per file
+		let found = FOUND.get(header);
+		if (!found) FOUND.set(header, (found = new Map()));
+		if (!found.has(column)) found.set(column, find(header, column));
+		key = found.get(column);
+	} else key = find(Object.keys(record), column);
+	return key === undefined ? undefined : record[key];
 }
+const find = (keys: readonly string[], column: string) => keys.find((key) => columnKey(key) === column);
+const FOUND = new WeakMap<readonly string[], Map<string, string | undefined>>();
 
 /** Whether a record's keys (a CSV header, a JSON object's) include all these columns. */
 export const hasColumns = (keys: readonly string[], ...columns: string[]): boolean => columns.every((column) => keys.some((key) => columnKey(key) === column));
