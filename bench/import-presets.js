@@ -83,8 +83,12 @@ async function admin(sql) {
 async function importFile(engine, file, dir, label) {
 	let config;
 	const db = `push_tokens_bench_${label}_${process.pid}`;
-	if (engine === 'sqlite') config = { engine, path: join(dir, `${label}.sqlite`) };
-	else {
+	if (engine === 'sqlite') {
+		// A fresh file each run: the runs import the same tokens.
+		const path = join(dir, `${label}.sqlite`);
+		for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+		config = { engine, path };
+	} else {
 		await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 		await admin(`CREATE DATABASE ${db}`);
 		const url = new URL(ADMIN);
