@@ -1,0 +1,204 @@
+/**
+ * n8n's AI Agent calling our nodes as tools, in a real n8n 2.x: Chat Trigger → AI Agent, with an
+ * OpenAI Chat Model whose credential's Base URL is a fake model on 127.0.0.1 (test/fakes/chat-model.ts,
+ * scripted: it calls one of the tools the request offers, then answers with the tool's result),
+ * and our nodes attached as tools (Send Push Tool, Push Token Identity Tool) with $fromAI()
+ * parameters. The pushes go through the real libraries to the fake providers, as in send.e2e.
+ *
+ * One n8n for the file: the workflow is published once, each test is one chat message.
+ */
+import { randomUUID } from 'node:crypto';
+import { API_KEY, FakeChatModel, MODEL, textOf, type ChatRequest, type Reply } from '../fakes/chat-model';
+import { startFakes, type Fakes } from '../fakes/providers';
+import { tokens } from '../support/stores';
+import { CREDENTIAL, N8nHarness, PACKAGE, PROVIDER_CREDENTIALS, type Json } from './harness';
+
+const APP = 'com.example.app';
+/** An app whose campaign the agent may send (its tool allows it). */
+const CAMPAIGN_APP = 'com.example.campaign';
+const KIM_PHONE = tokens.apns(1);
+const SAM_PHONE = tokens.apns(2);
+const CAMPAIGN_PHONE = tokens.apns(3);
+const OPENAI = { id: 'openAiFakeModel1', name: 'OpenAI (fake model)' };
+const CHAT_WEBHOOK = randomUUID();
+
+/** The tool names the model sees: n8n makes them from the node names (spaces to underscores). */
+const TOOL = { sendToUser: 'Send_Push_to_a_User', campaign: 'Send_Campaign', allowedCampaign: 'Send_Allowed_Campaign', profile: 'Get_Profile', history: 'Get_Token_History' };
+
+const fromAI = (key: string, description: string, type = 'string') => `={{ $fromAI('${key}', \`${description}\`, '${type}') }}`;
+const USER_ID = fromAI('userId', 'The user ID of the person, exactly as the conversation or Get Profile gives it (e.g. kim)');
+
+/** The chat workflow: Chat Trigger → AI Agent, with its model and our nodes as its tools. */
+function agentWorkflow(): Json {
+	const store = { pushTokenStoreApi: CREDENTIAL };
+	const tool = (name: string, type: string, parameters: Json, credentials: Json = store) => ({ name, type: `${PACKAGE}.${type}Tool`, typeVersion: 2, parameters, credentials });
+	const tools = [
+		tool(
+			'Send Push to a User',
+			'sendPush',
+			{
+				target: 'user',
+				userId: USER_ID,
+				title: fromAI('title', 'A short title for the notification, a few words'),
+				body: fromAI('body', 'The text of the notification, one or two sentences'),
+				toolDescription: "Send a push notification to every device of one user. Answers one result per device: outcome 'delivered' means the device got it.",
+			},
+			{ ...store, ...PROVIDER_CREDENTIALS },
+		),
+		tool('Send Campaign', 'sendPush', { target: 'audience', appId: APP, title: 'Sale', body: 'Everything -20% today' }, { ...store, ...PROVIDER_CREDENTIALS }),
+		tool('Send Allowed Campaign', 'sendPush', { target: 'audience', appId: CAMPAIGN_APP, title: 'News', body: 'A new version is out', allowAudienceAsTool: true }, { ...store, ...PROVIDER_CREDENTIALS }),
+		tool('Get Profile', 'pushTokenIdentity', { operation: 'getProfile', userId: USER_ID }),
+		tool('Get Token History', 'pushTokenIdentity', { operation: 'getTokenHistory', historyOf: 'user', userId: USER_ID, limit: 20 }),
+	];
+	const nodes = [
+		{
+			name: 'When chat message received',
+			type: '@n8n/n8n-nodes-langchain.chatTrigger',
+			typeVersion: 1.4,
+			webhookId: CHAT_WEBHOOK,
+			parameters: { public: true, mode: 'webhook', options: { responseMode: 'lastNode' } },
+		},
+		{
+			name: 'AI Agent',
+			type: '@n8n/n8n-nodes-langchain.agent',
+			typeVersion: 3.1,
+			parameters: { promptType: 'auto', options: { systemMessage: 'You help the support team reach app users by push notification.' } },
+		},
+		{
+			name: 'OpenAI Chat Model',
+			type: '@n8n/n8n-nodes-langchain.lmChatOpenAi',
+			typeVersion: 1.3,
+			// Chat Completions: what OpenAI-compatible servers speak (the Responses API is the node's default)
+			parameters: { model: { __rl: true, mode: 'id', value: MODEL }, responsesApiEnabled: false, options: { maxRetries: 0 } },
+			credentials: { openAiApi: OPENAI },
+		},
+		...tools,
+	];
+	const connections: Json = {
+		'When chat message received': { main: [[{ node: 'AI Agent', type: 'main', index: 0 }]] },
+		'OpenAI Chat Model': { ai_languageModel: [[{ node: 'AI Agent', type: 'ai_languageModel', index: 0 }]] },
+		...Object.fromEntries(tools.map((t) => [t.name, { ai_tool: [[{ node: 'AI Agent', type: 'ai_tool', index: 0 }]] }])),
+	};
+	return {
+		id: `agent${process.pid}`.padEnd(16, '0').slice(0, 16),
+		name: 'AI Agent with push tools',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		connections,
+		nodes: nodes.map((n, i) => ({ id: randomUUID(), position: [i * 220, i < 2 ? 0 : 240], ...n })),
+	};
+}
+
+/** The user's message of this conversation. */
+const userText = (request: ChatRequest) => textOf([...request.messages].reverse().find((m) => m.role === 'user'));
+
+/**
+ * The model's script: each chat message names what it wants; the model calls the matching tool
+ * once, then, given the tool's result, answers with it.
+ */
+function script(request: ChatRequest): Reply {
+	const last = request.messages[request.messages.length - 1];
+	if (last.role === 'tool') return { text: `Here is what the tool answered: ${textOf(last)}` };
+	const asked = userText(request);
+	if (/reminder/i.test(asked)) return { call: { tool: TOOL.sendToUser, arguments: { userId: 'kim', title: 'Reminder', body: 'Your appointment is tomorrow at 10:00' } } };
+	if (/what devices/i.test(asked)) return { call: { tool: TOOL.profile, arguments: { userId: 'kim' } } };
+	if (/everyone/i.test(asked)) return { call: { tool: TOOL.campaign, arguments: {} } };
+	if (/release news/i.test(asked)) return { call: { tool: TOOL.allowedCampaign, arguments: {} } };
+	return { text: 'I can send pushes and read profiles.' };
+}
+
+describe('[sqlite] an AI Agent in a real n8n calls our nodes as tools', () => {
+	let fakes: Fakes;
+	let model: FakeChatModel;
+	let n8n: N8nHarness;
+	let base: string;
+
+	/** Posts a chat message to the published Chat Trigger; resolves with the agent's answer. */
+	async function chat(chatInput: string): Promise<string> {
+		const { status, text } = await n8n.postWhenLive(base, `${CHAT_WEBHOOK}/chat`, { action: 'sendMessage', sessionId: randomUUID(), chatInput });
+		if (status !== 200) throw new Error(`the chat answered ${status}: ${text.slice(0, 500)}\n${n8n.serverLog().slice(-3000)}`);
+		return (JSON.parse(text) as { output: string }).output;
+	}
+
+	beforeAll(async () => {
+		[fakes, model] = await Promise.all([startFakes(), FakeChatModel.start(script)]);
+		n8n = await N8nHarness.withFakeProviders(fakes);
+		await n8n.importCredentials([{ ...OPENAI, type: 'openAiApi', data: { apiKey: API_KEY, url: model.url } }]);
+		await n8n.store.register({ appId: APP, platform: 'ios', token: KIM_PHONE, userId: 'kim', deviceId: 'kims-iphone' });
+		await n8n.store.register({ appId: APP, platform: 'ios', token: SAM_PHONE, userId: 'sam' });
+		await n8n.store.register({ appId: CAMPAIGN_APP, platform: 'ios', token: CAMPAIGN_PHONE, userId: 'lee' });
+		await n8n.importWorkflow(agentWorkflow(), true);
+		base = await n8n.start();
+	}, 15 * 60_000);
+	afterAll(async () => {
+		await n8n?.dispose();
+		await Promise.all([fakes?.close(), model?.close()]);
+	});
+	beforeEach(() => {
+		fakes.reset();
+		model.reset();
+	});
+	afterEach(() => {
+		// a refused request (a tool not offered, streaming) is a broken test, whatever it asserted
+		expect(model.refused.map((r) => r.why)).toEqual([]);
+	});
+
+	it('"send Kim a reminder": the tool call reaches Send Push, APNs gets exactly one push for Kim\'s phone, and the outcome goes back to the model', async () => {
+		const answer = await chat('Please send Kim a reminder about her appointment tomorrow');
+
+		expect(fakes.apns.received.map((r) => r.token)).toEqual([KIM_PHONE]);
+		expect(fakes.apns.received[0].body).toMatchObject({ aps: { alert: { title: 'Reminder', body: 'Your appointment is tomorrow at 10:00' } } });
+		expect(fakes.fcm.received).toHaveLength(0);
+		// the model saw our tools, with what it needs to call them
+		const [first] = model.requests;
+		const offered = Object.fromEntries((first.tools ?? []).map((t) => [t.function.name, t.function]));
+		expect(Object.keys(offered).sort()).toEqual(Object.values(TOOL).sort());
+		expect(offered[TOOL.sendToUser].parameters?.required?.sort()).toEqual(['body', 'title', 'userId']);
+		expect(offered[TOOL.sendToUser].parameters?.properties?.userId.description).toMatch(/user ID/);
+		expect(offered[TOOL.profile].description).toMatch(/profile of a user/i);
+		expect(offered[TOOL.history].description).toMatch(/history of push tokens/i);
+		expect(offered[TOOL.campaign].description).toMatch(/push notification/i);
+		// Send Push's answer (one result per device) went back to the model, and into its answer
+		const results = model.toolResults();
+		expect(results.map((r) => r.tool)).toEqual([TOOL.sendToUser]);
+		expect(results[0].content).toContain(KIM_PHONE);
+		expect(results[0].content).toContain('delivered');
+		expect(answer).toContain('delivered');
+		expect((await n8n.store.getDevice(APP, SAM_PHONE))!.lastStatus).toBe('unused');
+	}, 180_000);
+
+	it('"what devices does Kim have": Get Profile\'s answer, with Kim\'s phone, goes back to the model; nothing is sent', async () => {
+		const answer = await chat('What devices does Kim have?');
+
+		const results = model.toolResults();
+		expect(results.map((r) => r.tool)).toEqual([TOOL.profile]);
+		const profile = results[0].content;
+		expect(profile).toContain(KIM_PHONE);
+		expect(profile).toContain('kims-iphone');
+		expect(profile).toContain(APP);
+		expect(profile).not.toContain(SAM_PHONE);
+		expect(answer).toContain(KIM_PHONE);
+		expect(fakes.apns.received).toHaveLength(0);
+	}, 180_000);
+
+	it('guard rail: a tool call for an audience send is refused with a clear message unless the panel allows it; nothing is sent', async () => {
+		const sendLog = () => n8n.store.engine.db.selectFrom('send_log').selectAll().execute();
+		const logged = (await sendLog()).length;
+		const refused = await chat('Send everyone the sale');
+
+		const [result] = model.toolResults();
+		expect(result.tool).toBe(TOOL.campaign);
+		expect(result.content).toMatch(/Refused: this Send Push tool may not send to an audience/);
+		expect(result.content).toMatch(/Nothing was sent/);
+		expect(refused).toMatch(/Refused/);
+		expect(fakes.apns.received).toHaveLength(0);
+		expect(await sendLog()).toHaveLength(logged);
+
+		// the same call to a campaign whose panel allows it is sent
+		model.reset();
+		await chat('Send the release news');
+		expect(model.toolResults().map((r) => r.tool)).toEqual([TOOL.allowedCampaign]);
+		expect(model.toolResults()[0].content).toMatch(/"delivered":1/);
+		expect(fakes.apns.received.map((r) => r.token)).toEqual([CAMPAIGN_PHONE]);
+	}, 180_000);
+});
