@@ -26,6 +26,8 @@ const CHAT_WEBHOOK = randomUUID();
 const TOOL = { sendToUser: 'Send_Push_to_a_User', campaign: 'Send_Campaign', allowedCampaign: 'Send_Allowed_Campaign', profile: 'Get_Profile', history: 'Get_Token_History' };
 
 const fromAI = (key: string, description: string, type = 'string') => `={{ $fromAI('${key}', \`${description}\`, '${type}') }}`;
+const PROFILE_DESCRIPTION = "Get a user's profile: each of their devices (app, platform, push token, device ID, last seen) and whether they are unsubscribed. Use it to answer which devices a user has.";
+const HISTORY_DESCRIPTION = "Get the history of a user's push tokens, newest first: tokens registered, moved to or from the user (logins, logouts), and removed.";
 const USER_ID = fromAI('userId', 'The user ID of the person, exactly as the conversation or Get Profile gives it (e.g. kim)');
 
 /** The chat workflow: Chat Trigger → AI Agent, with its model and our nodes as its tools. */
@@ -47,8 +49,17 @@ function agentWorkflow(): Json {
 		),
 		tool('Send Campaign', 'sendPush', { target: 'audience', appId: APP, title: 'Sale', body: 'Everything -20% today' }, { ...store, ...PROVIDER_CREDENTIALS }),
 		tool('Send Allowed Campaign', 'sendPush', { target: 'audience', appId: CAMPAIGN_APP, title: 'News', body: 'A new version is out', allowAudienceAsTool: true }, { ...store, ...PROVIDER_CREDENTIALS }),
-		tool('Get Profile', 'pushTokenIdentity', { operation: 'getProfile', userId: USER_ID }),
-		tool('Get Token History', 'pushTokenIdentity', { operation: 'getTokenHistory', historyOf: 'user', userId: USER_ID, limit: 20 }),
+		// (n8n describes each operation of a node without a Resource by the node's description, the same
+		// for both tools: each says what it does, in the tool's Description)
+		tool('Get Profile', 'pushTokenIdentity', { operation: 'getProfile', userId: USER_ID, descriptionType: 'manual', toolDescription: PROFILE_DESCRIPTION }),
+		tool('Get Token History', 'pushTokenIdentity', {
+			operation: 'getTokenHistory',
+			historyOf: 'user',
+			userId: USER_ID,
+			limit: 20,
+			descriptionType: 'manual',
+			toolDescription: HISTORY_DESCRIPTION,
+		}),
 	];
 	const nodes = [
 		{
@@ -155,9 +166,10 @@ describe('[sqlite] an AI Agent in a real n8n calls our nodes as tools', () => {
 		expect(Object.keys(offered).sort()).toEqual(Object.values(TOOL).sort());
 		expect(offered[TOOL.sendToUser].parameters?.required?.sort()).toEqual(['body', 'title', 'userId']);
 		expect(offered[TOOL.sendToUser].parameters?.properties?.userId.description).toMatch(/user ID/);
-		expect(offered[TOOL.profile].description).toMatch(/profile of a user/i);
-		expect(offered[TOOL.history].description).toMatch(/history of push tokens/i);
-		expect(offered[TOOL.campaign].description).toMatch(/push notification/i);
+		expect(offered[TOOL.profile].description).toBe(PROFILE_DESCRIPTION);
+		expect(offered[TOOL.history].description).toBe(HISTORY_DESCRIPTION);
+		// a tool left with its default description: the node's
+		expect(offered[TOOL.campaign].description).toBe('Send a push notification through FCM, APNs or Web Push to a user, a device or an audience');
 		// Send Push's answer (one result per device) went back to the model, and into its answer
 		const results = model.toolResults();
 		expect(results.map((r) => r.tool)).toEqual([TOOL.sendToUser]);

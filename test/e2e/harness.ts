@@ -441,7 +441,9 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
 	if (!child || child.exitCode !== null || child.signalCode !== null) return;
 	const exited = new Promise((done) => child.once('exit', done));
 	child.kill('SIGTERM');
-	await Promise.race([exited, new Promise((done) => setTimeout(done, 20_000))]);
+	let timer: NodeJS.Timeout | undefined;
+	await Promise.race([exited, new Promise((done) => (timer = setTimeout(done, 20_000)))]);
+	clearTimeout(timer); // (left running, it kept jest from exiting for 20 s)
 	if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
