@@ -63,9 +63,9 @@ export class FakeChatModel {
 	) {}
 
 	static async start(script: Script = () => ({ text: 'Hello.' })): Promise<FakeChatModel> {
-		let model!: FakeChatModel;
-		const server = createServer((req, res) => void model.handle(req, res));
-		model = new FakeChatModel(server, script);
+		const server = createServer();
+		const model = new FakeChatModel(server, script);
+		server.on('request', (req: IncomingMessage, res: ServerResponse) => void model.handle(req, res));
 		await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
 		return model;
 	}
