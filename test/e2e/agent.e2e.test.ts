@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { API_KEY, FakeChatModel, MODEL, textOf, type ChatRequest, type Reply } from '../fakes/chat-model';
 import { startFakes, type Fakes } from '../fakes/providers';
 import { tokens } from '../support/stores';
-import { CREDENTIAL, N8nHarness, PACKAGE, PROVIDER_CREDENTIALS, type Json } from './harness';
+import { example, N8nHarness, PACKAGE, PROVIDER_CREDENTIALS, type Json } from './harness';
 
 const APP = 'com.example.app';
 /** An app whose campaign the agent may send (its tool allows it). */
@@ -19,85 +19,36 @@ const CAMPAIGN_APP = 'com.example.campaign';
 const KIM_PHONE = tokens.apns(1);
 const SAM_PHONE = tokens.apns(2);
 const CAMPAIGN_PHONE = tokens.apns(3);
-const OPENAI = { id: 'openAiFakeModel1', name: 'OpenAI (fake model)' };
-const CHAT_WEBHOOK = randomUUID();
+/** The example's OpenAI credential, imported with the fake model's URL. */
+const OPENAI = { id: 'openAiAccount001', name: 'OpenAI account' };
 
 /** The tool names the model sees: n8n makes them from the node names (spaces to underscores). */
 const TOOL = { sendToUser: 'Send_Push_to_a_User', campaign: 'Send_Campaign', allowedCampaign: 'Send_Allowed_Campaign', profile: 'Get_Profile', history: 'Get_Token_History' };
 
-const fromAI = (key: string, description: string, type = 'string') => `={{ $fromAI('${key}', \`${description}\`, '${type}') }}`;
-const PROFILE_DESCRIPTION = "Get a user's profile: each of their devices (app, platform, push token, device ID, last seen) and whether they are unsubscribed. Use it to answer which devices a user has.";
-const HISTORY_DESCRIPTION = "Get the history of a user's push tokens, newest first: tokens registered, moved to or from the user (logins, logouts), and removed.";
-const USER_ID = fromAI('userId', 'The user ID of the person, exactly as the conversation or Get Profile gives it (e.g. kim)');
+type Node = Json & { name: string; type: string; parameters: Json; credentials?: Json; webhookId?: string };
+type Workflow = Json & { nodes: Node[]; connections: Record<string, Json> };
 
-/** The chat workflow: Chat Trigger → AI Agent, with its model and our nodes as its tools. */
-function agentWorkflow(): Json {
-	const store = { pushTokenStoreApi: CREDENTIAL };
-	const tool = (name: string, type: string, parameters: Json, credentials: Json = store) => ({ name, type: `${PACKAGE}.${type}Tool`, typeVersion: 2, parameters, credentials });
-	const tools = [
-		tool(
-			'Send Push to a User',
-			'sendPush',
-			{
-				target: 'user',
-				userId: USER_ID,
-				title: fromAI('title', 'A short title for the notification, a few words'),
-				body: fromAI('body', 'The text of the notification, one or two sentences'),
-				toolDescription: "Send a push notification to every device of one user. Answers one result per device: outcome 'delivered' means the device got it.",
-			},
-			{ ...store, ...PROVIDER_CREDENTIALS },
-		),
-		tool('Send Campaign', 'sendPush', { target: 'audience', appId: APP, title: 'Sale', body: 'Everything -20% today' }, { ...store, ...PROVIDER_CREDENTIALS }),
-		tool('Send Allowed Campaign', 'sendPush', { target: 'audience', appId: CAMPAIGN_APP, title: 'News', body: 'A new version is out', allowAudienceAsTool: true }, { ...store, ...PROVIDER_CREDENTIALS }),
-		// (n8n describes each operation of a node without a Resource by the node's description, the same
-		// for both tools: each says what it does, in the tool's Description)
-		tool('Get Profile', 'pushTokenIdentity', { operation: 'getProfile', userId: USER_ID, descriptionType: 'manual', toolDescription: PROFILE_DESCRIPTION }),
-		tool('Get Token History', 'pushTokenIdentity', {
-			operation: 'getTokenHistory',
-			historyOf: 'user',
-			userId: USER_ID,
-			limit: 20,
-			descriptionType: 'manual',
-			toolDescription: HISTORY_DESCRIPTION,
-		}),
-	];
-	const nodes = [
-		{
-			name: 'When chat message received',
-			type: '@n8n/n8n-nodes-langchain.chatTrigger',
-			typeVersion: 1.4,
-			webhookId: CHAT_WEBHOOK,
-			parameters: { public: true, mode: 'webhook', options: { responseMode: 'lastNode' } },
-		},
-		{
-			name: 'AI Agent',
-			type: '@n8n/n8n-nodes-langchain.agent',
-			typeVersion: 3.1,
-			parameters: { promptType: 'auto', options: { systemMessage: 'You help the support team reach app users by push notification.' } },
-		},
-		{
-			name: 'OpenAI Chat Model',
-			type: '@n8n/n8n-nodes-langchain.lmChatOpenAi',
-			typeVersion: 1.3,
-			// Chat Completions: what OpenAI-compatible servers speak (the Responses API is the node's default)
-			parameters: { model: { __rl: true, mode: 'id', value: MODEL }, responsesApiEnabled: false, options: { maxRetries: 0 } },
-			credentials: { openAiApi: OPENAI },
-		},
-		...tools,
-	];
-	const connections: Json = {
-		'When chat message received': { main: [[{ node: 'AI Agent', type: 'main', index: 0 }]] },
-		'OpenAI Chat Model': { ai_languageModel: [[{ node: 'AI Agent', type: 'ai_languageModel', index: 0 }]] },
-		...Object.fromEntries(tools.map((t) => [t.name, { ai_tool: [[{ node: 'AI Agent', type: 'ai_tool', index: 0 }]] }])),
-	};
-	return {
-		id: `agent${process.pid}`.padEnd(16, '0').slice(0, 16),
-		name: 'AI Agent with push tools',
-		active: false,
-		settings: { executionOrder: 'v1' },
-		connections,
-		nodes: nodes.map((n, i) => ({ id: randomUUID(), position: [i * 220, i < 2 ? 0 : 240], ...n })),
-	};
+/**
+ * The shipped example (examples/agent-tools.json: Chat Trigger → AI Agent, its OpenAI Chat Model
+ * and our nodes as its tools), pointed at the fakes, plus one tool for this test: a campaign
+ * whose panel allows the agent to send it.
+ */
+function agentWorkflow(folder: string): Workflow {
+	const workflow = example('agent-tools', folder) as Workflow;
+	const byName = (name: string) => workflow.nodes.find((n) => n.name === name)!;
+	const model = byName('OpenAI Chat Model');
+	model.parameters = { ...model.parameters, model: { __rl: true, mode: 'id', value: MODEL }, options: { maxRetries: 0 } };
+	model.credentials = { openAiApi: OPENAI }; // (example() gives every node with credentials the store's)
+	const campaign = byName('Send Campaign');
+	workflow.nodes.push({
+		...campaign,
+		id: randomUUID(),
+		name: 'Send Allowed Campaign',
+		parameters: { ...campaign.parameters, appId: CAMPAIGN_APP, title: 'News', body: 'A new version is out', allowAudienceAsTool: true },
+	});
+	workflow.connections['Send Allowed Campaign'] = workflow.connections['Send Campaign'];
+	for (const n of workflow.nodes) if (n.type === `${PACKAGE}.sendPushTool`) n.credentials = { ...n.credentials, ...PROVIDER_CREDENTIALS };
+	return workflow;
 }
 
 /** The user's message of this conversation. */
@@ -123,10 +74,12 @@ describe('[sqlite] an AI Agent in a real n8n calls our nodes as tools', () => {
 	let model: FakeChatModel;
 	let n8n: N8nHarness;
 	let base: string;
+	let chatWebhook: string;
+	let shipped: Workflow;
 
 	/** Posts a chat message to the published Chat Trigger; resolves with the agent's answer. */
 	async function chat(chatInput: string): Promise<string> {
-		const { status, text } = await n8n.postWhenLive(base, `${CHAT_WEBHOOK}/chat`, { action: 'sendMessage', sessionId: randomUUID(), chatInput });
+		const { status, text } = await n8n.postWhenLive(base, `${chatWebhook}/chat`, { action: 'sendMessage', sessionId: randomUUID(), chatInput });
 		if (status !== 200) throw new Error(`the chat answered ${status}: ${text.slice(0, 500)}\n${n8n.serverLog().slice(-3000)}`);
 		return (JSON.parse(text) as { output: string }).output;
 	}
@@ -138,7 +91,10 @@ describe('[sqlite] an AI Agent in a real n8n calls our nodes as tools', () => {
 		await n8n.store.register({ appId: APP, platform: 'ios', token: KIM_PHONE, userId: 'kim', deviceId: 'kims-iphone' });
 		await n8n.store.register({ appId: APP, platform: 'ios', token: SAM_PHONE, userId: 'sam' });
 		await n8n.store.register({ appId: CAMPAIGN_APP, platform: 'ios', token: CAMPAIGN_PHONE, userId: 'lee' });
-		await n8n.importWorkflow(agentWorkflow(), true);
+		const workflow = agentWorkflow(n8n.folder);
+		shipped = example('agent-tools', n8n.folder) as Workflow;
+		chatWebhook = workflow.nodes.find((n) => n.type === '@n8n/n8n-nodes-langchain.chatTrigger')!.webhookId!;
+		await n8n.importWorkflow(workflow, true);
 		base = await n8n.start();
 	}, 15 * 60_000);
 	afterAll(async () => {
@@ -166,8 +122,11 @@ describe('[sqlite] an AI Agent in a real n8n calls our nodes as tools', () => {
 		expect(Object.keys(offered).sort()).toEqual(Object.values(TOOL).sort());
 		expect(offered[TOOL.sendToUser].parameters?.required?.sort()).toEqual(['body', 'title', 'userId']);
 		expect(offered[TOOL.sendToUser].parameters?.properties?.userId.description).toMatch(/user ID/);
-		expect(offered[TOOL.profile].description).toBe(PROFILE_DESCRIPTION);
-		expect(offered[TOOL.history].description).toBe(HISTORY_DESCRIPTION);
+		// each tool's Description, as the example sets it
+		const described = (name: string) => shipped.nodes.find((n) => n.name === name)!.parameters.toolDescription;
+		expect(offered[TOOL.sendToUser].description).toBe(described('Send Push to a User'));
+		expect(offered[TOOL.profile].description).toBe(described('Get Profile'));
+		expect(offered[TOOL.history].description).toBe(described('Get Token History'));
 		// a tool left with its default description: the node's
 		expect(offered[TOOL.campaign].description).toBe('Send a push notification through FCM, APNs or Web Push to a user, a device or an audience');
 		// Send Push's answer (one result per device) went back to the model, and into its answer
