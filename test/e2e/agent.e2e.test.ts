@@ -147,6 +147,7 @@ describe('[sqlite] an AI Agent in a real n8n calls our nodes as tools', () => {
 		expect(profile).toContain(KIM_PHONE);
 		expect(profile).toContain('kims-iphone');
 		expect(profile).toContain(APP);
+		expect(profile).toContain('pushTokens');
 		expect(profile).not.toContain(SAM_PHONE);
 		expect(answer).toContain(KIM_PHONE);
 		expect(fakes.apns.received).toHaveLength(0);
