@@ -86,8 +86,7 @@ describe('[sqlite] an AI Agent in a real n8n calls our nodes as tools', () => {
 
 	beforeAll(async () => {
 		[fakes, model] = await Promise.all([startFakes(), FakeChatModel.start(script)]);
-		n8n = await N8nHarness.withFakeProviders(fakes);
-		await n8n.importCredentials([{ ...OPENAI, type: 'openAiApi', data: { apiKey: API_KEY, url: model.url } }]);
+		n8n = await N8nHarness.withFakeProviders(fakes, [{ ...OPENAI, type: 'openAiApi', data: { apiKey: API_KEY, url: model.url } }]);
 		await n8n.store.register({ appId: APP, platform: 'ios', token: KIM_PHONE, userId: 'kim', deviceId: 'kims-iphone' });
 		await n8n.store.register({ appId: APP, platform: 'ios', token: SAM_PHONE, userId: 'sam' });
 		await n8n.store.register({ appId: CAMPAIGN_APP, platform: 'ios', token: CAMPAIGN_PHONE, userId: 'lee' });
