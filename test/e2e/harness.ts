@@ -193,9 +193,10 @@ export class N8nHarness {
 
 	/**
 	 * A SQLite harness whose n8n reaches the fake providers (test/fakes/network-edge.cjs routes
-	 * their hostnames), with a credential for each imported under PROVIDER_CREDENTIALS.
+	 * their hostnames), with a credential for each imported under PROVIDER_CREDENTIALS (and
+	 * `more` credentials, imported with them: one n8n CLI run fewer).
 	 */
-	static async withFakeProviders(fakes: Fakes): Promise<N8nHarness> {
+	static async withFakeProviders(fakes: Fakes, more: Json[] = []): Promise<N8nHarness> {
 		const vapid = webpush.generateVAPIDKeys();
 		fakes.webpush.vapidPublicKey = vapid.publicKey;
 		const harness = await N8nHarness.create('sqlite', { NODE_OPTIONS: `--require ${join(ROOT, 'test/fakes/network-edge.cjs')}`, PUSH_TOKENS_FAKE_ROUTES: JSON.stringify(fakes.routes) });
@@ -208,6 +209,7 @@ export class N8nHarness {
 				type: 'webPushVapidApi',
 				data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: fakes.webpush.host },
 			},
+			...more,
 		]);
 		return harness;
 	}
@@ -441,7 +443,9 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
 	if (!child || child.exitCode !== null || child.signalCode !== null) return;
 	const exited = new Promise((done) => child.once('exit', done));
 	child.kill('SIGTERM');
-	await Promise.race([exited, new Promise((done) => setTimeout(done, 20_000))]);
+	let timer: NodeJS.Timeout | undefined;
+	await Promise.race([exited, new Promise((done) => (timer = setTimeout(done, 20_000)))]);
+	clearTimeout(timer); // (left running, it kept jest from exiting for 20 s)
 	if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 

@@ -195,8 +195,35 @@ export const nodeTypes: INodeTypes = {
 	getKnownTypes: () => ({}),
 };
 
+const toolTypes = new Map<string, INodeType>();
+
+/**
+ * The tool variant n8n makes of one of this package's nodes that has `usableAsTool`
+ * (`n8n-nodes-push-tokens.sendPushTool`, "Send Push Tool"): made by n8n's own convertNodeToAiTool,
+ * as n8n's NodeTypes makes it for a node attached to an AI Agent. Its description says its output
+ * is ai_tool; the harness runs it as a node of a workflow's main line (its execute() is the
+ * node's), which is enough for what the tool variant changes: its parameters (`@tool`), its type
+ * name, and so what the node does when it runs as a tool.
+ */
+function packageToolType(type: string): INodeType | undefined {
+	if (!type.startsWith(`${PACKAGE}.`) || !type.endsWith('Tool')) return undefined;
+	const cached = toolTypes.get(type);
+	if (cached) return cached;
+	const base = packageNodeTypes().get(type.slice(0, -'Tool'.length)) as INodeType | undefined;
+	if (!base?.description.usableAsTool) return undefined;
+	const { requireFromN8n, workflow } = loadEngine();
+	const { convertNodeToAiTool } = requireFromN8n('n8n/dist/tool-generation/ai-tools') as { convertNodeToAiTool: (item: { description: INodeType['description'] }) => unknown };
+	const tool = Object.create(base, { description: { value: workflow.deepCopy(base.description), writable: true } }) as INodeType;
+	convertNodeToAiTool(tool);
+	// run on a main line by the harness (see above)
+	tool.description.inputs = ['main'];
+	tool.description.outputs = ['main'];
+	toolTypes.set(type, tool);
+	return tool;
+}
+
 function resolveType(type: string): AnyNodeType {
-	const found = type === ITEMS_TYPE ? itemsType : (packageNodeTypes().get(type) ?? baseNodeType(type));
+	const found = type === ITEMS_TYPE ? itemsType : (packageNodeTypes().get(type) ?? packageToolType(type) ?? baseNodeType(type));
 	if (!found) throw new Error(`no node type "${type}" (this package has ${[...packageNodeTypes().keys()].join(', ')})`);
 	return found;
 }

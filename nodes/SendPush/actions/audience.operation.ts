@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import type { Platform } from '../../core';
 import { appIdField, optional } from '../../shared/fields';
 import { errorItem, toJson } from '../../shared/items';
@@ -9,6 +9,8 @@ import { missingCredentials } from './items';
 import type { SendContext } from './router';
 
 const show = { show: { target: ['audience'] } };
+/** The parameter that lets an AI Agent start an audience send (see refuseAudienceAsTool). */
+export const AUDIENCE_AS_TOOL = 'allowAudienceAsTool';
 
 export const description: INodeProperties[] = [
 	{ ...appIdField, displayOptions: show },
@@ -27,7 +29,36 @@ export const description: INodeProperties[] = [
 	},
 	{ displayName: 'Last Active Device Only', name: 'lastActiveOnly', type: 'boolean', default: false, description: "Whether to send only to each user's most recently active device", displayOptions: show },
 	...audienceProperties,
+	{
+		// Shown only on Send Push Tool (the node attached to an AI Agent), whatever its version.
+		displayName: 'Allow an AI Agent to Send This Campaign',
+		name: AUDIENCE_AS_TOOL,
+		type: 'boolean',
+		default: false,
+		description:
+			"Whether the agent's model may start this audience send. Off: the tool refuses it and tells the model so, and nothing is sent. A campaign reaches every device of the app: turn this on only if a model deciding to send it is what you want.",
+		displayOptions: { show: { '@tool': [true], target: ['audience'] } },
+	},
 ];
+
+/**
+ * Whether the node runs as a tool: its type is the tool variant n8n makes of it
+ * (`…sendPushTool`: an AI Agent or an MCP server calls it), or n8n says so (an agent that calls
+ * tools through n8n's supply-data context).
+ */
+export function runsAsTool(context: IExecuteFunctions): boolean {
+	return context.getNode().type.endsWith('Tool') || (typeof context.isToolExecution === 'function' && context.isToolExecution());
+}
+
+/** The guard rail: a tool call may start an audience send only when the node's panel allows it. */
+export function refuseAudienceAsTool(context: IExecuteFunctions): void {
+	if (!runsAsTool(context) || context.getNodeParameter(AUDIENCE_AS_TOOL, 0, false) === true) return;
+	throw new NodeOperationError(
+		context.getNode(),
+		'Refused: this Send Push tool may not send to an audience (a campaign to every device of an app) when an AI agent calls it. Nothing was sent.',
+		{ description: "To let the agent send this campaign, turn on 'Allow an AI Agent to Send This Campaign' in the node's panel. To send to one person, use a Send Push tool whose Send To is A User." },
+	);
+}
 
 /** One campaign for the whole input (its parameters are the first item's): the audience streamed from the store, one summary out. */
 export async function execute(this: IExecuteFunctions, { store, sender }: SendContext): Promise<INodeExecutionData[]> {

@@ -15,8 +15,10 @@ export interface SendContext {
 export const targets = { user, token, audience };
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const target = this.getNodeParameter('target', 0) as Target;
+	// (before the store and the providers are opened: a refused tool call touches nothing)
+	if (target === 'audience') audience.refuseAudienceAsTool(this);
 	const store = await getStore(this);
 	const sender = new Sender(store, await getTransports(this));
-	const target = this.getNodeParameter('target', 0) as Target;
 	return [await targets[target].execute.call(this, { store, sender })];
 }
