@@ -4,7 +4,7 @@
  * twice, an open counts once per device, and the retention removes the send log but not the report.
  */
 import '../fakes/network-edge.cjs';
-import { ApnsTransport, FcmTransport, PushMessage, Sender, type SendReport, type Transports } from '../../nodes/core';
+import { AppEndpoint, ApnsTransport, EndpointAuth, FcmTransport, PushMessage, Sender, type SendReport, type Transports } from '../../nodes/core';
 import { startFakes, type Fakes } from '../fakes/providers';
 import { ENGINES, openTestStore, tokens, type TestStore } from '../support/stores';
 
@@ -186,5 +186,27 @@ describe.each(ENGINES)('[%s] send reports', (engine) => {
 		expect((await t.store.listSends({ to: start + 1 })).map((s) => s.sendId)).toEqual(['first']);
 		expect(await t.store.listSends({ limit: 1 })).toHaveLength(1);
 		await expect(t.store.listSends({ limit: 0 })).rejects.toThrow('send list: field "limit": expected a limit of 1 or more');
+	});
+});
+
+describe.each(ENGINES)('[%s] opens through the app endpoint', (engine) => {
+	let t: TestStore;
+	beforeAll(async () => {
+		t = await openTestStore(engine);
+	});
+	afterAll(() => t.close());
+
+	it('POST /opened counts an open once, answers 200 with the reason when it does not, and 400 naming a bad field', async () => {
+		const endpoint = new AppEndpoint(t.store, new EndpointAuth({ appKey: 'key', verification: 'none' }), null, { appId: APP, logoutMode: 'anonymous', maxBodyBytes: 64 * 1024, maxBatch: 500 });
+		const call = (body: Record<string, unknown>) => endpoint.handle({ route: 'opened', body, bytes: JSON.stringify(body).length, appKey: 'key', client: '203.0.113.7' });
+		await t.store.register({ appId: APP, platform: 'android', token: tokens.fcm(1), deviceId: 'aid-1' });
+		const sender = new Sender(t.store, { fcm: { provider: 'fcm', send: async (devices) => devices.map(() => ({ outcome: 'delivered' as const, reason: 'ok' })), close: async () => undefined } });
+		await sender.send([(await t.store.getDevice(APP, tokens.fcm(1)))!], message, { sendId: 'welcome' });
+		expect(await call({ sendId: 'welcome', deviceId: 'aid-1' })).toMatchObject({ status: 200, body: { counted: true } });
+		expect(await call({ sendId: 'welcome', token: tokens.fcm(1) })).toMatchObject({ status: 200, body: { counted: false, reason: 'already counted: an open counts once per device' } });
+		expect(await call({ sendId: 'nope', token: tokens.fcm(1) })).toMatchObject({ status: 200, body: { counted: false } });
+		expect(await call({ sendId: 'welcome', token: tokens.fcm(1), openedAt: 'soon' })).toMatchObject({ status: 400, body: { error: expect.stringContaining('openedAt') } });
+		expect(await call({ token: tokens.fcm(1) })).toMatchObject({ status: 400, body: { error: expect.stringContaining('sendId') } });
+		expect((await t.store.sendReport('welcome'))!.opened).toBe(1);
 	});
 });
