@@ -27,3 +27,4 @@ export { specialPurposeRange } from './net/addresses';
 export type { Resolve } from './net/guard';
 export { tokenKey } from './lifecycle/records';
 export * from './endpoint';
+export { reportHtml } from './report/html';
