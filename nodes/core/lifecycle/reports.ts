@@ -57,13 +57,21 @@ export function stateMetrics(f: Omit<Finished, 'sendId' | 'removed'>): string[] 
 	return metrics;
 }
 
-/** Deltas per send id and metric, written in one upsert per 1,000. */
-export class Counts {
-	private readonly deltas = new Map<string, Map<string, number>>();
+/**
+ * Opens come one by one from many callers at once: each counts into one of this many rows of its
+ * figure (by device), so that concurrent opens do not all queue on one row's lock until commit.
+ */
+const OPEN_SHARDS = 16;
 
-	add(sendId: string, metric: string, delta = 1): void {
+/** Deltas per send id, metric and shard, written in one upsert per 1,000. */
+export class Counts {
+	private readonly deltas = new Map<string, Map<string, { metric: string; shard: number; count: number }>>();
+
+	add(sendId: string, metric: string, delta = 1, shard = 0): void {
 		const metrics = this.deltas.get(sendId) ?? this.deltas.set(sendId, new Map()).get(sendId)!;
-		metrics.set(metric, (metrics.get(metric) ?? 0) + delta);
+		const key = `${metric}\u0000${shard}`;
+		const entry = metrics.get(key) ?? metrics.set(key, { metric, shard, count: 0 }).get(key)!;
+		entry.count += delta;
 	}
 
 	/**
@@ -82,13 +90,13 @@ export class Counts {
 				.execute();
 		}
 		const rows = [...this.deltas]
-			.flatMap(([send_id, metrics]) => [...metrics].filter(([, count]) => options.set || count !== 0).map(([metric, count]) => ({ send_id, metric, count })))
-			.sort((a, b) => (a.send_id === b.send_id ? (a.metric < b.metric ? -1 : 1) : a.send_id < b.send_id ? -1 : 1));
+			.flatMap(([send_id, metrics]) => [...metrics.values()].filter((m) => options.set || m.count !== 0).map((m) => ({ send_id, ...m })))
+			.sort((a, b) => (a.send_id !== b.send_id ? (a.send_id < b.send_id ? -1 : 1) : a.metric !== b.metric ? (a.metric < b.metric ? -1 : 1) : a.shard - b.shard));
 		for (let i = 0; i < rows.length; i += 1000) {
 			await tx
 				.insertInto('send_report_counts')
 				.values(rows.slice(i, i + 1000))
-				.onConflict((oc) => oc.columns(['send_id', 'metric']).doUpdateSet({ count: options.set ? sql`excluded.count` : sql`send_report_counts.count + excluded.count` }))
+				.onConflict((oc) => oc.columns(['send_id', 'metric', 'shard']).doUpdateSet({ count: options.set ? sql`excluded.count` : sql`send_report_counts.count + excluded.count` }))
 				.execute();
 		}
 	}
@@ -138,22 +146,27 @@ export interface OpenResult {
 
 /** An open of a push by a device: counted once per device while the send log holds the send id; anything else ignored with a reason. */
 export async function recordOpen(tx: Tx, input: z.output<typeof OpenInput>, now: number, sendLogKey: (appId: string, token: string) => number): Promise<OpenResult> {
-	const report = await tx.selectFrom('send_reports').select('started_at').where('send_id', '=', input.sendId).executeTakeFirst();
+	const report = await tx
+		.selectFrom('send_reports')
+		.leftJoin('sends', 'sends.send_id', 'send_reports.send_id')
+		.select(['send_reports.started_at', 'sends.id as send'])
+		.where('send_reports.send_id', '=', input.sendId)
+		.executeTakeFirst();
 	if (!report) return { counted: false, reason: 'no report for this send id (unknown, or sent without a send id of its own)' };
 	const token = input.token ?? (await findDevice(tx, input))?.token;
 	if (token === undefined) return { counted: false, reason: 'no device of this app has that device id' };
-	const send = await tx.selectFrom('sends').select('id').where('send_id', '=', input.sendId).executeTakeFirst();
-	if (!send) return { counted: false, reason: "the send log of this send id was removed by the retention: opens are no longer counted" };
+	if (report.send === null) return { counted: false, reason: 'the send log of this send id was removed by the retention: opens are no longer counted' };
 	const key = sendLogKey(input.appId, token);
 	// (one statement: two opens of one device at once count once)
-	const marked = await tx.updateTable('send_log').set({ opened: 1 }).where('send', '=', send.id).where('device_key', '=', key).where('opened', '=', 0).where('failure', 'is', null).returning('device_key').execute();
+	const marked = await tx.updateTable('send_log').set({ opened: 1 }).where('send', '=', report.send).where('device_key', '=', key).where('opened', '=', 0).where('failure', 'is', null).returning('device_key').execute();
 	if (marked.length === 0) {
-		const row = await tx.selectFrom('send_log').select(['opened', 'failure']).where('send', '=', send.id).where('device_key', '=', key).executeTakeFirst();
+		const row = await tx.selectFrom('send_log').select(['opened', 'failure']).where('send', '=', report.send).where('device_key', '=', key).executeTakeFirst();
 		return { counted: false, reason: row?.opened ? 'already counted: an open counts once per device' : 'this send id did not reach that device' };
 	}
 	const counts = new Counts();
-	counts.add(input.sendId, 'opened');
-	counts.add(input.sendId, `minute:${minuteOf(Math.min(input.openedAt ?? now, now), report.started_at)}:opened`);
+	const shard = key % OPEN_SHARDS;
+	counts.add(input.sendId, 'opened', 1, shard);
+	counts.add(input.sendId, `minute:${minuteOf(Math.min(input.openedAt ?? now, now), report.started_at)}:opened`, 1, shard);
 	await counts.write(tx, now, { touch: false });
 	return { counted: true };
 }
@@ -195,11 +208,17 @@ function headline(row: { send_id: string; title: string | null; started_at: numb
 	return { sendId: row.send_id, title: row.title, startedAt: new Date(row.started_at), endedAt: new Date(row.ended_at), targeted, sent, deliveryUnknown, failed, opened, openRate: rate(opened, sent) };
 }
 
-/** One send id's report, read in two indexed queries whatever its audience; null when unknown. */
+/** One send id's report, read in two indexed queries whatever its audience (its rows: a few per figure); null when unknown. */
 export async function sendReport(db: Kysely<Database>, sendId: string): Promise<SendReport | null> {
 	const row = await db.selectFrom('send_reports').selectAll().where('send_id', '=', sendId).executeTakeFirst();
 	if (!row) return null;
-	const counts = new Map((await db.selectFrom('send_report_counts').select(['metric', 'count']).where('send_id', '=', sendId).execute()).map((c) => [c.metric, Number(c.count)]));
+	const rows = await db
+		.selectFrom('send_report_counts')
+		.select(({ fn }) => ['metric', fn.sum<number>('count').as('count')])
+		.where('send_id', '=', sendId)
+		.groupBy('metric')
+		.execute();
+	const counts = new Map(rows.map((c) => [c.metric, Number(c.count)]));
 	const report: SendReport = { ...headline(row, counts), removed: counts.get('removed') ?? 0, failedByOutcome: {}, failedByCode: {}, skipped: {}, byProvider: {}, byPlatform: {}, timeline: [] };
 	const minutes = new Map<number, { sent: number; opened: number }>();
 	for (const [metric, count] of counts) {
@@ -236,9 +255,10 @@ export async function listSends(db: Kysely<Database>, range: z.output<typeof Rep
 	for (let i = 0; i < rows.length; i += 1000) {
 		const found = await db
 			.selectFrom('send_report_counts')
-			.select(['send_id', 'metric', 'count'])
+			.select(({ fn }) => ['send_id', 'metric', fn.sum<number>('count').as('count')])
 			.where('send_id', 'in', rows.slice(i, i + 1000).map((r) => r.send_id))
 			.where('metric', 'in', [...HEADLINE])
+			.groupBy(['send_id', 'metric'])
 			.execute();
 		for (const c of found) (counts.get(c.send_id) ?? counts.set(c.send_id, new Map()).get(c.send_id)!).set(c.metric, Number(c.count));
 	}

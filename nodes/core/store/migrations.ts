@@ -194,8 +194,9 @@ export const MIGRATIONS: Migration[] = [
 			`CREATE TABLE send_report_counts (
 				send_id TEXT NOT NULL REFERENCES send_reports (send_id) ON DELETE CASCADE,
 				metric TEXT NOT NULL,
+				shard SMALLINT NOT NULL,
 				count ${int64} NOT NULL,
-				PRIMARY KEY (send_id, metric)
+				PRIMARY KEY (send_id, metric, shard)
 			)${keyOnly}`,
 		],
 	},

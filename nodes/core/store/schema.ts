@@ -87,10 +87,12 @@ export interface SendReportsTable {
 	ended_at: number;
 }
 
-/** One figure of a report (`sent`, `outcome:retry`, `minute:12:opened`, …). */
+/** One figure of a report (`sent`, `outcome:retry`, `minute:12:opened`, …): the sum of its shards. */
 export interface SendReportCountsTable {
 	send_id: string;
 	metric: string;
+	/** Opens, counted by many callers at once, spread over OPEN_SHARDS rows (one row would queue every open on its lock). */
+	shard: number;
 	count: number;
 }
 
