@@ -9,6 +9,7 @@ import { join, posix } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { HandlePushFeedback } from '../../nodes/HandlePushFeedback/HandlePushFeedback.node';
 import { ImportPushTokens } from '../../nodes/ImportPushTokens/ImportPushTokens.node';
+import { PushReports } from '../../nodes/PushReports/PushReports.node';
 import { PushTokenCleanupTrigger } from '../../nodes/PushTokenCleanupTrigger/PushTokenCleanupTrigger.node';
 import { PushTokenEndpoint } from '../../nodes/PushTokenEndpoint/PushTokenEndpoint.node';
 import { PushTokenIdentity } from '../../nodes/PushTokenIdentity/PushTokenIdentity.node';
@@ -22,7 +23,7 @@ const APP = 'com.example.app';
 const TOKEN = `editor-fcm-token:APA91b${'e'.repeat(40)}`;
 
 /** The package's nodes: the classes package.json lists (a test below checks the two lists agree). */
-const NODE_CLASSES = { HandlePushFeedback, ImportPushTokens, PushTokenCleanupTrigger, PushTokenEndpoint, PushTokenIdentity, RegisterPushToken, SendPush };
+const NODE_CLASSES = { HandlePushFeedback, ImportPushTokens, PushReports, PushTokenCleanupTrigger, PushTokenEndpoint, PushTokenIdentity, RegisterPushToken, SendPush };
 const NODES = Object.entries(NODE_CLASSES).map(([file, NodeClass]) => {
 	const { name, displayName, icon } = new NodeClass().description;
 	// n8n serves a community node's `file:` icon at /icons/<package>/<its path in the package>
