@@ -13,7 +13,7 @@ export const description: INodeProperties[] = [
 		name: 'returnAll',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to return all results (at most 10,000) or only up to a given limit',
+		description: 'Whether to return all results or only up to a given limit',
 		displayOptions: show,
 	},
 	{
