@@ -72,6 +72,8 @@ describe('Push Reports in workflows run by n8n-core', () => {
 		expect(stopped.error?.message).toBe('Item 1: no report for send id "nope" (a report is kept for a send with a Send ID of its own)');
 		const r = (await run(line(node.manual(), get(true)), { store })).assertSuccess();
 		expect(r.json('Get')).toEqual([{ error: 'Item 1: no report for send id "nope" (a report is kept for a send with a Send ID of its own)' }]);
+		const empty = await run(line(node.manual(), node.reports('Get', { operation: 'getSendReport', sendId: '={{ "" }}' })), { store });
+		expect(empty.error?.message).toBe('Item 1: field "sendId": expected a send id, got an empty string');
 	});
 
 	it('List Sends between two dates, newest first, headline figures; a bad date names the field', async () => {

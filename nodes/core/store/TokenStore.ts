@@ -47,6 +47,7 @@ export interface StoreOptions {
 // Lookups read their keys as writes store them (trimmed ids, canonical tokens).
 const TokenLookup = z.object({ appId: AppId, token: TokenOrSubscription });
 const ChangelogFilter = keyedUnion('userId', z.object({ userId: UserId }), TokenLookup);
+const SendRef = z.object({ sendId: SendId });
 const UserDevicesQuery = AudienceQuery.omit({ appId: true, pageSize: true }).extend({ appId: AppId.optional() });
 
 export class TokenStore {
@@ -144,13 +145,13 @@ export class TokenStore {
 
 	/** Sets the devices a campaign skipped, by reason (its latest run's census). */
 	async recordSkipped(sendId: string, skipped: Record<string, number>): Promise<void> {
-		const id = parseInput(SendId, sendId, 'send id');
-		await this.engine.transaction((tx) => recordSkipped(tx, id, skipped, this.clock()));
+		const ref = parseInput(SendRef, { sendId }, 'skipped devices');
+		await this.engine.transaction((tx) => recordSkipped(tx, ref.sendId, skipped, this.clock()));
 	}
 
 	/** A send id's report; null when the store keeps none for it. */
 	async sendReport(sendId: string): Promise<SendReport | null> {
-		return sendReport(this.engine.db, parseInput(SendId, sendId, 'send id'));
+		return sendReport(this.engine.db, parseInput(SendRef, { sendId }, 'send report').sendId);
 	}
 
 	/** The sends started in a range (from inclusive, to exclusive), newest first, with their headline figures. */
