@@ -5,9 +5,12 @@
 //      whatever N (a report is a handful of rows, not one per device);
 //   2. OPENS opens recorded through the Push Token Endpoint's core (AppEndpoint.handle, as the
 //      webhook calls it, 50 in flight), by token, each device once: target ≥ 1,000 opens/s.
-// Ratio: the target over ours (≥ 1 met). On each engine: SQLite (a file) and PostgreSQL
+//   3. what recording the report costs a campaign: COMPARE devices sent under a send id that keeps
+//      a report, and under one that keeps none (n8n:…, as Send Push makes per item), each the
+//      first send of its id to those devices; ceiling: the one without. Target ≥ 0.8.
+// Ratio: the target over ours (≥ 1 met), or the ceiling's time over ours (3). On each engine: SQLite (a file) and PostgreSQL
 // (PUSH_TOKENS_PG_URL, an admin URL, default postgres://postgres@127.0.0.1:5432/test: a database of its own).
-//   node bench/send-report.js [N] [opens] [engines]     (default 1,000,000, 20,000, sqlite,postgres; after npm run build)
+//   node bench/send-report.js [N] [opens] [engines] [compare]   (default 1,000,000, 20,000, sqlite,postgres, 100,000; after npm run build)
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
@@ -18,6 +21,7 @@ const { percentile, report, timed } = require('./report');
 const N = Number(process.argv[2] ?? 1_000_000);
 const OPENS = Number(process.argv[3] ?? 20_000);
 const ENGINES = (process.argv[4] ?? 'sqlite,postgres').split(',');
+const COMPARE = Number(process.argv[5] ?? 100_000);
 const ADMIN = process.env.PUSH_TOKENS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const APP = 'bench.report';
 const SEND_ID = 'campaign-report-bench';
@@ -47,9 +51,12 @@ async function adminQuery(text) {
 	}
 }
 
-async function openStore(engine, dir) {
-	if (engine === 'sqlite') return { config: { engine: 'sqlite', path: join(dir, 'report.sqlite') }, dispose: async () => undefined };
-	const name = `push_tokens_bench_report_${process.pid}`;
+async function openStore(engine, dir, what) {
+	if (engine === 'sqlite') {
+		const path = join(dir, `${what}.sqlite`);
+		return { config: { engine: 'sqlite', path }, dispose: async () => ['', '-wal', '-shm'].forEach((end) => rmSync(path + end, { force: true })) };
+	}
+	const name = `push_tokens_bench_report_${what}_${process.pid}`;
 	await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 	await adminQuery(`CREATE DATABASE ${name}`);
 	const url = new URL(ADMIN);
@@ -57,8 +64,29 @@ async function openStore(engine, dir) {
 	return { config: { engine: 'postgres', connectionString: url.toString() }, dispose: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
+/** 3. The same audience sent under a send id with a report and one without (the ceiling). */
+async function compare(engine, dir, rows) {
+	const { config, dispose } = await openStore(engine, dir, 'compare');
+	const store = await TokenStore.open(config);
+	try {
+		await store.importTokens((function* () {
+			for (let i = 0; i < COMPARE; i++) yield { appId: APP, platform: 'android', token: token(i) };
+		})(), { batchSize: 5000, anonymousOnly: true });
+		const sender = new Sender(store, { fcm: transport });
+		const send = (sendId) => timed(() => sender.sendAudience({ appId: APP, includeAnonymous: true, pageSize: 5000 }, PushMessage.parse({ title: 'Bench', body: 'report' }), { sendId, record: true, maxAttempts: 1, failureLimit: 0 }));
+		await send('n8n:warm-up'); // (the first pass reads the devices into the cache)
+		const without = await send('n8n:ceiling');
+		const withReport = await send('campaign-compare');
+		console.log(`[${engine}] ${COMPARE} devices: ${(withReport / 1000).toFixed(1)} s with a report, ${(without / 1000).toFixed(1)} s without`);
+		rows.push({ what: `[${engine}] a ${COMPARE}-device campaign recording its report (ceiling: the same without one)`, ours: withReport, ceiling: without, target: 0.8 });
+	} finally {
+		await store.close();
+		await dispose();
+	}
+}
+
 async function bench(engine, dir, rows) {
-	const { config, dispose } = await openStore(engine, dir);
+	const { config, dispose } = await openStore(engine, dir, 'main');
 	const store = await TokenStore.open(config);
 	try {
 		const importMs = await timed(() =>
@@ -121,7 +149,10 @@ async function main() {
 	const dir = mkdtempSync(join(tmpdir(), 'push-tokens-bench-report-'));
 	const rows = [];
 	try {
-		for (const engine of ENGINES) await bench(engine, dir, rows);
+		for (const engine of ENGINES) {
+			if (COMPARE > 0) await compare(engine, dir, rows);
+			if (N > 0) await bench(engine, dir, rows);
+		}
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
