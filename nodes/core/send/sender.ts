@@ -33,7 +33,9 @@
  * devices this run claimed are sent to. Devices the send certainly did not reach (a transient
  * failure after the last attempt, a dead token, a configuration error) are released in the
  * transaction that records their outcomes, so a rerun tries them again; a delivered device and an ambiguous one stay
- * claimed, so a rerun skips them. So:
+ * claimed, so a rerun skips them. (Under a send id that keeps a report, a released claim stays in
+ * the log marked with its failure, which the report takes back when a rerun claims it again: see
+ * ../lifecycle/reports.ts; that transaction also counts the devices in the report.) So:
  *   - a rerun, or a second worker running the same send id at the same time, never sends to a
  *     device already reached, possibly reached, or in flight;
  *   - if the process dies between the claim and the recording (provider accepted or not — we
