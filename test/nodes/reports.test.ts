@@ -2,6 +2,8 @@
  * Push Reports in workflows run by n8n-core's engine (test/nodes/engine.ts), on a real SQLite
  * store: Record Open, Get Send Report (with its HTML page) and List Sends, as a user maps them.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { closeAllStores, PushMessage, Sender, TokenStore, type StoreConfig } from '../../nodes/core';
 import { freshConfig, tokens } from '../support/stores';
 import { line, node, packageNodeTypes, run } from './engine';
@@ -85,5 +87,19 @@ describe('Push Reports in workflows run by n8n-core', () => {
 		expect(none.json('List')).toEqual([]);
 		const bad = await run(line(node.manual(), node.reports('List', { operation: 'listSends', from: 'someday' })), { store });
 		expect(bad.error?.message).toBe('Item 1: field "from": expected a date (ISO 8601, such as 2026-12-04T00:00:00Z), got "someday"');
+	});
+
+	it('examples/daily-send-report.json: its List Sends finds yesterday\'s sends, its Get Send Report attaches the page the email sends', async () => {
+		const example = JSON.parse(readFileSync(join(__dirname, '../../examples/daily-send-report.json'), 'utf8')) as { nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }> };
+		const [list, get] = example.nodes.filter((n) => n.type.endsWith('.pushReports'));
+		const yesterday = await TokenStore.open(store, { clock: () => Date.now() - 86_400_000 });
+		const sender = new Sender(yesterday, { fcm: { provider: 'fcm', send: async (devices) => devices.map(() => ({ outcome: 'delivered' as const, reason: 'ok' })), close: async () => undefined } });
+		await sender.sendAudience({ appId: APP, includeAnonymous: true }, PushMessage.parse({ title: 'Yesterday', body: 'x' }), { sendId: 'yesterday-1', record: true });
+		await yesterday.close();
+		const r = (await run(line(node.manual(), node.reports(list.name, list.parameters), node.reports(get.name, get.parameters)), { store })).assertSuccess();
+		expect(r.json(list.name).map((j) => j.sendId)).toEqual(['yesterday-1']); // not today's promo-1
+		const [item] = r.items(get.name);
+		expect(item.json).toMatchObject({ sendId: 'yesterday-1', title: 'Yesterday', sent: 3 });
+		expect(item.binary?.report).toMatchObject({ mimeType: 'text/html' });
 	});
 });
