@@ -160,7 +160,7 @@ export async function recordOpen(tx: Tx, input: z.output<typeof OpenInput>, now:
 	// (one statement: two opens of one device at once count once)
 	const marked = await tx.updateTable('send_log').set({ opened: 1 }).where('send', '=', report.send).where('device_key', '=', key).where('opened', '=', 0).where('failure', 'is', null).returning('device_key').execute();
 	if (marked.length === 0) {
-		const row = await tx.selectFrom('send_log').select(['opened', 'failure']).where('send', '=', report.send).where('device_key', '=', key).executeTakeFirst();
+		const row = await tx.selectFrom('send_log').select('opened').where('send', '=', report.send).where('device_key', '=', key).executeTakeFirst();
 		return { counted: false, reason: row?.opened ? 'already counted: an open counts once per device' : 'this send id did not reach that device' };
 	}
 	const counts = new Counts();
