@@ -4,7 +4,7 @@
  * twice, an open counts once per device, and the retention removes the send log but not the report.
  */
 import '../fakes/network-edge.cjs';
-import { AppEndpoint, ApnsTransport, EndpointAuth, FcmTransport, PushMessage, Sender, type SendReport, type Transports } from '../../nodes/core';
+import { AppEndpoint, ApnsTransport, checkSizes, EndpointAuth, FcmTransport, PushMessage, Sender, withSendId, type SendReport, type Transports } from '../../nodes/core';
 import { startFakes, type Fakes } from '../fakes/providers';
 import { ENGINES, openTestStore, tokens, type TestStore } from '../support/stores';
 
@@ -32,6 +32,17 @@ afterAll(async () => {
 
 /** What the fakes accepted, all tokens. */
 const accepted = () => [...fakes.fcm.delivered.values(), ...fakes.apns.delivered.values()].reduce((a, b) => a + b, 0);
+
+it('push_send_id counts in the size limits, and a send id Send Push makes adds nothing', () => {
+	// An FCM payload a few bytes under its 4,096-byte limit without the send id.
+	let filler = 'x'.repeat(3800);
+	while (checkSizes(PushMessage.parse({ title: 'T', data: { filler: filler + 'x' } }), ['fcm']) === null) filler += 'x';
+	const full = PushMessage.parse({ title: 'T', data: { filler } });
+	expect(checkSizes(full, ['fcm'])).toBeNull();
+	expect(checkSizes(withSendId(full, 'spring-campaign-2026'), ['fcm'])).toMatch(/^the fcm payload is \d+ bytes, over its 4096-byte limit$/);
+	expect(withSendId(full, 'n8n:1:node:0:0')).toBe(full);
+	expect(withSendId(full, 'spring').data).toEqual({ filler, push_send_id: 'spring' });
+});
 
 describe.each(ENGINES)('[%s] send reports', (engine) => {
 	let t: TestStore;
