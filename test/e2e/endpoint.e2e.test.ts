@@ -165,7 +165,7 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 		}
 	});
 
-	it('opened: a push opened counts once in its send report, answered 200 either way, no workflow run', async () => {
+	it('opened: a push opened counts once in its send report, answered 200 either way', async () => {
 		const token = tokens.fcm(15);
 		await call('register', { platform: 'android', token, deviceId: 'device-15' });
 		const sender = new Sender(n8n.store, { fcm: { provider: 'fcm', send: async (list) => list.map(() => ({ outcome: 'delivered' as const, reason: 'ok' })), close: async () => undefined } });
