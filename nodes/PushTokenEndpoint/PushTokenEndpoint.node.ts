@@ -26,8 +26,8 @@ const EVENT_OPTIONS: Array<{ name: string; value: EndpointEvent; description: st
 ];
 
 /**
- * The app's front door: register (app open), identify (login), logout and batch (up to 500 app
- * opens in one call), answered inside n8n's webhook handler by the store's rules. A routine call
+ * The app's front door: register (app open), identify (login), logout, opened (a push opened, for
+ * its send's report) and batch (up to 500 app opens in one call), answered inside n8n's webhook handler by the store's rules. A routine call
  * starts no execution; the workflow runs only for the events ticked, one item each. The panel's
  * settings and the credentials are read once per process and configuration (see `endpointOf`).
  */
@@ -42,7 +42,7 @@ export class PushTokenEndpoint implements INodeType {
 		subtitle: 'App register, login and logout',
 		description: "Answer the app's register, login and logout calls without a workflow run",
 		eventTriggerDescription: 'Waiting for an app call that raises a ticked event',
-		activationMessage: 'The app can now call the routes below: register, identify, logout and batch.',
+		activationMessage: 'The app can now call the routes below: register, identify, logout, opened and batch.',
 		defaults: { name: 'Push Token Endpoint' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],

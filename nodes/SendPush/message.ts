@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { NodeOperationError, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
-import { checkSizes, PushMessage, parseInput, SendOptionsKeys, type Provider, type SendOptions } from '../core';
+import { AUTO_SEND_ID_PREFIX, checkSizes, PushMessage, parseInput, SendOptionsKeys, withSendId, type Provider, type SendOptions } from '../core';
 import { optional } from '../shared/fields';
 import type { ReadParameter } from '../shared/parameters';
 import * as v1 from './v1';
@@ -78,12 +78,13 @@ export function sendOptions(options: Options): SendOptions & { sendId?: string }
 /**
  * Item i's send id: the user's, or one made from the execution, the node, its run and the item,
  * so that n8n's Retry On Fail (the same run again) never pushes a device twice, while another
- * run of the node (a loop, a retry lap) or another item is a send of its own.
+ * run of the node (a loop, a retry lap) or another item is a send of its own. (Such ids keep no
+ * report: a report is for a Send ID the user names.)
  */
 export function itemSendId(context: IExecuteFunctions, given: string | undefined, i: number): string {
 	if (given) return given;
 	const runIndex = (context as unknown as { runIndex?: number }).runIndex ?? 0;
-	return `n8n:${context.getExecutionId()}:${context.getNode().id}:${runIndex}:${i}`;
+	return `${AUTO_SEND_ID_PREFIX}${context.getExecutionId()}:${context.getNode().id}:${runIndex}:${i}`;
 }
 
 /**
@@ -143,8 +144,9 @@ function message(context: IExecuteFunctions, read: ReadParameter, i: number, ext
 	);
 }
 
-export function sizeError(context: IExecuteFunctions, i: number, msg: PushMessage, providers: Iterable<Provider>): void {
-	const problem = checkSizes(msg, providers);
+/** Item i's message, as each provider will carry it (with its send id when it keeps a report), fits them all. */
+export function sizeError(context: IExecuteFunctions, i: number, msg: PushMessage, providers: Iterable<Provider>, sendId: string | undefined): void {
+	const problem = checkSizes(withSendId(msg, sendId), providers);
 	if (problem) throw new NodeOperationError(context.getNode(), `Item ${i + 1}: ${problem}; shorten the title, body or custom data`, { itemIndex: i });
 }
 

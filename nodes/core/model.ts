@@ -70,7 +70,8 @@ export const AppId = nonEmpty('an app id');
 export const UserId = nonEmpty('a user id');
 export const DeviceId = nonEmpty('a device id');
 /** The send log keys a send by it (see Sender). */
-export const SendOptionsKeys = z.object({ sendId: nonEmpty('a send id').optional() });
+export const SendId = nonEmpty('a send id');
+export const SendOptionsKeys = z.object({ sendId: SendId.optional() });
 
 /**
  * A token in the one form it is stored, looked up and tombstoned in, whoever gives it (register,
@@ -196,6 +197,22 @@ const DeviceRef = z
 export type DeviceRef = z.output<typeof DeviceRef>;
 
 export const IdentifyInput = z.intersection(DeviceRef, z.object({ userId: UserId }));
+
+/** When something happened, as the caller says it: epoch milliseconds or an ISO 8601 date-time. */
+const Instant = (what: string) =>
+	z.union([z.number().int().min(0), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))], { error: `expected ${what} as epoch milliseconds or an ISO 8601 date-time` });
+
+/** The app reports a push opened: the send id it carried (push_send_id), the device, and when (default: now). */
+export const OpenInput = z.intersection(DeviceRef, z.object({ sendId: SendId, openedAt: Instant('openedAt').optional() }));
+export type OpenInput = z.input<typeof OpenInput>;
+
+/** Which reports List Sends reads: started between two instants, newest first. */
+export const ReportRange = z.object({
+	from: Instant('from').optional(),
+	to: Instant('to').optional(),
+	limit: z.number({ error: 'expected limit as a number' }).int().min(1, 'expected a limit of 1 or more').max(10_000, 'expected a limit of at most 10000').default(100),
+});
+export type ReportRange = z.input<typeof ReportRange>;
 export type IdentifyInput = z.input<typeof IdentifyInput>;
 
 export const CLEAR_MODES = ['anonymous', 'remove'] as const;

@@ -79,7 +79,7 @@ describe.each(ENGINES)('[%s] the app endpoint core', (engine) => {
 		});
 
 		it('a route is one handler: an unknown one is 404, a body over the limit 413 before anything is read', async () => {
-			expect(await call('opened', {})).toMatchObject({ status: 404, body: { error: 'no route "opened": use register, identify, logout, batch' } });
+			expect(await call('unsubscribe', {})).toMatchObject({ status: 404, body: { error: 'no route "unsubscribe": use register, identify, logout, opened, batch' } });
 			expect(await call('register', { platform: 'android', token: tokens.fcm(4) }, { bytes: 64 * 1024 + 1, appKey: 'wrong' })).toMatchObject({ status: 413 });
 			expect(await call('constructor', {})).toMatchObject({ status: 404 });
 		});

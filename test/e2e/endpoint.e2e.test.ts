@@ -6,6 +6,7 @@
  */
 import { generateKeyPairSync, createHmac, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { PushMessage, Sender } from '../../nodes/core';
 import { ENGINES, tokens } from '../support/stores';
 import { example, line, node, N8nHarness, PACKAGE, type NodeSpec } from './harness';
 
@@ -162,6 +163,17 @@ describe.each(ENGINES)('[%s] Push Token Endpoint in a real n8n', (engine) => {
 		for (const registrations of [[], Array.from({ length: 501 }, () => ({}))]) {
 			expect(await call('batch', { registrations })).toMatchObject({ status: 400, body: { error: 'field "registrations": expected an array of 1 to 500 registrations' } });
 		}
+	});
+
+	it('opened: a push opened counts once in its send report, answered 200 either way', async () => {
+		const token = tokens.fcm(15);
+		await call('register', { platform: 'android', token, deviceId: 'device-15' });
+		const sender = new Sender(n8n.store, { fcm: { provider: 'fcm', send: async (list) => list.map(() => ({ outcome: 'delivered' as const, reason: 'ok' })), close: async () => undefined } });
+		await sender.send([(await n8n.store.getDevice(APP, token))!], PushMessage.parse({ title: 'Hi', body: 'there' }), { sendId: 'e2e-opened' });
+		expect(await call('opened', { sendId: 'e2e-opened', deviceId: 'device-15' })).toMatchObject({ status: 200, body: { counted: true } });
+		expect(await call('opened', { sendId: 'e2e-opened', token })).toMatchObject({ status: 200, body: { counted: false, reason: 'already counted: an open counts once per device' } });
+		expect(await call('opened', { sendId: 'e2e-opened' })).toMatchObject({ status: 400, body: { error: 'field "token": expected a token or a deviceId to find the device' } });
+		expect((await n8n.store.sendReport('e2e-opened'))!.opened).toBe(1);
 	});
 
 	it('JWT: a valid RS256 token proves its sub; expired, alg none, HS256 with the public key, another sub and a wrong key are refused', async () => {

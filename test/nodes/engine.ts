@@ -248,6 +248,7 @@ export const node = {
 	importTokens: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.importPushTokens`, parameters }),
 	feedback: (name: string, parameters: Json = {}): NodeSpec => ({ name, type: `${PACKAGE}.handlePushFeedback`, parameters }),
 	sendPush: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.sendPush`, parameters }),
+	reports: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.pushReports`, parameters }),
 	manual: (name = 'Start'): NodeSpec => ({ name, type: 'n8n-nodes-base.manualTrigger' }),
 	noOp: (name: string): NodeSpec => ({ name, type: 'n8n-nodes-base.noOp' }),
 	/** Outputs these items: plain objects are an item's json; `{ json, binary }` are items as they are. */

@@ -176,7 +176,7 @@ describe('[postgres] C. a URL whose options set search_path', () => {
 			const { rows } = await client.query<{ schema: string; n: number }>(
 				`SELECT table_schema AS schema, count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('public', 'push_tokens') GROUP BY 1 ORDER BY 1`,
 			);
-			expect(rows).toEqual([{ schema: 'push_tokens', n: 7 }]);
+			expect(rows).toEqual([{ schema: 'push_tokens', n: 9 }]);
 		} finally {
 			await client.end();
 			await store.close();

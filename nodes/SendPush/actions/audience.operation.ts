@@ -1,5 +1,5 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
-import type { Platform } from '../../core';
+import { isReported, type Platform } from '../../core';
 import { appIdField, optional } from '../../shared/fields';
 import { errorItem, toJson } from '../../shared/items';
 import { itemParameters } from '../../shared/parameters';
@@ -77,11 +77,13 @@ export async function execute(this: IExecuteFunctions, { store, sender }: SendCo
 		};
 		// The size limits of the providers this audience reaches, not of every credential on the node.
 		const census = await store.audienceCensus(query);
-		sizeError(this, 0, message, census.providers);
+		sizeError(this, 0, message, census.providers, send.sendId);
 		// (its first page would fail on it anyway, sent to nobody)
 		const missing = missingCredentials(this, sender, 0, census.providers);
 		if (missing) throw missing;
 		const summary = await sender.sendAudience(query, message, { ...send, record: true, failureLimit: options.failureLimit ?? 100 });
+		// The report's skipped devices: this run's census, and the devices an earlier run reached.
+		if (send.sendId && isReported(send.sendId)) await store.recordSkipped(send.sendId, { ...census.excluded, alreadyReached: summary.skipped });
 		return [{ json: toJson({ ...summary, excluded: census.excluded, test: send.test, ...(send.sendId ? { sendId: send.sendId } : {}) }), pairedItem }];
 	} catch (error) {
 		return [errorItem(this, error, 0, pairedItem)];

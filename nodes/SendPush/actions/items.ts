@@ -41,7 +41,7 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 			try {
 				const sendId = itemSendId(context, plan.send.sendId, from + k);
 				const message = plan.send.resendLostAnswers ? collapsedBy(plan.message, sendId) : plan.message;
-				sizeError(context, from + k, message, plan.devices.map((d) => d.provider));
+				sizeError(context, from + k, message, plan.devices.map((d) => d.provider), sendId);
 				chunk[k] = { ...plan, message, sendId };
 			} catch (error) {
 				chunk[k] = error as Error;

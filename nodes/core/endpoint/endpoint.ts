@@ -1,5 +1,5 @@
 /**
- * The app's front door: every app open, login and logout answered here, by the same rules as the
+ * The app's front door: every app open, login, logout and push opened answered here, by the same rules as the
  * nodes (the store's), without a workflow run. A route is one handler (ROUTES); each answers
  * with a status and only what the caller proved (never another user's id, token or device), and
  * names the events a workflow may want (a new device, a token moved, a logout, a dead token).
@@ -204,6 +204,18 @@ const ROUTES = {
 		const d = result.device;
 		if (result.action !== 'unchanged') ctx.events.push({ event: 'loggedOut', appId: d.appId, platform: d.platform, provider: d.provider, token: d.token, deviceId: d.deviceId, fromUserId: result.fromUserId, action: result.action });
 		return { status: 200, body: { action: result.action } };
+	},
+
+	/**
+	 * A push opened (the app read `push_send_id` from its data): counted once per device in the
+	 * send's report. An unknown send id or device, or a second open, is answered 200 with the
+	 * reason it was not counted: an open is a statistic, never worth a retry. No proof of a user:
+	 * it changes no device, and counts only a device the send reached, once.
+	 */
+	async opened(body, ctx) {
+		await deviceLimit(body, ctx);
+		const result = await ctx.store.recordOpen(withApp(body, ctx));
+		return { status: 200, body: { ...result } };
 	},
 
 	/** Many app opens in one call (an app backend forwarding them): each answered as register would, in order. */

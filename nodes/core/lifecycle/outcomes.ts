@@ -8,9 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod/v4';
-import type { OutcomeInput } from '../model';
+import type { OutcomeInput, Platform, Provider } from '../model';
 import type { Tx } from '../store/engines';
 import { byApp, dropIfEmpty, eventRow, lockDevices, logEvents, profileById, tokenKey } from './records';
+import { Counts, isReported } from './reports';
 
 /** What the store did; 'not-applied': the outcome was not applied, as asked (Send Push with Update Token Store off). */
 export type OutcomeAction = 'sent' | 'bounced' | 'suppressed' | 'removed' | 'tombstoned' | 'unchanged' | 'not-found' | 'not-applied';
@@ -113,11 +114,14 @@ export async function recordDelivered(tx: Tx, records: Array<{ appId: string; to
 	});
 }
 
-/** A device under a send id: the send log's key. */
+/** A device under a send id: the send log's key; and, for its report (see ./reports), what it is and what it is sent. */
 export interface SendClaim {
 	sendId: string;
 	appId: string;
 	token: string;
+	provider?: Provider;
+	platform?: Platform;
+	title?: string;
 }
 export const claimKey = (c: SendClaim) => `${c.sendId}\u0000${tokenKey(c.appId, c.token)}`;
 
@@ -160,15 +164,70 @@ export async function claimSends(tx: Tx, claims: SendClaim[], now: number): Prom
 		rows.push(row);
 	}
 	const claimed = new Set<string>();
+	const counts = new Counts();
+	const titles = new Map<string, string | null>();
 	for (let i = 0; i < rows.length; i += 1000) {
-		const inserted = await tx.insertInto('send_log').values(rows.slice(i, i + 1000)).onConflict((oc) => oc.doNothing()).returning(['send', 'device_key']).execute();
-		for (const row of inserted) claimed.add(claimKey(byKey.get(`${row.send}:${row.device_key}`)!));
+		const chunk = rows.slice(i, i + 1000);
+		const reported = chunk.filter((r) => isReported(byKey.get(`${r.send}:${r.device_key}`)!.sendId));
+		// A device a run failed is claimed again (its row marked with its failure): the report takes its failure back.
+		const failed = new Map<string, string>();
+		if (reported.length > 0) {
+			const marked = await tx
+				.selectFrom('send_log')
+				.select(['send', 'device_key', 'failure'])
+				.where('send', 'in', [...new Set(reported.map((r) => r.send))])
+				.where('device_key', 'in', reported.map((r) => r.device_key))
+				.where('failure', 'is not', null)
+				.execute();
+			for (const m of marked) failed.set(`${m.send}:${m.device_key}`, m.failure!);
+		}
+		const inserted = await tx
+			.insertInto('send_log')
+			.values(chunk)
+			.onConflict((oc) => oc.columns(['send', 'device_key']).doUpdateSet({ failure: null }).where('send_log.failure', 'is not', null))
+			.returning(['send', 'device_key'])
+			.execute();
+		for (const row of inserted) {
+			const key = `${row.send}:${row.device_key}`;
+			const c = byKey.get(key)!;
+			claimed.add(claimKey(c));
+			if (!isReported(c.sendId)) continue;
+			if (!titles.get(c.sendId)) titles.set(c.sendId, c.title ?? null);
+			const failure = failed.get(key);
+			if (failure !== undefined) for (const metric of failure.split('\n')) counts.add(c.sendId, metric, -1);
+			else for (const metric of ['targeted', ...(c.provider ? [`provider:${c.provider}:targeted`] : []), ...(c.platform ? [`platform:${c.platform}:targeted`] : [])]) counts.add(c.sendId, metric);
+		}
 	}
+	await counts.write(tx, now, { titles });
 	return claimed;
 }
 
-/** Gives back the claims of devices the send did not reach (a transient failure, a dead token): a rerun of the send id tries them again. */
-export async function releaseSends(tx: Tx, claims: SendClaim[]): Promise<void> {
+/**
+ * Gives back the claims of devices the send did not reach (a transient failure, a dead token): a
+ * rerun of the send id tries them again. A claim with a failure (`failures`, by claimKey: the
+ * report's counts it added) stays in the log marked with it, so the rerun takes them back.
+ */
+export async function releaseSends(tx: Tx, all: SendClaim[], failures: Map<string, string> = new Map()): Promise<void> {
+	// Marked a send id and a failure at a time (usually a few distinct failures per batch).
+	const marks = new Map<string, { sendId: string; failure: string; keys: number[] }>();
+	for (const c of all) {
+		const failure = failures.get(claimKey(c));
+		if (failure === undefined) continue;
+		const group = `${c.sendId}\u0000${failure}`;
+		(marks.get(group) ?? marks.set(group, { sendId: c.sendId, failure, keys: [] }).get(group)!).keys.push(sendLogKey(c.appId, c.token));
+	}
+	for (const { sendId, failure, keys } of marks.values()) {
+		for (let i = 0; i < keys.length; i += 1000) {
+			await tx
+				.updateTable('send_log')
+				.set({ failure })
+				.where('send', '=', (eb) => eb.selectFrom('sends').select('id').where('send_id', '=', sendId))
+				.where('device_key', 'in', keys.slice(i, i + 1000))
+				.execute();
+		}
+	}
+	const claims = all.filter((c) => !failures.has(claimKey(c)));
+	if (claims.length === 0) return;
 	const sendIds = [...new Set(claims.map((c) => c.sendId))];
 	const refs = new Map((await tx.selectFrom('sends').select(['id', 'send_id']).where('send_id', 'in', sendIds).execute()).map((r) => [r.send_id, r.id]));
 	const bySend = new Map<number, number[]>();

@@ -33,7 +33,9 @@
  * devices this run claimed are sent to. Devices the send certainly did not reach (a transient
  * failure after the last attempt, a dead token, a configuration error) are released in the
  * transaction that records their outcomes, so a rerun tries them again; a delivered device and an ambiguous one stay
- * claimed, so a rerun skips them. So:
+ * claimed, so a rerun skips them. (Under a send id that keeps a report, a released claim stays in
+ * the log marked with its failure, which the report takes back when a rerun claims it again: see
+ * ../lifecycle/reports.ts; that transaction also counts the devices in the report.) So:
  *   - a rerun, or a second worker running the same send id at the same time, never sends to a
  *     device already reached, possibly reached, or in flight;
  *   - if the process dies between the claim and the recording (provider accepted or not — we
@@ -50,6 +52,7 @@ import { providerModule } from '../providers';
 import type { Delivery, Transport } from '../providers/provider';
 import type { TokenStore } from '../store/TokenStore';
 import { claimKey, type OutcomeAction, type SendClaim } from '../lifecycle/outcomes';
+import { isReported, SEND_ID_DATA_KEY } from '../lifecycle/reports';
 
 export interface SendOptions {
 	/** Idempotency: devices this id already reached are skipped. One for every device, or one per device (`sendId[i]` for `devices[i]`). */
@@ -116,6 +119,15 @@ export function checkSizes(message: PushMessage, providers: Iterable<Provider>):
 	return null;
 }
 
+/**
+ * The message a device gets under a send id that keeps a report: its data carries the send id
+ * (SEND_ID_DATA_KEY, over a custom pair of that name), so the app can report the open.
+ */
+export function withSendId(message: PushMessage, sendId: string | undefined): PushMessage {
+	if (!sendId || !isReported(sendId) || message.data[SEND_ID_DATA_KEY] === sendId) return message;
+	return { ...message, data: { ...message.data, [SEND_ID_DATA_KEY]: sendId } };
+}
+
 /** A configuration error that is the credential's (or the topic's): every device of its provider fails alike. */
 const credentialRefused = (r: Pick<DeviceResult, 'outcome' | 'endpointRefused'>): boolean => r.outcome === 'config-error' && !r.endpointRefused;
 
@@ -141,12 +153,20 @@ export class Sender {
 	 * its own (`messages[i]` to `devices[i]`: the items of an execution, each personalised).
 	 */
 	async send(devices: Array<DeviceView & { userId?: string | null }>, messages: PushMessage | readonly PushMessage[], options: SendOptions = {}): Promise<DeviceResult[]> {
-		const messageOf = (index: number): PushMessage => (isMessageList(messages) ? messages[index] : messages);
 		const test = !!options.test;
 		const sendIdOf = sendIds(options.sendId);
+		// (one copy per distinct message and send id: an audience's million devices share one)
+		const stamped = new Map<PushMessage, Map<string | undefined, PushMessage>>();
+		const messageOf = (index: number): PushMessage => {
+			const message = isMessageList(messages) ? messages[index] : messages;
+			const sendId = sendIdOf(index);
+			const bySendId = stamped.get(message) ?? stamped.set(message, new Map()).get(message)!;
+			return bySendId.get(sendId) ?? bySendId.set(sendId, withSendId(message, sendId)).get(sendId)!;
+		};
 		const claimOf = (index: number): SendClaim | null => {
 			const sendId = sendIdOf(index);
-			return sendId ? { sendId, appId: devices[index].appId, token: devices[index].token } : null;
+			const d = devices[index];
+			return sendId ? { sendId, appId: d.appId, token: d.token, provider: d.provider, platform: d.platform, title: messageOf(index).title } : null;
 		};
 		const base = (index: number) => {
 			const d = devices[index];
@@ -219,9 +239,15 @@ export class Sender {
 		// (attempts 0: never claimed by this run — no transport — so not ours to release; a device
 		// that may have been reached stays claimed: a rerun of the send id must not push it again)
 		const unreached = final.flatMap(({ index, delivery, attempts }) => (delivery.outcome !== 'delivered' && !deliveryUnknown.has(index) && attempts > 0 ? (claimOf(index) ?? []) : []));
+		// The report counts the devices this run claimed (attempts > 0), in the same transaction as their outcomes.
+		const report = final.map(({ index, delivery, attempts }) => {
+			const sendId = sendIdOf(index);
+			if (!sendId || !isReported(sendId) || attempts === 0) return undefined;
+			return { sendId, provider: devices[index].provider, platform: devices[index].platform, outcome: delivery.outcome, code: delivery.code, deliveryUnknown: deliveryUnknown.has(index) };
+		});
 		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason, test })),
-			{ record: !!options.record, release: unreached },
+			{ record: !!options.record, release: unreached, report },
 		);
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {

@@ -13,8 +13,11 @@ import {
 	ClearIdentifyInput,
 	CleanupOptions,
 	IdentifyInput,
+	OpenInput,
 	OutcomeInput,
 	ProfileRef,
+	ReportRange,
+	SendId,
 	RegisterInput,
 	SubscriptionInput,
 	TokenOrSubscription,
@@ -28,7 +31,8 @@ import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import type { Caller } from '../lifecycle/claims';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
-import { claimSends, recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
+import { claimKey, claimSends, recordDelivered, recordOutcome, releaseSends, sendLogKey, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
+import { countFinished, listSends, recordOpen, recordSkipped, sendReport, type Finished, type OpenResult, type SendHeadline, type SendReport } from '../lifecycle/reports';
 import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
 import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
@@ -43,6 +47,7 @@ export interface StoreOptions {
 // Lookups read their keys as writes store them (trimmed ids, canonical tokens).
 const TokenLookup = z.object({ appId: AppId, token: TokenOrSubscription });
 const ChangelogFilter = keyedUnion('userId', z.object({ userId: UserId }), TokenLookup);
+const SendRef = z.object({ sendId: SendId });
 const UserDevicesQuery = AudienceQuery.omit({ appId: true, pageSize: true }).extend({ appId: AppId.optional() });
 
 export class TokenStore {
@@ -94,9 +99,10 @@ export class TokenStore {
 	/**
 	 * Many answers (one send batch) in one transaction, or none of them: the outcomes applied to
 	 * the tokens (unless `record` is false), and the claims in `release` (devices the send
-	 * certainly did not reach) given back under its send id, so a rerun tries them again.
+	 * certainly did not reach) given back under its send id, so a rerun tries them again; and
+	 * `report[i]`, when set, counts entry i's device in its send id's report (../lifecycle/reports).
 	 */
-	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: SendClaim[] } = {}): Promise<OutcomeResult[]> {
+	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: SendClaim[]; report?: Array<Omit<Finished, 'removed'> | undefined> } = {}): Promise<OutcomeResult[]> {
 		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `outcome ${i + 1}`));
 		const apply = options.record !== false;
 		// Deliveries of distinct tokens (a send batch) in bulk; anything else one by one, in order, under its token's lock.
@@ -116,7 +122,10 @@ export class TokenStore {
 					bulk.forEach((i, k) => (results[i] = delivered[k]));
 					for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
 				}
-				if (options.release && options.release.length > 0) await releaseSends(tx, options.release);
+				const counted = (options.report ?? []).flatMap((f, i) => (f ? [{ i, finished: { ...f, removed: results[i].action === 'removed' } }] : []));
+				const failures = await countFinished(tx, counted.map((c) => c.finished), now);
+				const marks = new Map(counted.flatMap(({ i, finished }, k) => (failures[k] === null ? [] : [[claimKey({ sendId: finished.sendId, appId: records[i].appId, token: records[i].token }), failures[k]!] as const])));
+				if (options.release && options.release.length > 0) await releaseSends(tx, options.release, marks);
 				return results;
 			},
 			{ lock },
@@ -126,6 +135,28 @@ export class TokenStore {
 	/** Claims devices under their send ids before a push leaves (see claimSends): the claims this call made. */
 	claimSends(claims: SendClaim[]): Promise<Set<string>> {
 		return this.engine.transaction((tx) => claimSends(tx, claims, this.clock()), { lock: sendLocks(claims) });
+	}
+
+	/** The app reports a push opened: counted once per device of the send id, or ignored with a reason (never an error for an unknown send id or token). */
+	async recordOpen(input: unknown): Promise<OpenResult> {
+		const record = parseInput(OpenInput, input, 'open');
+		return this.engine.transaction((tx) => recordOpen(tx, record, this.clock(), sendLogKey));
+	}
+
+	/** Sets the devices a campaign skipped, by reason (its latest run's census). */
+	async recordSkipped(sendId: string, skipped: Record<string, number>): Promise<void> {
+		const ref = parseInput(SendRef, { sendId }, 'skipped devices');
+		await this.engine.transaction((tx) => recordSkipped(tx, ref.sendId, skipped, this.clock()));
+	}
+
+	/** A send id's report; null when the store keeps none for it. */
+	async sendReport(sendId: string): Promise<SendReport | null> {
+		return sendReport(this.engine.db, parseInput(SendRef, { sendId }, 'send report').sendId);
+	}
+
+	/** The sends started in a range (from inclusive, to exclusive), newest first, with their headline figures. */
+	async listSends(range: ReportRange = {}): Promise<SendHeadline[]> {
+		return listSends(this.engine.db, parseInput(ReportRange, range, 'send list'));
 	}
 
 	async cleanup(options: unknown = {}): Promise<CleanupReport> {

@@ -177,6 +177,29 @@ export const MIGRATIONS: Migration[] = [
 					],
 		data: fcmInstallationIds,
 	},
+	{
+		version: 5,
+		// A handful of rows per send id, never one per device: the report outlives the send log (see lifecycle/reports.ts).
+		name: 'send reports (aggregates per send id); opened and failed marks in the send log',
+		statements: ({ int64, keyOnly }) => [
+			`ALTER TABLE send_log ADD COLUMN failure TEXT`,
+			`ALTER TABLE send_log ADD COLUMN opened SMALLINT NOT NULL DEFAULT 0`,
+			`CREATE TABLE send_reports (
+				send_id TEXT PRIMARY KEY,
+				title TEXT,
+				started_at ${int64} NOT NULL,
+				ended_at ${int64} NOT NULL
+			)`,
+			`CREATE INDEX send_reports_started ON send_reports (started_at)`,
+			`CREATE TABLE send_report_counts (
+				send_id TEXT NOT NULL REFERENCES send_reports (send_id) ON DELETE CASCADE,
+				metric TEXT NOT NULL,
+				shard SMALLINT NOT NULL,
+				count ${int64} NOT NULL,
+				PRIMARY KEY (send_id, metric, shard)
+			)${keyOnly}`,
+		],
+	},
 ];
 
 /** The version 2 send log's rows, into the version 3 tables. */
@@ -208,7 +231,7 @@ async function fcmInstallationIds(tx: Tx): Promise<void> {
 
 export const MIGRATIONS_TABLE = 'push_tokens_migrations';
 /** Every table the migrations create. */
-export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log'];
+export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log', 'send_reports', 'send_report_counts'];
 
 export function migrationTableDdl(engine: EngineName): string {
 	return `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${DIALECTS[engine].int64} NOT NULL)`;

@@ -73,6 +73,27 @@ export interface SendLogTable {
 	send: number;
 	/** sendLogKey(app id, token): 53 bits of its SHA-256. */
 	device_key: number;
+	/** A device the send certainly did not reach: the report metrics its failure added (newline-separated), taken back when a rerun claims it again. Null: reached, possibly reached, or in flight. */
+	failure: string | null;
+	/** 1 once the app reported this push opened (counted once per device). */
+	opened: Generated<Flag>;
+}
+
+/** A send id's report: one row, and its counts in send_report_counts (see lifecycle/reports.ts). */
+export interface SendReportsTable {
+	send_id: string;
+	title: string | null;
+	started_at: number;
+	ended_at: number;
+}
+
+/** One figure of a report (`sent`, `outcome:retry`, `minute:12:opened`, …): the sum of its shards. */
+export interface SendReportCountsTable {
+	send_id: string;
+	metric: string;
+	/** Opens, counted by many callers at once, spread over OPEN_SHARDS rows (one row would queue every open on its lock). */
+	shard: number;
+	count: number;
 }
 
 export interface Database {
@@ -82,4 +103,6 @@ export interface Database {
 	dead_tokens: DeadTokensTable;
 	sends: SendsTable;
 	send_log: SendLogTable;
+	send_reports: SendReportsTable;
+	send_report_counts: SendReportCountsTable;
 }
