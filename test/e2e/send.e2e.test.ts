@@ -148,7 +148,7 @@ describe('[sqlite] Send Push in a real n8n, through the real libraries to fake p
 		for (const { body } of fakes.fcm.received) {
 			const { message } = body as { message: Json };
 			expect(message).not.toHaveProperty('notification');
-			expect(message.data).toEqual({ title: 'We have moved', alert: 'Update the app for the new features', custom: expect.stringMatching(/^\{"i":"migration-\d+"\}$/) });
+			expect(message.data).toEqual({ push_send_id: 'onesignal-migration-1', title: 'We have moved', alert: 'Update the app for the new features', custom: expect.stringMatching(/^\{"i":"migration-\d+"\}$/) });
 		}
 		expect(fakes.apns.received).toHaveLength(0);
 	}, 300_000);
