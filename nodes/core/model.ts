@@ -333,6 +333,8 @@ export interface DeviceView {
 	registeredAt: Date;
 	lastSeenAt: Date;
 	lastActiveAt: Date | null;
+	timeZone: string | null;
+	language: string | null;
 }
 
 export interface ProfileView {

@@ -59,5 +59,7 @@ function unknownDevice(record: ReturnType<typeof RegisterInput.parse>): DeviceVi
 		registeredAt: now,
 		lastSeenAt: now,
 		lastActiveAt: null,
+		timeZone: null,
+		language: null,
 	};
 }

@@ -72,7 +72,7 @@ type ValidRow = ReturnType<typeof ImportRow.parse>;
 const DEVICE_TYPES: Record<keyof DevicesTable, string> = {
 	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', token_kind: 'text', environment: 'text', web_p256dh: 'text', web_auth: 'text',
 	profile_id: 'text', foreground: 'smallint', push_enabled: 'smallint', provisional: 'smallint', last_status: 'text', consecutive_bounces: 'integer',
-	registered_at: 'bigint', last_seen_at: 'bigint', last_active_at: 'bigint',
+	registered_at: 'bigint', last_seen_at: 'bigint', last_active_at: 'bigint', time_zone: 'text', language: 'text', marketing_sent: 'text',
 };
 
 /** The columns an import writes, per table (SQLite binds them by position). */
@@ -121,6 +121,9 @@ function deviceRow(row: ValidRow, profileId: string, now: number): DevicesTable 
 		registered_at: now,
 		last_seen_at: now,
 		last_active_at: null,
+		time_zone: null,
+		language: null,
+		marketing_sent: null,
 	};
 }
 

@@ -173,6 +173,8 @@ export function deviceView(row: DeviceRow): DeviceView {
 		registeredAt: new Date(row.registered_at),
 		lastSeenAt: new Date(row.last_seen_at),
 		lastActiveAt: row.last_active_at === null ? null : new Date(row.last_active_at),
+		timeZone: row.time_zone,
+		language: row.language,
 	};
 }
 

@@ -140,6 +140,9 @@ export async function register(tx: Tx, input: RegisterRecord, now: number, calle
 			last_status: 'unused',
 			consecutive_bounces: 0,
 			registered_at: now,
+			time_zone: null,
+			language: null,
+			marketing_sent: null,
 		};
 		await tx.insertInto('devices').values(row).execute();
 		events.push({ type: 'registered', device: row, to: owner });

@@ -200,6 +200,13 @@ export const MIGRATIONS: Migration[] = [
 			)${keyOnly}`,
 		],
 	},
+	{
+		version: 6,
+		// What a device tells about its user (delivery at local time, localized content) and the
+		// times of its latest marketing pushes (a frequency cap reads them: no scan of a send history).
+		name: 'device time zone, language and recent marketing pushes',
+		statements: () => [`ALTER TABLE devices ADD COLUMN time_zone TEXT`, `ALTER TABLE devices ADD COLUMN language TEXT`, `ALTER TABLE devices ADD COLUMN marketing_sent TEXT`],
+	},
 ];
 
 /** The version 2 send log's rows, into the version 3 tables. */

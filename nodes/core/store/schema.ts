@@ -37,6 +37,12 @@ export interface DevicesTable {
 	registered_at: number;
 	last_seen_at: number;
 	last_active_at: number | null;
+	/** IANA time zone name (Europe/Paris), as the app reported it. */
+	time_zone: string | null;
+	/** BCP 47 language tag (fr-CA), canonical. */
+	language: string | null;
+	/** The times of the device's latest marketing pushes (see send/caps.ts), newest last. */
+	marketing_sent: string | null;
 }
 
 export interface TokenEventsTable {
