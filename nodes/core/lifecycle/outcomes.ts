@@ -202,6 +202,20 @@ export async function claimSends(tx: Tx, claims: SendClaim[], now: number): Prom
 	return claimed;
 }
 
+/** Which of these devices a send id holds claimed (reached, possibly reached, or in flight), by tokenKey. */
+export async function claimedBy(tx: Tx, sendId: string, devices: Array<{ appId: string; token: string }>): Promise<Set<string>> {
+	const claimed = new Set<string>();
+	const send = await tx.selectFrom('sends').select('id').where('send_id', '=', sendId).executeTakeFirst();
+	if (!send) return claimed;
+	const keys = new Map(devices.map((d) => [String(sendLogKey(d.appId, d.token)), tokenKey(d.appId, d.token)]));
+	const all = [...keys.keys()].map(Number);
+	for (let i = 0; i < all.length; i += 1000) {
+		const rows = await tx.selectFrom('send_log').select('device_key').where('send', '=', send.id).where('device_key', 'in', all.slice(i, i + 1000)).where('failure', 'is', null).execute();
+		for (const row of rows) claimed.add(keys.get(String(row.device_key))!);
+	}
+	return claimed;
+}
+
 /**
  * Gives back the claims of devices the send did not reach (a transient failure, a dead token): a
  * rerun of the send id tries them again. A claim with a failure (`failures`, by claimKey: the

@@ -76,6 +76,8 @@ export async function changelog(tx: Tx, filter: { appId: string; token: string }
 export interface AudienceDevice extends DeviceView {
 	userId: string | null;
 	unsubscribed: boolean;
+	/** Its latest marketing pushes (./caps.ts), for a frequency cap. */
+	marketingSent: string | null;
 }
 
 type Query = z.output<typeof AudienceQuery>;
@@ -170,7 +172,7 @@ function lastActiveOnly(query: Query) {
 }
 
 function audienceDevice(row: Parameters<typeof deviceView>[0] & { external_id: string | null; unsubscribed: number }): AudienceDevice {
-	return { ...deviceView(row), userId: row.external_id, unsubscribed: row.unsubscribed === 1 };
+	return { ...deviceView(row), userId: row.external_id, unsubscribed: row.unsubscribed === 1, marketingSent: row.marketing_sent };
 }
 
 export async function* audience(db: Tx, query: Query): AsyncGenerator<AudienceDevice[]> {

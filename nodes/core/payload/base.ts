@@ -5,6 +5,7 @@
  * receivers (Braze's Flatten Push Payload).
  */
 import { z } from 'zod/v4';
+import { LanguageTag } from '../locale';
 
 const optionalText = (what: string, max = 1000) => z.string({ error: `expected ${what} as text` }).max(max, `expected ${what} of at most ${max} characters`).optional();
 
@@ -71,6 +72,18 @@ export const MessageBase = z.object({
 	flatten: z.boolean().default(false),
 	/** A background (silent) push: no alert, wakes the app. */
 	silent: z.boolean().default(false),
+	/** The text in other languages: a device gets its language's (see ./message.ts localize). */
+	localized: z
+		.array(z.object({ language: LanguageTag('the language'), title: optionalText('a title'), subtitle: optionalText('a subtitle'), body: optionalText('a body', 4000) }))
+		.max(500, 'expected at most 500 languages')
+		.superRefine((texts, ctx) => {
+			const seen = new Set<string>();
+			texts.forEach((t, i) => {
+				if (seen.has(t.language)) ctx.addIssue({ code: 'custom', path: [i, 'language'], message: `expected each language once, got ${t.language} again` });
+				seen.add(t.language);
+			});
+		})
+		.default([]),
 });
 export type MessageBase = z.output<typeof MessageBase>;
 

@@ -47,12 +47,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AudienceDevice } from '../lifecycle/queries';
 import { parseInput } from '../errors';
 import { SendOptionsKeys, type AudienceQuery, type DeviceView, type Outcome, type Provider } from '../model';
-import { payloadSize, type PushMessage } from '../payload/message';
+import { everyLanguage, localize, payloadSize, type PushMessage } from '../payload/message';
 import { providerModule } from '../providers';
 import type { Delivery, Transport } from '../providers/provider';
 import type { TokenStore } from '../store/TokenStore';
 import { claimKey, type OutcomeAction, type SendClaim } from '../lifecycle/outcomes';
+import { tokenKey } from '../lifecycle/records';
 import { isReported, SEND_ID_DATA_KEY } from '../lifecycle/reports';
+import { holdRule, HOLDS, Pacer, type DeliveryControls, type Hold } from './controls';
 
 export interface SendOptions {
 	/** Idempotency: devices this id already reached are skipped. One for every device, or one per device (`sendId[i]` for `devices[i]`). */
@@ -74,6 +76,10 @@ export interface SendOptions {
 	concurrency?: number;
 	/** For tests: how to wait. */
 	wait?: (ms: number) => Promise<unknown>;
+	/** Marketing pushes (not transactional): the delivered ones count toward frequency caps (when recorded). */
+	marketing?: boolean;
+	/** Paces the pushes (shared by the pages of a campaign). */
+	pacer?: Pacer;
 }
 
 export interface DeviceResult {
@@ -113,8 +119,10 @@ export function backoffMs(attempt: number, retryAfterSeconds: number | undefined
 /** Checks the message fits every provider that will carry it; the error names the provider and the sizes. */
 export function checkSizes(message: PushMessage, providers: Iterable<Provider>): string | null {
 	for (const provider of new Set(providers)) {
-		const { bytes, limit } = payloadSize(provider, message);
-		if (bytes > limit) return `the ${provider} payload is ${bytes} bytes, over its ${limit}-byte limit`;
+		for (const [language, variant] of everyLanguage(message)) {
+			const { bytes, limit } = payloadSize(provider, variant);
+			if (bytes > limit) return `the ${provider} payload${language ? ` in ${language}` : ''} is ${bytes} bytes, over its ${limit}-byte limit`;
+		}
 	}
 	return null;
 }
@@ -158,7 +166,7 @@ export class Sender {
 		// (one copy per distinct message and send id: an audience's million devices share one)
 		const stamped = new Map<PushMessage, Map<string | undefined, PushMessage>>();
 		const messageOf = (index: number): PushMessage => {
-			const message = isMessageList(messages) ? messages[index] : messages;
+			const message = localize(isMessageList(messages) ? messages[index] : messages, devices[index].language);
 			const sendId = sendIdOf(index);
 			const bySendId = stamped.get(message) ?? stamped.set(message, new Map()).get(message)!;
 			return bySendId.get(sendId) ?? bySendId.set(sendId, withSendId(message, sendId)).get(sendId)!;
@@ -203,7 +211,8 @@ export class Sender {
 					for (const p of group) final.push({ index: p.index, attempts: 0, delivery: { outcome: 'config-error', reason: `no ${provider} credential is set on the node` } });
 					return;
 				}
-				const limit = options.concurrency ?? providerModule(provider).chunkSize;
+				const chunkSize = options.concurrency ?? providerModule(provider).chunkSize;
+				const limit = options.pacer ? options.pacer.chunk(chunkSize) : chunkSize;
 				let todo = group;
 				for (let attempt = 1; todo.length > 0; attempt++) {
 					const sent: Array<{ p: Pending; delivery: Delivery }> = [];
@@ -211,6 +220,7 @@ export class Sender {
 						// At most `limit` devices handed to the transport at once; claimed first on the first attempt.
 						const chunk = attempt === 1 ? await claim(todo.slice(i, i + limit)) : todo.slice(i, i + limit);
 						if (chunk.length === 0) continue;
+						await options.pacer?.take(chunk.length);
 						const deliveries = await transport.send(
 							chunk.map((p) => p.device),
 							chunk.map((p) => messageOf(p.index)),
@@ -247,7 +257,7 @@ export class Sender {
 		});
 		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason, test })),
-			{ record: !!options.record, release: unreached, report },
+			{ record: !!options.record, release: unreached, report, marketing: !!options.marketing && !test },
 		);
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {
@@ -276,11 +286,13 @@ export class Sender {
 	 * A campaign: the audience streamed from the store page by page, each page sent and recorded
 	 * before the next is read, so memory stays flat however large the audience.
 	 */
-	async sendAudience(query: AudienceQuery, message: PushMessage, options: SendOptions & { failureLimit?: number } = {}): Promise<CampaignSummary> {
-		const summary: CampaignSummary = { devices: 0, delivered: 0, skipped: 0, invalidToken: 0, failed: 0, deliveryUnknown: 0, configError: 0, removed: 0, byProvider: {}, failures: [] };
+	async sendAudience(query: AudienceQuery, message: PushMessage, options: SendOptions & { failureLimit?: number; controls?: DeliveryControls } = {}): Promise<CampaignSummary> {
+		const summary: CampaignSummary = { devices: 0, delivered: 0, skipped: 0, invalidToken: 0, failed: 0, deliveryUnknown: 0, configError: 0, removed: 0, ...zeroHolds(), byProvider: {}, failures: [] };
 		const held: DeviceResult[] = [];
+		const { controls } = options;
+		const send: SendOptions = { ...options, marketing: !controls?.transactional, ...(controls?.pushesPerMinute ? { pacer: new Pacer(controls.pushesPerMinute, options.wait) } : {}) };
 		for await (const page of this.store.audience(query)) {
-			const results = await this.send(page as AudienceDevice[], message, options);
+			const results = await this.send(await this.hold(page, controls, options.sendId, summary), message, send);
 			for (const r of results) {
 				summary.devices++;
 				const p = (summary.byProvider[r.provider] ??= { devices: 0, delivered: 0 });
@@ -312,6 +324,29 @@ export class Sender {
 		return summary;
 	}
 
+	/**
+	 * The devices of a page the delivery controls let this run reach now; the rest counted in the
+	 * summary by why — except those the send id already reached, which count as skipped.
+	 */
+	private async hold(page: AudienceDevice[], controls: DeliveryControls | undefined, sendId: SendOptions['sendId'], summary: CampaignSummary): Promise<AudienceDevice[]> {
+		const rule = controls && holdRule(controls, this.store.now());
+		if (!rule) return page;
+		const now: AudienceDevice[] = [];
+		const later: Array<[AudienceDevice, Hold]> = [];
+		for (const device of page) {
+			const hold = rule(device);
+			if (hold) later.push([device, hold]);
+			else now.push(device);
+		}
+		const reached = typeof sendId === 'string' && later.length > 0 ? await this.store.claimedBy(sendId, later.map(([d]) => d)) : new Set<string>();
+		for (const [device, hold] of later) {
+			summary.devices++;
+			if (reached.has(tokenKey(device.appId, device.token))) summary.skipped++;
+			else summary[hold]++;
+		}
+		return now;
+	}
+
 	/** The endpoint refusals a campaign held, judged now that it has reached all it could (see the top of this file). */
 	private async judge(held: DeviceResult[], summary: CampaignSummary, options: SendOptions): Promise<void> {
 		if (held.length > 0 && summary.delivered === 0 && summary.skipped === 0) throw new SendConfigError(`no device was reached and every push service refused: ${held[0].reason}`, summary);
@@ -331,7 +366,8 @@ export class Sender {
 	}
 }
 
-export interface CampaignSummary {
+export interface CampaignSummary extends Record<Hold, number> {
+	/** The audience's devices this run went through, whatever became of them. */
 	devices: number;
 	delivered: number;
 	/** Already reached by this send id. */
@@ -369,6 +405,8 @@ function sendIds(ids: SendOptions['sendId']): (index: number) => string | undefi
 	const checked = ids.map(check);
 	return (index) => checked[index];
 }
+
+const zeroHolds = () => Object.fromEntries(HOLDS.map((h) => [h, 0])) as Record<Hold, number>;
 
 function isMessageList(messages: PushMessage | readonly PushMessage[]): messages is readonly PushMessage[] {
 	return Array.isArray(messages);

@@ -31,7 +31,8 @@ import { cleanup, type CleanupReport } from '../lifecycle/cleanup';
 import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult } from '../lifecycle/identify';
 import type { Caller } from '../lifecycle/claims';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
-import { claimKey, claimSends, recordDelivered, recordOutcome, releaseSends, sendLogKey, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
+import { recordMarketing } from '../lifecycle/caps';
+import { claimKey, claimedBy, claimSends, recordDelivered, recordOutcome, releaseSends, sendLogKey, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
 import { countFinished, listSends, recordOpen, recordSkipped, sendReport, type Finished, type OpenResult, type SendHeadline, type SendReport } from '../lifecycle/reports';
 import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
 import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
@@ -58,6 +59,11 @@ export class TokenStore {
 
 	static async open(config: StoreConfig, options: StoreOptions = {}): Promise<TokenStore> {
 		return new TokenStore(await openEngine(config), options.clock ?? Date.now);
+	}
+
+	/** The store's time (epoch ms): what a delivery control reads a device's clock and caps against. */
+	now(): number {
+		return this.clock();
 	}
 
 	get engineName(): Engine['name'] {
@@ -102,7 +108,7 @@ export class TokenStore {
 	 * certainly did not reach) given back under its send id, so a rerun tries them again; and
 	 * `report[i]`, when set, counts entry i's device in its send id's report (../lifecycle/reports).
 	 */
-	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: SendClaim[]; report?: Array<Omit<Finished, 'removed'> | undefined> } = {}): Promise<OutcomeResult[]> {
+	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: SendClaim[]; report?: Array<Omit<Finished, 'removed'> | undefined>; marketing?: boolean } = {}): Promise<OutcomeResult[]> {
 		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `outcome ${i + 1}`));
 		const apply = options.record !== false;
 		// Deliveries of distinct tokens (a send batch) in bulk; anything else one by one, in order, under its token's lock.
@@ -121,6 +127,8 @@ export class TokenStore {
 					const delivered = await recordDelivered(tx, bulk.map((i) => records[i]), now);
 					bulk.forEach((i, k) => (results[i] = delivered[k]));
 					for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
+					// (a frequency cap counts the marketing pushes its devices received)
+					if (options.marketing) await recordMarketing(tx, results.filter((r) => r.action === 'sent'), now);
 				}
 				const counted = (options.report ?? []).flatMap((f, i) => (f ? [{ i, finished: { ...f, removed: results[i].action === 'removed' } }] : []));
 				const failures = await countFinished(tx, counted.map((c) => c.finished), now);
@@ -135,6 +143,11 @@ export class TokenStore {
 	/** Claims devices under their send ids before a push leaves (see claimSends): the claims this call made. */
 	claimSends(claims: SendClaim[]): Promise<Set<string>> {
 		return this.engine.transaction((tx) => claimSends(tx, claims, this.clock()), { lock: sendLocks(claims) });
+	}
+
+	/** Which of these devices a send id already holds (by tokenKey): held back by a delivery control, they count as reached. */
+	claimedBy(sendId: string, devices: Array<{ appId: string; token: string }>): Promise<Set<string>> {
+		return claimedBy(this.engine.db, sendId, devices);
 	}
 
 	/** The app reports a push opened: counted once per device of the send id, or ignored with a reason (never an error for an unknown send id or token). */

@@ -41,7 +41,7 @@ export interface DevicesTable {
 	time_zone: string | null;
 	/** BCP 47 language tag (fr-CA), canonical. */
 	language: string | null;
-	/** The times of the device's latest marketing pushes (see send/caps.ts), newest last. */
+	/** The times of the device's latest marketing pushes (see lifecycle/caps.ts), newest last. */
 	marketing_sent: string | null;
 }
 
