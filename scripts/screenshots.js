@@ -6,8 +6,10 @@
  *   import-result.png         Import Push Tokens' output after the CSV import example ran
  *   nodes-panel.png           the nodes panel searched for "push"
  *   endpoint-panel.png        the Push Token Endpoint's panel (the register example's)
+ *   send-report.png           a send report's HTML page (Get Send Report's HTML option), in Chromium
  *
- *   npm run screenshots     (builds dist first; n8n 2.41.1 as the e2e tests install it, Debian's Chromium)
+ *   npm run screenshots                 (builds dist first; n8n 2.41.1 as the e2e tests install it, Debian's Chromium)
+ *   npm run screenshots -- send-report  (only the report's picture: no n8n)
  *
  * The same n8n as the e2e tests (test/e2e/harness.ts: the packed package in a private user folder)
  * and the same browser driver (test/e2e/browser.ts); sends go to the fake providers of
@@ -37,8 +39,8 @@ process.env.PUSH_TOKENS_FAKE_CERTS = join(ROOT, 'test/fakes/certs'); // the comp
 
 const { N8nHarness, example, PROVIDER_CREDENTIALS } = require(join(BUILD, 'test/e2e/harness'));
 const { canvasNode, launchBrowser, loggedInPage, openWorkflow, setupOwner } = require(join(BUILD, 'test/e2e/browser'));
-const { startFakes } = require(join(BUILD, 'test/fakes/providers'));
-const { tokens } = require(join(BUILD, 'test/support/stores'));
+const { startFakes, unitHash } = require(join(BUILD, 'test/fakes/providers'));
+const { freshConfig, tokens } = require(join(BUILD, 'test/support/stores'));
 
 const APP = 'com.example.app';
 
@@ -129,10 +131,114 @@ async function executeAndWait(page, lastNode) {
 	await closeToasts(page);
 }
 
+/**
+ * A send report as Get Send Report's HTML option makes it (nodes/core/report/html.ts), from what a
+ * store recorded: a campaign of 300 devices sent through the real provider libraries to the fakes
+ * (dead tokens, providers unavailable, lost answers), as Send Push's An Audience operation sends it
+ * (its census gives the skipped devices), a rerun an hour later reaching the devices whose
+ * provider was unavailable, then the app's opens over the next hours. The store's clock is moved
+ * by the script, so that the timeline spans those hours.
+ */
+async function sendReportShot(browser, fakes) {
+	const core = require(join(ROOT, 'dist/nodes/core'));
+	require(join(ROOT, 'test/fakes/network-edge.cjs')); // the providers' hostnames → the fakes, as in the tests
+	process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify(fakes.routes);
+	const vapid = require('web-push').generateVAPIDKeys();
+	fakes.webpush.vapidPublicKey = vapid.publicKey;
+	const sa = fakes.fcm.serviceAccount;
+	const apns = fakes.apns;
+	const transports = {
+		fcm: new core.FcmTransport({ projectId: sa.project_id, clientEmail: sa.client_email, privateKey: sa.private_key }),
+		apns: new core.ApnsTransport({ teamId: apns.teamId, keyId: apns.keyId, signingKey: apns.signingKey, bundleId: apns.bundleId }),
+		webpush: new core.WebPushTransport({ subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: [fakes.webpush.host] }),
+	};
+	const { config, dispose } = await freshConfig('sqlite');
+	const START = Date.parse('2026-12-04T09:00:00Z');
+	let now = START - 86_400_000;
+	const store = await core.TokenStore.open(config, { clock: () => now });
+	try {
+		// 300 devices: 160 Android (FCM), 100 iOS (APNs), 40 browsers (Web Push); 12 never identified, 9 users unsubscribed
+		const devices = [];
+		for (let i = 0; i < 300; i++) {
+			const [platform, token] = i < 160 ? ['android', tokens.fcm(i)] : i < 260 ? ['ios', tokens.apns(i)] : ['web', fakes.webpush.subscribe(`sub-${i}`)];
+			const userId = i % 25 === 7 ? undefined : `user-${i}`;
+			await store.register({ appId: APP, platform, token, ...(userId ? { userId } : {}) });
+			devices.push({ i, platform, address: typeof token === 'string' ? token : token.endpoint, userId });
+		}
+		for (const d of devices.filter((d) => d.userId && d.i % 31 === 11)) await store.setSubscription({ userId: d.userId, unsubscribed: true });
+		// What the providers answer: dead tokens, unavailable (retry), answers lost (delivery unknown)
+		const fake = { android: fakes.fcm, ios: fakes.apns, web: fakes.webpush };
+		const answers = {
+			dead: { android: { kind: 'error', status: 404, code: 'UNREGISTERED' }, ios: { kind: 'error', status: 410, code: 'Unregistered' }, web: { kind: 'error', status: 410, code: 'Gone' } },
+			bad: { android: { kind: 'error', status: 404, code: 'UNREGISTERED' }, ios: { kind: 'error', status: 400, code: 'BadDeviceToken' }, web: { kind: 'error', status: 404, code: 'Not Found' } },
+			unavailable: { android: { kind: 'error', status: 503, code: 'UNAVAILABLE' }, ios: { kind: 'error', status: 503, code: 'ServiceUnavailable' }, web: { kind: 'error', status: 503, code: 'Service Unavailable' } },
+			// (Web Push only: on HTTP/2 a reset connection loses the answers of every push in flight on it)
+			lost: { web: { kind: 'reset' } },
+		};
+		const fate = (d) => {
+			const u = unitHash(`fate:${d.i}`);
+			return u < 0.04 ? 'dead' : u < 0.06 ? 'bad' : u < 0.1 ? 'unavailable' : u < 0.15 ? 'lost' : 'ok';
+		};
+		const comesBack = (d) => fate(d) === 'unavailable' && unitHash(`back:${d.i}`) < 0.6;
+		for (const d of devices) {
+			const answer = answers[fate(d)]?.[d.platform];
+			if (answer) fake[d.platform].on(d.address, answer);
+		}
+		const sender = new core.Sender(store, transports);
+		const message = core.PushMessage.parse({ title: 'Winter sale: 30% off until Sunday', body: 'Your favourites are on sale.' });
+		const query = { appId: APP, visible: true };
+		const campaign = async () => {
+			const census = await store.audienceCensus(query);
+			const summary = await sender.sendAudience(query, message, { sendId: 'winter-sale', record: true, maxAttempts: 1, failureLimit: 300 });
+			await store.recordSkipped('winter-sale', { ...census.excluded, alreadyReached: summary.skipped });
+			return summary;
+		};
+		now = START;
+		const first = await campaign();
+		// an hour later most of the providers' unavailable answers are over: the rerun reaches those devices, skips the ones reached
+		for (const d of devices) if (comesBack(d)) fake[d.platform].on(d.address, { kind: 'ok' });
+		now = START + 60 * 60_000;
+		const rerun = await campaign();
+		// the app's opens: a third of the devices reached, most in the first half hour after their push
+		const opens = [];
+		for (const d of devices) {
+			const f = fate(d);
+			if ((f !== 'ok' && !comesBack(d)) || unitHash(`open:${d.i}`) >= 0.35) continue;
+			const after = Math.floor(-Math.log(1 - unitHash(`when:${d.i}`)) * 20 * 60_000);
+			opens.push({ at: (f === 'ok' ? START : START + 60 * 60_000) + 5_000 + after, d });
+		}
+		opens.sort((a, b) => a.at - b.at);
+		for (const { at, d } of opens) {
+			now = at;
+			await store.recordOpen({ appId: APP, sendId: 'winter-sale', token: d.address, openedAt: new Date(at).toISOString() });
+		}
+		const report = await store.sendReport('winter-sale');
+		console.log(`[screenshots] winter-sale: ${report.targeted} targeted, ${report.sent} sent, ${report.failed} failed, ${report.opened} opened (first run ${first.delivered} delivered, rerun ${rerun.delivered})`);
+		const page = await browser.newPage({ viewport: { width: 720, height: 900 } });
+		await page.setContent(core.reportHtml(report));
+		await page.screenshot({ path: join(IMAGES, 'send-report.png'), fullPage: true });
+		console.log('[screenshots] docs/images/send-report.png');
+		await page.close();
+	} finally {
+		await store.close();
+		await Promise.all(Object.values(transports).map((t) => t.close()));
+		await dispose();
+	}
+}
+
 async function main() {
 	mkdirSync(IMAGES, { recursive: true });
 	const browser = await launchBrowser();
 	const fakes = await startFakes();
+	if (process.argv.includes('send-report')) {
+		try {
+			await sendReportShot(browser, fakes);
+		} finally {
+			await browser.close();
+			await fakes.close();
+		}
+		return;
+	}
 	const n8n = await N8nHarness.withFakeProviders(fakes);
 	try {
 		// Kim's devices: two reached, one the provider says is gone (→ Removed), one it asks to retry later (→ Retry)
@@ -199,12 +305,15 @@ async function main() {
 		await ndv.getByTestId('ndv-close-button').click();
 
 		// 5. the nodes panel, searched for "push" (a taller window, so that all the nodes show)
-		await page.setViewportSize({ width: 1280, height: 1000 });
+		await page.setViewportSize({ width: 1280, height: 1100 });
 		await page.getByTestId('node-creator-plus-button').click();
 		await page.getByTestId('node-creator-search-bar').fill('push');
-		await page.getByTestId('node-creator-item-name').getByText('Register Push Token', { exact: true }).waitFor();
+		for (const name of ['Register Push Token', 'Push Reports']) await page.getByTestId('node-creator-item-name').getByText(name, { exact: true }).waitFor();
 		await page.mouse.move(0, 0);
 		await shotOf(page, 'nodes-panel.png', { content: ['[data-test-id="node-creator"]'], within: '[data-test-id="node-creator"]', margin: 16 });
+
+		// 6. a send report's HTML page (no editor)
+		await sendReportShot(browser, fakes);
 	} finally {
 		await browser.close();
 		await n8n.dispose();
