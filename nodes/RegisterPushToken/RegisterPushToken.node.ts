@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { appIdField, deviceIdField, optional, platformField, tokenField, userIdField } from '../shared/fields';
+import { appIdField, deviceIdField, fromVersion2, optional, platformField, tokenField, userIdField } from '../shared/fields';
 import { forEachItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -9,7 +9,8 @@ export class RegisterPushToken implements INodeType {
 		name: 'registerPushToken',
 		icon: { light: 'file:registerPushToken.svg', dark: 'file:registerPushToken.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 2: Time Zone and Language
+		version: [1, 2],
 		subtitle: '={{ ({ ios: "iOS", android: "Android", web: "Web" })[$parameter["platform"]] + " token" }}',
 		description: 'Register or refresh a device push token (FCM, APNs, Web Push) from an app open',
 		defaults: { name: 'Register Push Token' },
@@ -48,6 +49,15 @@ export class RegisterPushToken implements INodeType {
 						description: 'Whether the app may show visible notifications. Off: background (silent) pushes only.',
 					},
 					{
+						displayName: 'Language',
+						name: 'language',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. fr-CA',
+						description: "The device's language as a BCP 47 tag (fr, pt-BR), as the app reads it. Empty: unchanged.",
+						displayOptions: { show: fromVersion2 },
+					},
+					{
 						displayName: 'Provider',
 						name: 'provider',
 						type: 'options',
@@ -75,6 +85,15 @@ export class RegisterPushToken implements INodeType {
 						description: 'Whether notifications were enabled in the OS settings when the app last opened',
 					},
 					{
+						displayName: 'Time Zone',
+						name: 'timeZone',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. Europe/Paris',
+						description: "The device's IANA time zone, as the app reads it (TimeZone.current.identifier on iOS, ZoneId.systemDefault() on Android). Empty: unchanged.",
+						displayOptions: { show: fromVersion2 },
+					},
+					{
 						displayName: 'Token Kind',
 						name: 'tokenKind',
 						// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing -- the kind of a push token, not a secret
@@ -97,7 +116,7 @@ export class RegisterPushToken implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);
 		const out = await forEachItem(this, async (i) => {
-			const { provider, tokenKind, ...extra } = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
+			const { provider, tokenKind, timeZone, language, ...extra } = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
 			const result = await store.register({
 				appId: this.getNodeParameter('appId', i),
 				platform: this.getNodeParameter('platform', i),
@@ -108,6 +127,9 @@ export class RegisterPushToken implements INodeType {
 				// 'platform': the core picks the platform's provider (DEFAULT_PROVIDER)
 				provider: provider === 'platform' ? undefined : provider,
 				tokenKind: tokenKind === 'auto' ? undefined : tokenKind,
+				// (an expression that finds none gives ''; the store keeps what it had)
+				timeZone: optional(timeZone),
+				language: optional(language),
 			});
 			return toJson(result);
 		});
