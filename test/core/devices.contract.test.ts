@@ -65,12 +65,23 @@ describe.each(ENGINES)('[%s] a device\'s time zone and language', (engine) => {
 	});
 });
 
+/**
+ * PUSH_TOKENS_MUTATION=no-user-locks: the store's transactions without their user key locks, to
+ * show that the concurrent logins below catch their loss (on PostgreSQL: SQLite has one writer).
+ */
+function mutate(store: TokenStore): void {
+	if (process.env.PUSH_TOKENS_MUTATION !== 'no-user-locks') return;
+	const transaction = store.engine.transaction;
+	store.engine.transaction = (fn, options) => transaction(fn, { ...options, lock: options?.lock?.filter((key) => !key.startsWith('user\u0000')) });
+}
+
 /** A store with a cap on devices per user, on a clock the test moves. */
 async function cappedStore(engine: EngineName, maxDevicesPerUser: number): Promise<TestStore> {
 	const { config, dispose } = await freshConfig(engine);
 	const clock = new TestClock();
 	const capped: StoreConfig = { ...config, maxDevicesPerUser };
 	const store = await TokenStore.open(capped, { clock: clock.read });
+	mutate(store);
 	return { store, config: capped, clock, close: () => store.close().then(dispose) };
 }
 
