@@ -12,7 +12,14 @@ import { describe } from './text';
 const zones = new Map<string, string | null>();
 const tags = new Map<string, string | null>();
 
+/**
+ * The longest name or tag taken: IANA names are at most 32 characters (America/Argentina/ComodRivadavia),
+ * and real tags well under this; a private-use tag (en-x-…) may be any length, and is not stored or cached.
+ */
+const MAX_LENGTH = 64;
+
 function cached(cache: Map<string, string | null>, key: string, canonical: (key: string) => string | null): string | null {
+	if (key.length > MAX_LENGTH) return null;
 	let value = cache.get(key);
 	if (value === undefined) {
 		try {

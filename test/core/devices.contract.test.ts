@@ -32,6 +32,8 @@ describe.each(ENGINES)('[%s] a device\'s time zone and language', (engine) => {
 		[{ timeZone: 540 }, 'field "timeZone": expected timeZone as an IANA time zone name such as Europe/Paris'],
 		[{ language: 'en_US' }, 'field "language": expected language as a BCP 47 language tag such as fr or pt-BR, got "en_US"'],
 		[{ language: '' }, 'field "language": expected language as a BCP 47 language tag such as fr or pt-BR, got an empty string'],
+		// a private-use tag may be any length: not stored
+		[{ language: `en-x-${'abcdefgh-'.repeat(10)}a` }, 'field "language": expected language as a BCP 47 language tag such as fr or pt-BR, got a 96-character string'],
 	])('refuses %j with an error naming the field and writes nothing', async (bad, message) => {
 		const error = await store.register({ appId: APP, platform: 'android', token: tokens.fcm(1), ...bad }).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(ValidationError);
