@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { appIdField, deviceIdField, fromVersion2, optional, platformField, tokenField, userIdField } from '../shared/fields';
+import { appIdField, deviceIdField, fromVersion2, languageField, optional, platformField, timeZoneField, tokenField, userIdField } from '../shared/fields';
 import { forEachItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -48,15 +48,7 @@ export class RegisterPushToken implements INodeType {
 						default: true,
 						description: 'Whether the app may show visible notifications. Off: background (silent) pushes only.',
 					},
-					{
-						displayName: 'Language',
-						name: 'language',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. fr-CA',
-						description: "The device's language as a BCP 47 tag (fr, pt-BR), as the app reads it. Empty: unchanged.",
-						displayOptions: { show: fromVersion2 },
-					},
+					{ ...languageField, displayOptions: { show: fromVersion2 } },
 					{
 						displayName: 'Provider',
 						name: 'provider',
@@ -84,15 +76,7 @@ export class RegisterPushToken implements INodeType {
 						default: true,
 						description: 'Whether notifications were enabled in the OS settings when the app last opened',
 					},
-					{
-						displayName: 'Time Zone',
-						name: 'timeZone',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. Europe/Paris',
-						description: "The device's IANA time zone, as the app reads it (TimeZone.current.identifier on iOS, ZoneId.systemDefault() on Android). Empty: unchanged.",
-						displayOptions: { show: fromVersion2 },
-					},
+					{ ...timeZoneField, displayOptions: { show: fromVersion2 } },
 					{
 						displayName: 'Token Kind',
 						name: 'tokenKind',

@@ -1,9 +1,10 @@
 /**
- * Register Push Token version 2 (Time Zone and Language) and version 1 as it was, and the store
- * credential's Max Devices per User, run by n8n-core's engine (test/nodes/engine.ts) on a real
- * SQLite store. No node file is imported here: the harness loads the nodes.
+ * A device's Time Zone and Language in Register Push Token version 2 (version 1 as it was) and
+ * Import Push Tokens version 1.2 (from items), and the store credential's Max Devices per User,
+ * run by n8n-core's engine (test/nodes/engine.ts) on a real SQLite store. No node file is
+ * imported here: the harness loads the nodes.
  */
-import type { INodeProperties, INodeType } from 'n8n-workflow';
+import type { INodeParameters, INodeProperties, INodeType } from 'n8n-workflow';
 import { closeAllStores, TokenStore, type StoreConfig } from '../../nodes/core';
 import { freshConfig, tokens } from '../support/stores';
 import { line, loadEngine, node, PACKAGE, packageNodeTypes, run, storeCredential, type Json } from './engine';
@@ -33,12 +34,12 @@ const register = (typeVersion: number, additionalFields: Json = {}) => ({
 });
 const where = { timeZone: '={{ $json.tz }}', language: '={{ $json.lang }}' };
 
-/** Whether n8n's editor shows an additional field of the node in a version. */
-function shown(typeVersion: number, name: string): boolean {
+/** Whether n8n's editor shows a field of a node (Register Push Token: an additional field) in a version. */
+function shown(type: string, typeVersion: number, name: string, values: Json = {}): boolean {
 	const { workflow } = loadEngine();
-	const description = (packageNodeTypes().get(`${PACKAGE}.registerPushToken`) as INodeType).description;
-	const option = description.properties.find((p) => p.name === 'additionalFields')!.options!.find((o) => o.name === name)!;
-	return workflow.NodeHelpers.displayParameter({}, option as INodeProperties, { typeVersion }, description);
+	const description = (packageNodeTypes().get(`${PACKAGE}.${type}`) as INodeType).description;
+	const fields = type === 'registerPushToken' ? (description.properties.find((p) => p.name === 'additionalFields')!.options as INodeProperties[]) : description.properties;
+	return workflow.NodeHelpers.displayParameter(values as INodeParameters, fields.find((o) => o.name === name)!, { typeVersion }, description);
 }
 
 describe('Register Push Token: Time Zone and Language', () => {
@@ -62,7 +63,7 @@ describe('Register Push Token: Time Zone and Language', () => {
 	});
 
 	it('the fields show from version 2 on; version 1 runs as it did', async () => {
-		expect(['timeZone', 'language', 'pushEnabled'].map((name) => [name, shown(1, name), shown(2, name)])).toEqual([
+		expect(['timeZone', 'language', 'pushEnabled'].map((name) => [name, shown('registerPushToken', 1, name), shown('registerPushToken', 2, name)])).toEqual([
 			['timeZone', false, true],
 			['language', false, true],
 			['pushEnabled', true, true],
@@ -70,6 +71,30 @@ describe('Register Push Token: Time Zone and Language', () => {
 
 		const r = (await run(line(node.manual(), node.items('Items', [{ token: tokens.fcm(2) }]), register(1)), { store })).assertSuccess();
 		expect(r.json('Register')[0]).toMatchObject({ action: 'registered', device: { token: tokens.fcm(2), timeZone: null, language: null } });
+	});
+});
+
+describe('Import Push Tokens from items: Time Zone and Language', () => {
+	const importer = (typeVersion: number) => ({
+		...node.importTokens('Import', { mode: 'anonymous', source: 'items', appId: APP, platform: 'android', token: '={{ $json.token }}', timeZone: '={{ $json.tz }}', language: '={{ $json.lang }}' }),
+		typeVersion,
+	});
+
+	it('version 1.2 maps them per item; a bad one is an invalid row naming the field', async () => {
+		const items = [
+			{ token: tokens.fcm(1), tz: 'asia/tokyo', lang: 'ja' },
+			{ token: tokens.fcm(2), tz: '', lang: '' },
+			{ token: tokens.fcm(3), tz: 'Mars/Olympus', lang: '' },
+		];
+		const r = (await run(line(node.manual(), node.items('Items', items), importer(1.2)), { store })).assertSuccess();
+		expect(r.json('Import')[0]).toMatchObject({ imported: 2, invalid: 1, invalidRows: [{ row: 3, issues: [{ field: 'timeZone' }] }] });
+		expect(await direct.getDevice(APP, tokens.fcm(1))).toMatchObject({ timeZone: 'Asia/Tokyo', language: 'ja' });
+		expect(await direct.getDevice(APP, tokens.fcm(2))).toMatchObject({ timeZone: null, language: null });
+	});
+
+	it('the fields show from version 1.2 on, for items', () => {
+		expect([1, 1.1, 1.2].map((v) => shown('importPushTokens', v, 'timeZone', { source: 'items' }))).toEqual([false, false, true]);
+		expect(shown('importPushTokens', 1.2, 'language', { source: 'file' })).toBe(false);
 	});
 });
 
