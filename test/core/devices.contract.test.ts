@@ -139,6 +139,17 @@ describe.each(ENGINES)('[%s] devices per user', (engine) => {
 		expect(await kims()).toEqual([tokens.fcm(2), tokens.fcm(3)].sort());
 	});
 
+	it('an import with user ids is not capped; the user\'s next new device brings them back to it', async () => {
+		t = await cappedStore(engine, 2);
+		store = t.store;
+		await store.importTokens([1, 2, 3, 4].map((n) => ({ appId: APP, platform: 'android', token: tokens.fcm(n), userId: 'kim' })));
+		expect(await kims()).toHaveLength(4);
+		t.clock.advance(1000);
+		await store.register({ appId: APP, platform: 'android', token: tokens.fcm(5), userId: 'kim' });
+		expect(await kims()).toHaveLength(2);
+		expect((await store.changelog({ userId: 'kim' }, 1000)).filter((e) => e.reason === REASON)).toHaveLength(3);
+	});
+
 	it('0, the default, is no cap', async () => {
 		t = await openTestStore(engine);
 		store = t.store;
