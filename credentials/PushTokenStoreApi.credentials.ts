@@ -118,5 +118,14 @@ export class PushTokenStoreApi implements ICredentialType {
 			description: 'Connections per n8n process',
 			displayOptions: { show: { engine: ['postgres'] } },
 		},
+		{
+			displayName: 'Max Devices per User',
+			name: 'maxDevicesPerUser',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 0,
+			description:
+				'At most this many devices per user and app; 0 for no limit. When a login would exceed it, the least recently active device is detached to an anonymous profile (its token stays registered).',
+		},
 	];
 }

@@ -8,7 +8,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { detectPreset, mapColumns, presetById, PRESETS, readCsv, readJson, reader, type ColumnMap, type ImportOptions, type ImportPreset, type ImportSummary } from '../core';
-import { appIdField, deviceIdField, optional, platformField, tokenField, userIdField } from '../shared/fields';
+import { appIdField, deviceIdField, languageField, optional, platformField, timeZoneField, tokenField, userIdField } from '../shared/fields';
 import { errorItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -53,8 +53,9 @@ export class ImportPushTokens implements INodeType {
 		name: 'importPushTokens',
 		icon: { light: 'file:importPushTokens.svg', dark: 'file:importPushTokens.dark.svg' },
 		group: ['transform'],
-		version: [1, 1.1],
-		defaultVersion: 1.1,
+		// 1.1: Detect From Header by default; 1.2: items' Time Zone and Language
+		version: [1, 1.1, 1.2],
+		defaultVersion: 1.2,
 		subtitle: '={{$parameter["mode"] === "anonymous" ? "push_token_import" : "with user IDs"}}',
 		description: 'Import push tokens migrated from another provider, skipping tokens already known',
 		defaults: { name: 'Import Push Tokens' },
@@ -94,6 +95,8 @@ export class ImportPushTokens implements INodeType {
 			{ ...tokenField, displayOptions: fromItems },
 			{ ...deviceIdField, displayOptions: fromItems },
 			{ ...userIdField, description: 'Only in the With User IDs mode', displayOptions: { show: { source: ['items'], mode: ['withUsers'] } } },
+			{ ...timeZoneField, displayOptions: { show: { source: ['items'], '@version': [{ _cnd: { gte: 1.2 } }] } } },
+			{ ...languageField, displayOptions: { show: { source: ['items'], '@version': [{ _cnd: { gte: 1.2 } }] } } },
 			{
 				displayName: 'Input Binary Field',
 				name: 'binaryPropertyName',
@@ -135,8 +138,10 @@ export class ImportPushTokens implements INodeType {
 					columnField('appId', 'App ID Column'),
 					columnField('deviceId', 'Device ID Column'),
 					columnField('environment', 'APNs Environment Column', 'Values: production or sandbox'),
+					columnField('language', 'Language Column', 'BCP 47 language tags, such as fr or pt-BR'),
 					columnField('platform', 'Platform Column', 'Values: android, ios or web (any case)'),
 					columnField('provider', 'Provider Column', 'Values: fcm, apns or webpush; told from the platform when absent'),
+					columnField('timeZone', 'Time Zone Column', 'IANA time zone names, such as Europe/Paris'),
 					columnField('userId', 'User ID Column'),
 					columnField('webPushAuth', 'Web Push Auth Column', 'The subscription\'s auth secret, when the token column holds only its endpoint'),
 					columnField('webPushP256dh', 'Web Push P256DH Column', 'The subscription\'s p256dh key, when the token column holds only its endpoint'),
@@ -244,6 +249,8 @@ function* rowsFromItems(context: IExecuteFunctions, count: number): Generator<un
 			token: context.getNodeParameter('token', i),
 			deviceId: optional(context.getNodeParameter('deviceId', i, '')),
 			userId: withUsers ? optional(context.getNodeParameter('userId', i, '')) : undefined,
+			timeZone: optional(context.getNodeParameter('timeZone', i, '')),
+			language: optional(context.getNodeParameter('language', i, '')),
 		};
 	}
 }

@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { appIdField, deviceIdField, optional, platformField, tokenField, userIdField } from '../shared/fields';
+import { appIdField, deviceIdField, fromVersion2, languageField, optional, platformField, timeZoneField, tokenField, userIdField } from '../shared/fields';
 import { forEachItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -9,7 +9,8 @@ export class RegisterPushToken implements INodeType {
 		name: 'registerPushToken',
 		icon: { light: 'file:registerPushToken.svg', dark: 'file:registerPushToken.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 2: Time Zone and Language
+		version: [1, 2],
 		subtitle: '={{ ({ ios: "iOS", android: "Android", web: "Web" })[$parameter["platform"]] + " token" }}',
 		description: 'Register or refresh a device push token (FCM, APNs, Web Push) from an app open',
 		defaults: { name: 'Register Push Token' },
@@ -47,6 +48,7 @@ export class RegisterPushToken implements INodeType {
 						default: true,
 						description: 'Whether the app may show visible notifications. Off: background (silent) pushes only.',
 					},
+					{ ...languageField, displayOptions: { show: fromVersion2 } },
 					{
 						displayName: 'Provider',
 						name: 'provider',
@@ -74,6 +76,7 @@ export class RegisterPushToken implements INodeType {
 						default: true,
 						description: 'Whether notifications were enabled in the OS settings when the app last opened',
 					},
+					{ ...timeZoneField, displayOptions: { show: fromVersion2 } },
 					{
 						displayName: 'Token Kind',
 						name: 'tokenKind',
@@ -97,7 +100,7 @@ export class RegisterPushToken implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);
 		const out = await forEachItem(this, async (i) => {
-			const { provider, tokenKind, ...extra } = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
+			const { provider, tokenKind, timeZone, language, ...extra } = this.getNodeParameter('additionalFields', i, {}) as Record<string, unknown>;
 			const result = await store.register({
 				appId: this.getNodeParameter('appId', i),
 				platform: this.getNodeParameter('platform', i),
@@ -108,6 +111,9 @@ export class RegisterPushToken implements INodeType {
 				// 'platform': the core picks the platform's provider (DEFAULT_PROVIDER)
 				provider: provider === 'platform' ? undefined : provider,
 				tokenKind: tokenKind === 'auto' ? undefined : tokenKind,
+				// (an expression that finds none gives ''; the store keeps what it had)
+				timeZone: optional(timeZone),
+				language: optional(language),
 			});
 			return toJson(result);
 		});

@@ -1,52 +1,66 @@
 /**
  * Where and in what language a device's user lives: IANA time zones and BCP 47 language tags,
  * checked and put in canonical form by the runtime's own Intl (no zone table of our own to age),
- * and the local time of day in a zone.
+ * and the time of day in a zone.
  */
 import { z } from 'zod/v4';
 import { describe } from './text';
 
-/** Names already checked (a million-row import repeats a few dozen). */
-const zones = new Map<string, Intl.DateTimeFormat | null>();
+/**
+ * Names and tags already checked, with their canonical form (null: refused): a million-row import
+ * repeats a few dozen, and Intl takes microseconds each. Bounded, so input of ever new names cannot grow them.
+ */
+const zones = new Map<string, string | null>();
+const tags = new Map<string, string | null>();
 
-function zoneFormat(name: string): Intl.DateTimeFormat | null {
-	let format = zones.get(name);
-	if (format === undefined) {
+/**
+ * The longest name or tag taken: IANA names are at most 32 characters (America/Argentina/ComodRivadavia),
+ * and real tags well under this; a private-use tag (en-x-…) may be any length, and is not stored or cached.
+ */
+const MAX_LENGTH = 64;
+
+function cached(cache: Map<string, string | null>, key: string, canonical: (key: string) => string | null): string | null {
+	if (key.length > MAX_LENGTH) return null;
+	let value = cache.get(key);
+	if (value === undefined) {
 		try {
-			format = new Intl.DateTimeFormat('en-US', { timeZone: name, hourCycle: 'h23', hour: '2-digit', minute: '2-digit' });
+			value = canonical(key);
 		} catch {
-			format = null;
+			value = null; // Intl's RangeError: no such zone, no such tag
 		}
-		if (zones.size < 10_000) zones.set(name, format);
+		if (cache.size < 10_000) cache.set(key, value);
 	}
-	return format;
+	return value;
 }
 
-/** The zone's canonical name (`europe/paris` → `Europe/Paris`), or null when Intl knows no such zone. */
-export function canonicalTimeZone(name: string): string | null {
-	return zoneFormat(name)?.resolvedOptions().timeZone ?? null;
-}
+/**
+ * The zone's canonical name (`europe/paris` → `Europe/Paris`), or null when Intl knows no such
+ * zone. A bare offset (+05:00), which Intl also takes, is refused: it has no daylight saving rules.
+ */
+export const canonicalTimeZone = (name: string): string | null =>
+	cached(zones, name, (zone) => {
+		const resolved = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+		return /^[+-]/.test(resolved) ? null : resolved;
+	});
+
+/** The tag's canonical form (`fr-ca` → `fr-CA`), or null when it is no BCP 47 tag. */
+export const canonicalLanguage = (tag: string): string | null => cached(tags, tag, (t) => Intl.getCanonicalLocales(t)[0] ?? null);
+
+/** A formatter per canonical zone (their number is bounded by Intl's zones). */
+const clocks = new Map<string, Intl.DateTimeFormat>();
 
 /** The time of day in a zone at `at`, in minutes after local midnight (a zone Intl does not know: null). */
 export function localMinutes(zone: string, at: number): number | null {
-	const format = zoneFormat(zone);
-	if (!format) return null;
-	let hour = 0;
-	let minute = 0;
-	for (const part of format.formatToParts(at)) {
-		if (part.type === 'hour') hour = Number(part.value);
-		else if (part.type === 'minute') minute = Number(part.value);
+	const name = canonicalTimeZone(zone);
+	if (name === null) return null;
+	let clock = clocks.get(name);
+	if (!clock) clocks.set(name, (clock = new Intl.DateTimeFormat('en-US', { timeZone: name, hourCycle: 'h23', hour: '2-digit', minute: '2-digit' })));
+	let minutes = 0;
+	for (const part of clock.formatToParts(at)) {
+		if (part.type === 'hour') minutes += Number(part.value) * 60;
+		else if (part.type === 'minute') minutes += Number(part.value);
 	}
-	return hour * 60 + minute;
-}
-
-/** The tag's canonical form (`fr-ca` → `fr-CA`), or null when it is no BCP 47 tag. */
-export function canonicalLanguage(tag: string): string | null {
-	try {
-		return Intl.getCanonicalLocales(tag)[0] ?? null;
-	} catch {
-		return null;
-	}
+	return minutes;
 }
 
 /** A tag and the broader tags it falls back to, most specific first: `zh-Hant-TW` → `zh-Hant-TW`, `zh-Hant`, `zh`. */

@@ -6,6 +6,7 @@ import { z } from 'zod/v4';
 import { PROVIDERS, providerModule, type Provider } from './providers';
 import { asSubscription } from './providers/webpush';
 import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE } from './text';
+import { LanguageTag, TimeZoneName } from './locale';
 
 export { PROVIDERS, type Provider } from './providers';
 export { cleanText, describe } from './text';
@@ -127,6 +128,9 @@ const TokenFields = z.object({
 	environment: z
 		.enum(APNS_ENVIRONMENTS, { error: `expected environment to be one of ${APNS_ENVIRONMENTS.join(', ')}` })
 		.optional(),
+	/** Where the device is (an IANA name) and its language (BCP 47), as the app reports them; stored canonical. */
+	timeZone: TimeZoneName('timeZone').optional(),
+	language: LanguageTag('language').optional(),
 });
 
 /** What the store keeps of a token once its shape is checked. */

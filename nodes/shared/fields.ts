@@ -50,6 +50,24 @@ export const userIdField: INodeProperties = {
 	description: 'Your ID for the person (external ID)',
 };
 
+export const timeZoneField: INodeProperties = {
+	displayName: 'Time Zone',
+	name: 'timeZone',
+	type: 'string',
+	default: '',
+	placeholder: 'e.g. Europe/Paris',
+	description: "The device's IANA time zone, as the app reads it (TimeZone.current.identifier on iOS, ZoneId.systemDefault() on Android). Empty: unchanged.",
+};
+
+export const languageField: INodeProperties = {
+	displayName: 'Language',
+	name: 'language',
+	type: 'string',
+	default: '',
+	placeholder: 'e.g. fr-CA',
+	description: "The device's language as a BCP 47 tag (fr, pt-BR), as the app reads it. Empty: unchanged.",
+};
+
 /** A displayOptions condition: from version 2 of a node on (its version 1 keeps its own fields). */
 export const fromVersion2 = { '@version': [{ _cnd: { gte: 2 } }] };
 

@@ -16,13 +16,15 @@ import { expandHome, openStore, TokenStore, type StoreConfig } from '../core';
 export const STORE_CREDENTIAL = 'pushTokenStoreApi';
 
 export function storeConfigFromCredential(data: ICredentialDataDecryptedObject): StoreConfig {
+	// (absent in credentials saved before the option: no cap)
+	const maxDevicesPerUser = Number(data.maxDevicesPerUser ?? 0);
 	if (data.engine !== 'postgres') {
-		return { engine: 'sqlite', path: expandHome(String(data.path || '~/.n8n/push-tokens.sqlite')) };
+		return { engine: 'sqlite', path: expandHome(String(data.path || '~/.n8n/push-tokens.sqlite')), maxDevicesPerUser };
 	}
 	const ssl = data.ssl === 'require' ? true : data.ssl === 'allow-unverified' ? { rejectUnauthorized: false } : undefined;
 	const poolSize = Number(data.poolSize) || 10;
 	const schema = data.schema === undefined ? undefined : String(data.schema);
-	if (data.connection === 'url') return { engine: 'postgres', connectionString: String(data.url ?? ''), ssl, poolSize, schema };
+	if (data.connection === 'url') return { engine: 'postgres', connectionString: String(data.url ?? ''), ssl, poolSize, schema, maxDevicesPerUser };
 	return {
 		engine: 'postgres',
 		host: String(data.host || 'localhost'),
@@ -33,6 +35,7 @@ export function storeConfigFromCredential(data: ICredentialDataDecryptedObject):
 		ssl,
 		poolSize,
 		schema,
+		maxDevicesPerUser,
 	};
 }
 

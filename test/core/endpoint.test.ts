@@ -83,6 +83,25 @@ describe.each(ENGINES)('[%s] the app endpoint core', (engine) => {
 			expect(await call('register', { platform: 'android', token: tokens.fcm(4) }, { bytes: 64 * 1024 + 1, appKey: 'wrong' })).toMatchObject({ status: 413 });
 			expect(await call('constructor', {})).toMatchObject({ status: 404 });
 		});
+
+		it('register and batch take timeZone and language (400 naming a bad one); the answer keeps its shape', async () => {
+			const answer = await call('register', { platform: 'android', token: tokens.fcm(20), timeZone: 'europe/paris', language: 'fr-ca' });
+			expect(answer).toMatchObject({ status: 200, body: { action: 'registered' } });
+			expect(Object.keys(answer.body).sort()).toEqual(['action', 'appId', 'changed', 'deviceId', 'platform', 'provider', 'token', 'tokenKind']);
+			expect(await t.store.getDevice(APP, tokens.fcm(20))).toMatchObject({ timeZone: 'Europe/Paris', language: 'fr-CA' });
+			const batch = await call('batch', {
+				registrations: [
+					{ platform: 'android', token: tokens.fcm(20), timeZone: 'Asia/Tokyo' },
+					{ platform: 'android', token: tokens.fcm(21), language: 'en_US' },
+				],
+			});
+			expect(batch.body.results).toEqual([
+				expect.objectContaining({ status: 200, action: 'refreshed', changed: ['timeZone'] }),
+				{ status: 400, error: 'field "language": expected language as a BCP 47 language tag such as fr or pt-BR, got "en_US"' },
+			]);
+			expect(await t.store.getDevice(APP, tokens.fcm(20))).toMatchObject({ timeZone: 'Asia/Tokyo', language: 'fr-CA' });
+			expect(await t.store.getDevice(APP, tokens.fcm(21))).toBeNull();
+		});
 	});
 
 	describe('proofs', () => {

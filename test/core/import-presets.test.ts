@@ -7,6 +7,7 @@
 import {
 	detectPreset,
 	ImportRow,
+	mapColumns,
 	presetById,
 	PRESETS,
 	readCsv,
@@ -105,9 +106,15 @@ const CASES: Record<string, Case> = {
 				['ios', 'apns', rows[0].identifier],
 				['android', 'fcm', rows[4].identifier],
 			]);
+			// timezone_id (an IANA name) rather than the timezone offset; the language.
+			expect(user!.push_tokens.map((d) => [d.time_zone, d.language])).toEqual([
+				['America/New_York', 'en'],
+				['America/New_York', 'en'],
+			]);
 			// No external_user_id: a temporary imported profile.
 			const anonymous = await store.getDevice(APP, rows[1].identifier);
 			expect((await store.getProfile({ profileId: anonymous!.profileId }))!.kind).toBe('imported');
+			expect(anonymous).toMatchObject({ timeZone: 'Europe/Paris', language: 'fr' });
 			// Chrome (5), Edge (as Chrome), Safari (17, and 7 with an endpoint): the endpoint and the keys, base64 made base64url.
 			for (const i of [7, 8, 9, 10, 18]) {
 				const device = await store.getDevice(APP, rows[i].identifier);
@@ -150,6 +157,8 @@ const CASES: Record<string, Case> = {
 			// The token two players share went in once, with the first player's user.
 			expect(rows[2].identifier).toBe(rows[0].identifier);
 			expect((await store.getProfile({ userId: 'legacy-501' }))!.push_tokens.map((d) => d.token)).toEqual([rows[0].identifier]);
+			// No timezone_id: the offset (-28800 s) as its Etc zone, whose sign is inverted.
+			expect(await store.getDevice(APP, rows[0].identifier)).toMatchObject({ timeZone: 'Etc/GMT+8', language: 'en' });
 			expect(await store.getDevice(APP, rows[6].identifier)).toMatchObject({ platform: 'web', webPushKeys: { p256dh: url(rows[6].web_p256), auth: url(rows[6].web_auth) } });
 			// The email row's user has the Chrome subscription only.
 			expect((await store.getProfile({ userId: 'legacy-503' }))!.push_tokens.map((d) => d.platform)).toEqual(['web']);
@@ -191,8 +200,9 @@ const CASES: Record<string, Case> = {
 			expect(await store.getDevice(APP, adHoc[0].token)).toMatchObject({ platform: 'ios', environment: 'production' });
 			expect(await store.getDevice(APP, anonymous[1].token)).toMatchObject({ platform: 'ios', environment: null });
 			expect(await store.getDevice(APP, development[1].token)).toMatchObject({ platform: 'android', provider: 'fcm', environment: null });
-			// identity.external_id: the user's push subscriptions.
+			// identity.external_id: the user's push subscriptions; the user's properties say where and in what language.
 			expect((await store.getProfile({ userId: 'u-2002' }))!.push_tokens.map((d) => d.platform)).toEqual(['ios', 'web']);
+			expect((await store.getProfile({ userId: 'u-2002' }))!.push_tokens.map((d) => [d.time_zone, d.language])).toEqual(Array(2).fill([users[1].properties.timezone_id, users[1].properties.language]));
 			expect(await store.getDevice(APP, adHoc[1].token)).toMatchObject({ webPushKeys: { p256dh: url(adHoc[1].web_p256), auth: url(adHoc[1].web_auth) } });
 			expect((await store.getProfile({ userId: 'u-2003' }))!.push_tokens).toHaveLength(2); // Firefox, Safari; not legacy Safari
 			expect(await store.getDevice(APP, web[1].token)).toMatchObject({ platform: 'web', provider: 'webpush' });
@@ -279,6 +289,8 @@ const CASES: Record<string, Case> = {
 				['ios', 'apns', tokens[0][0].token, null],
 				['android', 'fcm', tokens[0][1].token, null],
 			]);
+			// The user's time_zone and language, on each of their tokens.
+			expect((await store.getProfile({ userId: 'b-3001' }))!.push_tokens.map((d) => [d.time_zone, d.language])).toEqual(Array(2).fill([users[0].time_zone, users[0].language]));
 			// notifications_enabled false: imported all the same.
 			expect(tokens[1][0].notifications_enabled).toBe(false);
 			expect((await store.getProfile({ userId: 'b-3002' }))!.push_tokens.map((d) => d.token)).toEqual([tokens[1][0].token]);
@@ -394,6 +406,31 @@ describe('preset details', () => {
 		]);
 		expect(read('onesignal', { identifier: apns, device_type: '0', external_user_id: '', external_id: 'lee', test_type: '2' })[0]).toMatchObject({ userId: 'lee', environment: 'production' });
 		expect(read('onesignal', { identifier: apns, device_type: 'ios' })).toEqual([new UnreadableRow('device_type: expected a OneSignal device type code, got "ios"')]);
+	});
+
+	it('OneSignal: the time zone from timezone_id, else from a whole-hour offset as an Etc zone; the language canonical', () => {
+		const zone = (row: Rec) => (read('onesignal', { identifier: apns, device_type: '0', ...row })[0] as Rec).timeZone;
+		expect(zone({ timezone: '32400' })).toBe('Etc/GMT-9'); // UTC+9
+		expect(zone({ timezone: '-18000' })).toBe('Etc/GMT+5');
+		expect(zone({ timezone: '0' })).toBe('UTC');
+		expect(zone({ timezone: '19800' })).toBeUndefined(); // UTC+5:30: no Etc zone
+		expect(zone({ timezone: '3600', timezone_id: 'europe/paris' })).toBe('Europe/Paris');
+		expect(read('onesignal', { identifier: apns, device_type: '0', language: 'pt-br' })[0]).toMatchObject({ language: 'pt-BR' });
+	});
+
+	it('a time zone or language an export has that Intl does not know is left out, not the token', () => {
+		const user = { external_id: 'kim', time_zone: 'GMT+05:30', language: 'not a tag', push_tokens: [{ platform: 'iOS', token: apns }] };
+		expect(read('braze', user)).toEqual([{ appId: APP, platform: 'ios', token: apns, userId: 'kim' }]);
+		expect(read('onesignal', { identifier: apns, device_type: '0', timezone_id: 'Mars/Olympus' })[0]).not.toHaveProperty('timeZone', expect.anything());
+	});
+
+	it("this package's layout and Map Columns read time_zone and language as the schema checks them", () => {
+		const row = { token: apns, platform: 'ios', time_zone: 'Mars/Olympus', language: 'fr-ca' };
+		expect(read('package', row)).toEqual([{ appId: APP, platform: 'ios', token: apns, timeZone: 'Mars/Olympus', language: 'fr-ca' }]);
+		expect(ImportRow.safeParse(read('package', row)[0]).error?.issues).toEqual([expect.objectContaining({ path: ['timeZone'], message: 'expected timeZone as an IANA time zone name such as Europe/Paris, got "Mars/Olympus"' })]);
+		expect(ImportRow.parse(read('package', { ...row, timeZone: 'asia/tokyo' })[0])).toMatchObject({ timeZone: 'Asia/Tokyo', language: 'fr-CA' });
+		const mapped = [...reader(mapColumns({ token: 'push', timeZone: 'tz', language: 'lang' }), { appId: APP, platform: 'ios' })({ push: apns, tz: 'Europe/Paris', lang: 'fr' })];
+		expect(mapped).toEqual([{ appId: APP, platform: 'ios', token: apns, timeZone: 'Europe/Paris', language: 'fr' }]);
 	});
 
 	it('Customer.io: a status or a flag where the export nests it', () => {

@@ -238,6 +238,10 @@ const REGISTER_CASES: Case[] = [
 	{ harness: 'register', name: 'foreground as text', params: { additionalFields: { foreground: 'yes' } }, field: 'foreground', expected: 'expected foreground to be true or false' },
 	{ harness: 'register', name: 'pushEnabled as a number', params: { additionalFields: { pushEnabled: 1 } }, field: 'pushEnabled', expected: 'true or false' },
 	{ harness: 'register', name: 'provisional as null', params: { additionalFields: { provisional: null } }, field: 'provisional', expected: 'true or false' },
+	{ harness: 'register', name: 'unknown time zone', params: { additionalFields: { timeZone: 'Mars/Olympus' } }, field: 'timeZone', expected: 'expected timeZone as an IANA time zone name such as Europe/Paris, got "Mars/Olympus"' },
+	{ harness: 'register', name: 'a UTC offset as time zone', params: { additionalFields: { timeZone: '+09:00' } }, field: 'timeZone', expected: 'an IANA time zone name' },
+	{ harness: 'register', name: 'language not a BCP 47 tag', params: { additionalFields: { language: 'en_US' } }, field: 'language', expected: 'expected language as a BCP 47 language tag such as fr or pt-BR, got "en_US"' },
+	{ harness: 'register', name: 'language of 1 MB', params: { additionalFields: { language: MB } }, field: 'language', expected: 'a BCP 47 language tag' },
 	{ harness: 'register', name: 'empty app id', params: { appId: '' }, field: 'appId', expected: 'expected an app id, got an empty string' },
 	{ harness: 'register', name: 'whitespace app id', params: { appId: ' \t ' }, field: 'appId', expected: 'got an empty string' },
 	{ harness: 'register', name: 'app id of 1 MB', params: { appId: MB }, field: 'appId', expected: 'at most 255 characters' },
@@ -621,6 +625,8 @@ describe('bad credentials: the credential test and the node both name the field'
 		['store: PostgreSQL URL with a lone %', () => ({ engine: 'postgres', connection: 'url', url: 'postgres://kim:100%@127.0.0.1:1/db' }), /a % in it must start an escape/],
 		['store: PostgreSQL on a port nobody listens on', () => ({ engine: 'postgres', connection: 'fields', host: '127.0.0.1', port: 1, database: 'x', user: 'x', password: 'pw-xyz' }), /ECONNREFUSED|connect/],
 		['store: PostgreSQL URL with SQL as the database', () => ({ engine: 'postgres', connection: 'url', url: `postgres://x:y@127.0.0.1:1/${encodeURIComponent(SQL)}` }), /ECONNREFUSED|connect/],
+		['store: Max Devices per User below 0', () => ({ engine: 'sqlite', path: join(dir, 'capped.sqlite'), maxDevicesPerUser: -1 }), /field "maxDevicesPerUser": expected maxDevicesPerUser of 0 \(no cap\) or more/],
+		['store: Max Devices per User as text', () => ({ engine: 'sqlite', path: join(dir, 'capped.sqlite'), maxDevicesPerUser: 'five' }), /field "maxDevicesPerUser": expected maxDevicesPerUser as a number/],
 	];
 	it.each(storeCases)('%s', async (_, data, expected) => {
 		tried++;

@@ -124,6 +124,8 @@ const device = (token: string): DeviceView => ({
 	registeredAt: new Date(0),
 	lastSeenAt: new Date(0),
 	lastActiveAt: null,
+	timeZone: null,
+	language: null,
 });
 
 async function sendOnce(tr: WebPushTransport, token: string) {

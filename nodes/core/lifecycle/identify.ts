@@ -8,6 +8,7 @@ import { NotFoundError } from '../errors';
 import type { ClearIdentifyInput, DeviceView, IdentifyInput, ProfileKind } from '../model';
 import type { Tx } from '../store/engines';
 import { checkClaim, type Caller } from './claims';
+import { capDevicesPerUser } from './devices-per-user';
 import { createProfile, describeRef, deviceView, dropIfEmpty, findDevice, logEvents, profileById } from './records';
 
 export interface IdentifyResult {
@@ -24,7 +25,8 @@ export interface IdentifyResult {
 	statusReset: boolean;
 }
 
-export async function identify(tx: Tx, input: z.output<typeof IdentifyInput>, now: number, caller?: Caller): Promise<IdentifyResult> {
+/** `maxDevicesPerUser`: the store's cap (./devices-per-user.ts), 0 for none. */
+export async function identify(tx: Tx, input: z.output<typeof IdentifyInput>, now: number, caller?: Caller, maxDevicesPerUser = 0): Promise<IdentifyResult> {
 	const device = await findDevice(tx, input);
 	if (!device) throw new NotFoundError(`identify: ${describeRef(input)}; register the token first`);
 	// The user and the device's owner, in one read.
@@ -46,6 +48,7 @@ export async function identify(tx: Tx, input: z.output<typeof IdentifyInput>, no
 	// (an identify that changes nothing is no event)
 	if (moved) await logEvents(tx, [{ type: 'moved', device, from: previous, to: user, reason: 'identify' }], now);
 	else if (statusReset) await logEvents(tx, [{ type: 'refreshed', device, to: user, reason: `identify: ${device.last_status} status cleared` }], now);
+	if (moved) await capDevicesPerUser(tx, user, row, maxDevicesPerUser, now);
 	// An imported (temporary) or anonymous profile is merged into the user: it held only this token.
 	const mergedProfile = moved && (await dropIfEmpty(tx, previous, { imported: true }));
 	return {

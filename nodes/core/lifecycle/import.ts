@@ -121,8 +121,8 @@ function deviceRow(row: ValidRow, profileId: string, now: number): DevicesTable 
 		registered_at: now,
 		last_seen_at: now,
 		last_active_at: null,
-		time_zone: null,
-		language: null,
+		time_zone: row.timeZone ?? null,
+		language: row.language ?? null,
 		marketing_sent: null,
 	};
 }

@@ -26,6 +26,9 @@ export interface PushTokenEntry {
 	last_status: LastStatus | '';
 	last_seen_at: string;
 	last_active_at: string | null;
+	/** IANA name and BCP 47 tag, as the app or an import last said. */
+	time_zone: string | null;
+	language: string | null;
 }
 
 export interface ProfileExport extends ProfileView {
@@ -54,6 +57,8 @@ export async function exportProfile(tx: Tx, profile: ProfileRow): Promise<Profil
 			last_status: d.lastStatus,
 			last_seen_at: d.lastSeenAt.toISOString(),
 			last_active_at: d.lastActiveAt?.toISOString() ?? null,
+			time_zone: d.timeZone,
+			language: d.language,
 		})),
 	};
 }

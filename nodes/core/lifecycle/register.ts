@@ -9,6 +9,7 @@ import type { z } from 'zod/v4';
 import type { DeviceView, RegisterInput } from '../model';
 import type { Tx } from '../store/engines';
 import { checkClaim, type Caller } from './claims';
+import { capDevicesPerUser } from './devices-per-user';
 import {
 	createProfile,
 	deviceView,
@@ -53,11 +54,14 @@ const CHANGES = {
 	provisional: 'provisional',
 	web_p256dh: 'webPushKeys',
 	web_auth: 'webPushKeys',
+	time_zone: 'timeZone',
+	language: 'language',
 } as const;
 
 const flag = (value: boolean | undefined, fallback: 0 | 1): 0 | 1 => (value === undefined ? fallback : value ? 1 : 0);
 
-export async function register(tx: Tx, input: RegisterRecord, now: number, caller?: Caller): Promise<RegisterResult> {
+/** `maxDevicesPerUser`: the store's cap (./devices-per-user.ts), 0 for none. */
+export async function register(tx: Tx, input: RegisterRecord, now: number, caller?: Caller, maxDevicesPerUser = 0): Promise<RegisterResult> {
 	const { byToken: existing, byDevice: sameDevice } = await lockDevices(tx, input);
 	// A registered token is not dead (a tombstone removes its device): only a new one is looked up.
 	const dead = existing
@@ -103,6 +107,9 @@ export async function register(tx: Tx, input: RegisterRecord, now: number, calle
 		// An app that says nothing of its notification settings has them on (the node's default), unless known off.
 		push_enabled: flag(input.pushEnabled, existing?.push_enabled ?? 1),
 		provisional: flag(input.provisional, existing?.provisional ?? 0),
+		// An open that does not say keeps what an earlier one said (absent is no clearing).
+		time_zone: input.timeZone ?? existing?.time_zone ?? null,
+		language: input.language ?? existing?.language ?? null,
 		last_seen_at: now,
 		last_active_at: now,
 	};
@@ -140,8 +147,6 @@ export async function register(tx: Tx, input: RegisterRecord, now: number, calle
 			last_status: 'unused',
 			consecutive_bounces: 0,
 			registered_at: now,
-			time_zone: null,
-			language: null,
 			marketing_sent: null,
 		};
 		await tx.insertInto('devices').values(row).execute();
@@ -149,6 +154,8 @@ export async function register(tx: Tx, input: RegisterRecord, now: number, calle
 		if (superseded && formerProfile && formerProfile.id !== owner.id) movedFrom = formerProfile;
 	}
 	await logEvents(tx, events, now);
+	// A device new to the user named: a new token, or one (or its device's old one) that was someone else's.
+	if (input.userId !== undefined && previousOwner?.profile_id !== owner.id) await capDevicesPerUser(tx, owner, row, maxDevicesPerUser, now);
 	for (const left of new Set([formerProfile, supersededOwner])) {
 		if (left && left.id !== owner.id) await dropIfEmpty(tx, left, { imported: true });
 	}

@@ -37,7 +37,7 @@ import { countFinished, listSends, recordOpen, recordSkipped, sendReport, type F
 import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
 import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
 import { register, type RegisterResult } from '../lifecycle/register';
-import { openEngine, type Engine, type StoreConfig } from './engines';
+import { openEngine, StoreConfig, type Engine } from './engines';
 import { z } from 'zod/v4';
 
 export interface StoreOptions {
@@ -55,10 +55,13 @@ export class TokenStore {
 	private constructor(
 		readonly engine: Engine,
 		private readonly clock: () => number,
+		/** The credential's cap on devices per user and app (0: none). */
+		private readonly maxDevicesPerUser: number,
 	) {}
 
 	static async open(config: StoreConfig, options: StoreOptions = {}): Promise<TokenStore> {
-		return new TokenStore(await openEngine(config), options.clock ?? Date.now);
+		const { maxDevicesPerUser } = parseInput(StoreConfig, config, 'store config');
+		return new TokenStore(await openEngine(config), options.clock ?? Date.now, maxDevicesPerUser);
 	}
 
 	/** The store's time (epoch ms): what a delivery control reads a device's clock and caps against. */
@@ -76,13 +79,13 @@ export class TokenStore {
 	 */
 	async register(input: unknown, caller?: Caller): Promise<RegisterResult> {
 		const record = parseInput(RegisterInput, input, 'register');
-		return this.engine.transaction((tx) => register(tx, record, this.clock(), caller), { lock: lockKeys(record) });
+		return this.engine.transaction((tx) => register(tx, record, this.clock(), caller, this.maxDevicesPerUser), { lock: lockKeys(record) });
 	}
 
 	/** Login: the device's token moves to the user (created if new). */
 	async identify(input: unknown, caller?: Caller): Promise<IdentifyResult> {
 		const record = parseInput(IdentifyInput, input, 'identify');
-		return this.engine.transaction((tx) => identify(tx, record, this.clock(), caller), { lock: lockKeys(record) });
+		return this.engine.transaction((tx) => identify(tx, record, this.clock(), caller, this.maxDevicesPerUser), { lock: lockKeys(record) });
 	}
 
 	/** Logout: the token leaves the user (anonymous again, or removed). */

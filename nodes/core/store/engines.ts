@@ -18,15 +18,27 @@ import type { Database } from './schema';
 /** The PostgreSQL schema of a store whose config names none. */
 export const DEFAULT_SCHEMA = 'push_tokens';
 
+/** The store's rules a credential sets, whatever the engine. */
+const storeRules = {
+	/** At most this many devices per user and app (lifecycle/devices-per-user.ts); 0: no cap. */
+	maxDevicesPerUser: z
+		.number({ error: 'expected maxDevicesPerUser as a number' })
+		.int('expected maxDevicesPerUser as a whole number')
+		.min(0, 'expected maxDevicesPerUser of 0 (no cap) or more')
+		.default(0),
+};
+
 export const StoreConfig = z.discriminatedUnion(
 	'engine',
 	[
 		z.object({
+			...storeRules,
 			engine: z.literal('sqlite'),
 			path: z.string().trim().min(1, 'expected the path of the SQLite file'),
 			busyTimeoutMs: z.number().int().min(0).default(10_000),
 		}),
 		z.object({
+			...storeRules,
 			engine: z.literal('postgres'),
 			connectionString: z
 				.string()

@@ -2,7 +2,7 @@
 import { present, type ImportPreset } from './preset';
 
 /** The import fields a column can be named for; a Web Push subscription may come as endpoint + keys in three columns. */
-export const MAPPABLE_FIELDS = ['appId', 'platform', 'provider', 'token', 'deviceId', 'userId', 'environment', 'webPushP256dh', 'webPushAuth'] as const;
+export const MAPPABLE_FIELDS = ['appId', 'platform', 'provider', 'token', 'deviceId', 'userId', 'environment', 'timeZone', 'language', 'webPushP256dh', 'webPushAuth'] as const;
 export type ColumnMap = Partial<Record<(typeof MAPPABLE_FIELDS)[number], string>>;
 
 export function mapColumns(columns: ColumnMap): ImportPreset {

@@ -2,12 +2,14 @@
  * OneSignal: its CSV export of subscriptions (a row per subscription, the channel a device_type
  * code) and the users of its User Model API as JSON (one user per line: identity, subscriptions,
  * each with a type). Both name a subscription's channel, which decides its platform or why the
- * import leaves it; the rest of a subscription is read the same way from either.
+ * import leaves it; the rest of a subscription is read the same way from either. The device's
+ * language, and its time zone: timezone_id (an IANA name: the User Model's properties, an extra
+ * field of the CSV), else the CSV's timezone (an offset in seconds; a whole hour as an Etc zone).
  * https://documentation.onesignal.com/reference/csv-export, https://documentation.onesignal.com/reference/view-user
  */
 import { describe } from '../../text';
 import { UnreadableRow } from '../sources';
-import { candidate, each, flag, given, hasColumns, integer, isObject, lookup, SourceSkip, webSubscription, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
+import { candidate, each, flag, given, hasColumns, integer, isObject, locale, lookup, SourceSkip, webSubscription, type ImportPreset, type PresetDefaults, type PresetOutput } from './preset';
 
 type Platform = 'ios' | 'android' | 'web';
 
@@ -48,6 +50,21 @@ interface Subscription {
 	notificationTypes: unknown;
 	enabled?: unknown;
 	testType: unknown;
+	timeZone: unknown;
+	language: unknown;
+}
+
+/**
+ * The CSV's timezone, seconds east of UTC, as the Etc zone of that whole hour (whose sign is
+ * inverted: UTC+9 is Etc/GMT-9); an offset of no whole hour has none. An offset has no daylight
+ * saving: a New York device exported in winter stays at UTC-5 in summer until the app registers.
+ */
+function offsetZone(seconds: unknown): string | undefined {
+	const offset = integer(seconds);
+	if (offset === undefined || offset % 3600 !== 0) return undefined;
+	const hours = offset / 3600;
+	if (hours === 0) return 'UTC';
+	return hours >= -12 && hours <= 14 ? `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}` : undefined;
 }
 
 function readSubscription(s: Subscription, userId: unknown, defaults: PresetDefaults): PresetOutput {
@@ -62,6 +79,7 @@ function readSubscription(s: Subscription, userId: unknown, defaults: PresetDefa
 		token: platform === 'web' ? webSubscription(s.token, s.p256dh, s.auth) : s.token,
 		userId: given(userId),
 		environment: platform === 'ios' ? ENVIRONMENT_OF_TEST_TYPE.get(integer(s.testType) ?? 0) : undefined,
+		...locale(s.timeZone, s.language),
 	});
 }
 
@@ -79,6 +97,8 @@ function readCsvRow(row: Record<string, unknown>, defaults: PresetDefaults): Pre
 		invalid: lookup(row, 'invalid_identifier'),
 		notificationTypes: lookup(row, 'notification_types'),
 		testType: lookup(row, 'test_type'),
+		timeZone: given(lookup(row, 'timezone_id')) ?? offsetZone(lookup(row, 'timezone')),
+		language: lookup(row, 'language'),
 	};
 	return readSubscription(subscription, given(lookup(row, 'external_user_id')) ?? lookup(row, 'external_id'), defaults);
 }
@@ -86,10 +106,11 @@ function readCsvRow(row: Record<string, unknown>, defaults: PresetDefaults): Pre
 /** A user of the User Model: a token per push subscription. */
 function* readUser(user: Record<string, unknown>, defaults: PresetDefaults): Generator<PresetOutput> {
 	const userId = isObject(user.identity) ? user.identity.external_id : undefined;
+	const { timezone_id: timeZone, language } = isObject(user.properties) ? user.properties : {};
 	for (const s of each(user, 'subscriptions')) {
 		if (s instanceof UnreadableRow) yield s;
 		else if (typeof s.type !== 'string') yield new UnreadableRow(`subscriptions: expected each subscription's type, got ${describe(s.type)}`);
-		else yield readSubscription({ type: s.type, token: s.token, p256dh: s.web_p256, auth: s.web_auth, notificationTypes: s.notification_types, enabled: s.enabled, testType: s.test_type }, userId, defaults);
+		else yield readSubscription({ type: s.type, token: s.token, p256dh: s.web_p256, auth: s.web_auth, notificationTypes: s.notification_types, enabled: s.enabled, testType: s.test_type, timeZone, language }, userId, defaults);
 	}
 }
 

@@ -3,6 +3,7 @@
  * for unusable rows. One preset is one module with a column map and a row function; the
  * registry (`index.ts`) lists them, and Detect From Header asks each in turn.
  */
+import { canonicalLanguage, canonicalTimeZone } from '../../locale';
 import { describe } from '../../text';
 import { HEADER, UnreadableRow } from '../sources';
 
@@ -123,10 +124,25 @@ export const webSubscription = (endpoint: unknown, p256dh: unknown, auth: unknow
  * app ids, not the app's here), and no device id (another SDK's ids are not the ones the app
  * registers with, and would supersede its tokens).
  */
-export const candidate = (defaults: PresetDefaults, fields: { platform: string; provider?: string; token: unknown; userId?: unknown; environment?: string }): CandidateRow => ({
+export const candidate = (
+	defaults: PresetDefaults,
+	fields: { platform: string; provider?: string; token: unknown; userId?: unknown; environment?: string; timeZone?: string; language?: string },
+): CandidateRow => ({
 	appId: defaults.appId || undefined,
 	...fields,
 });
+
+/**
+ * A device's time zone and language as an export says them, each left out when the runtime's Intl
+ * does not know it (an Android "GMT+05:30", a made-up tag): the token is what the import is for,
+ * and the app's next register says them again.
+ */
+export function locale(timeZone: unknown, language: unknown): { timeZone?: string; language?: string } {
+	return {
+		timeZone: typeof timeZone === 'string' ? (canonicalTimeZone(timeZone.trim()) ?? undefined) : undefined,
+		language: typeof language === 'string' ? (canonicalLanguage(language.trim()) ?? undefined) : undefined,
+	};
+}
 
 /**
  * The objects of a list a record nests (a user's subscriptions, devices, tokens): none when it is
