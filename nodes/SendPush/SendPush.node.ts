@@ -49,6 +49,8 @@ export class SendPush implements INodeType {
 			...messageProperties,
 			...v1.properties,
 			...v2.properties,
+			v2.localizedProperty,
+			v2.deliveryProperty,
 		],
 	};
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { NodeOperationError, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
-import { AUTO_SEND_ID_PREFIX, checkSizes, PushMessage, parseInput, SendOptionsKeys, withSendId, type Provider, type SendOptions } from '../core';
+import { AUTO_SEND_ID_PREFIX, checkSizes, DeliveryControls, PushMessage, parseInput, SendOptionsKeys, withSendId, type Provider, type SendOptions } from '../core';
 import { optional } from '../shared/fields';
 import type { ReadParameter } from '../shared/parameters';
 import * as v1 from './v1';
@@ -34,6 +34,17 @@ export interface Options {
 	dataOnly?: boolean;
 	urgency?: string;
 	topic?: string;
+	/** Version 2's Delivery collection (an audience send). */
+	delivery?: {
+		localTime?: string;
+		localTimeWindowMinutes?: number;
+		defaultTimeZone?: string;
+		quietHoursStart?: string;
+		quietHoursEnd?: string;
+		frequencyCapPushes?: number;
+		frequencyCapHours?: number;
+		pushesPerMinute?: number;
+	};
 }
 
 /** The message's fields beside the title and body. */
@@ -49,6 +60,8 @@ export interface MessageFields {
 	dataJson?: unknown;
 	/** Custom data's key-value pairs, over the JSON's keys. */
 	pairs: Array<{ key: string; value: string }>;
+	/** Version 2's Localized Content. */
+	localized?: Array<{ language: string; title?: string; subtitle?: string; body?: string }>;
 }
 
 /** What an item's panel says, whichever version it is. */
@@ -69,10 +82,29 @@ export function readMessage(context: IExecuteFunctions, read: ReadParameter, i: 
 	return { message: message(context, read, i, fields, options), options };
 }
 
+/** An audience's delivery controls, as the core checks them (an empty field is no control). */
+export function deliveryControls(options: Options): DeliveryControls {
+	const d = options.delivery ?? {};
+	const quiet = optional(d.quietHoursStart) !== undefined || optional(d.quietHoursEnd) !== undefined;
+	return parseInput(
+		DeliveryControls,
+		{
+			localTime: optional(d.localTime),
+			localTimeWindowMinutes: d.localTimeWindowMinutes,
+			defaultTimeZone: optional(d.defaultTimeZone),
+			quietHours: quiet ? { start: d.quietHoursStart ?? '', end: d.quietHoursEnd ?? '' } : undefined,
+			frequencyCap: d.frequencyCapPushes ? { pushes: d.frequencyCapPushes, hours: d.frequencyCapHours ?? 24 } : undefined,
+			pushesPerMinute: d.pushesPerMinute || undefined,
+			transactional: !!options.transactional,
+		},
+		'delivery',
+	);
+}
+
 /** The sender's options the node's options set (the store is updated only when asked, except by an audience send). */
 export function sendOptions(options: Options): SendOptions & { sendId?: string } {
 	const { sendId } = parseInput(SendOptionsKeys, { sendId: optional(options.sendId) }, 'send');
-	return { sendId, test: !!options.test, maxAttempts: options.maxAttempts, resendLostAnswers: !!options.resendLostAnswers, record: !!options.updateStore };
+	return { sendId, test: !!options.test, maxAttempts: options.maxAttempts, resendLostAnswers: !!options.resendLostAnswers, record: !!options.updateStore, marketing: !options.transactional };
 }
 
 /**
@@ -129,6 +161,7 @@ function message(context: IExecuteFunctions, read: ReadParameter, i: number, ext
 			data: { ...(json as object), ...Object.fromEntries(pairs.map((p) => [p.key, p.value])) },
 			flatten: extra.flatten,
 			silent: extra.silent,
+			localized: extra.localized?.map((t) => ({ language: t.language, title: optional(t.title), subtitle: optional(t.subtitle), body: optional(t.body) })),
 			apns: {
 				priority: options.apnsPriority ? Number(options.apnsPriority) : undefined,
 				threadId: optional(options.threadId),

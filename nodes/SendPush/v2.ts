@@ -71,10 +71,58 @@ export const audienceProperties: INodeProperties[] = [
 	field('failureLimit', { description: 'How many failed devices the summary lists' }),
 ].map((p) => ({ ...p, displayOptions: { show: { ...fromVersion2, target: ['audience'] } } }));
 
+const timeOfDay = (displayName: string, name: string, description: string): INodeProperties => ({ displayName, name, type: 'string', default: '', placeholder: 'HH:MM', description });
+
+/** A campaign's delivery controls (core/send/controls.ts): when each device gets it, how often and how fast. */
+export const deliveryProperty: INodeProperties = {
+	displayName: 'Delivery',
+	name: 'delivery',
+	type: 'collection',
+	placeholder: 'Add Control',
+	default: {},
+	displayOptions: { show: { ...fromVersion2, target: ['audience'] } },
+	options: [
+		timeOfDay('Deliver at Local Time', 'localTime', "Send when each device's local time reaches this. Run the node every hour (Schedule Trigger) with the same Send ID: each run reaches the devices whose time has come, each device once."),
+		{ displayName: 'Local Time Window (Minutes)', name: 'localTimeWindowMinutes', type: 'number', default: 60, typeOptions: { minValue: 1, maxValue: 1440 }, description: 'How long after the local time a device may still get it: the interval of the schedule that runs this node' },
+		{ displayName: 'Default Time Zone', name: 'defaultTimeZone', type: 'string', default: 'UTC', placeholder: 'Europe/Paris', description: 'The IANA time zone of devices that reported none' },
+		timeOfDay('Quiet Hours Start', 'quietHoursStart', 'No marketing push from this local time … (transactional sends are exempt; a later run with the same Send ID reaches the devices held)'),
+		timeOfDay('Quiet Hours End', 'quietHoursEnd', '… until this local time (it may be the next morning)'),
+		{ displayName: 'Frequency Cap: Pushes', name: 'frequencyCapPushes', type: 'number', default: 0, typeOptions: { minValue: 0, maxValue: 24 }, description: 'At most this many marketing pushes per device in the window below, counted across sends (0: no cap; transactional sends are exempt and not counted)' },
+		{ displayName: 'Frequency Cap: Window (Hours)', name: 'frequencyCapHours', type: 'number', default: 24, typeOptions: { minValue: 1 }, description: 'The rolling window of the frequency cap' },
+		{ displayName: 'Pushes per Minute', name: 'pushesPerMinute', type: 'number', default: 0, typeOptions: { minValue: 0 }, description: "At most this many pushes a minute for this send, spread evenly, so the app's own servers take the opens (0: as fast as the providers allow)" },
+	],
+};
+
+/** The text in other languages: each device gets its language's (fr-CA, then fr, then the Title and Body above). */
+export const localizedProperty: INodeProperties = {
+	displayName: 'Localized Content',
+	name: 'localized',
+	type: 'fixedCollection',
+	placeholder: 'Add Language',
+	typeOptions: { multipleValues: true },
+	default: {},
+	displayOptions: v2,
+	description: "The title, subtitle and body in other languages. A device gets the text of its language (fr-CA, then fr), else the Title and Body above.",
+	options: [
+		{
+			displayName: 'Language',
+			name: 'texts',
+			values: [
+				{ displayName: 'Language', name: 'language', type: 'string', default: '', placeholder: 'fr', description: 'A BCP 47 language tag: fr, pt-BR, zh-Hant' },
+				{ displayName: 'Title', name: 'title', type: 'string', default: '' },
+				{ displayName: 'Subtitle', name: 'subtitle', type: 'string', default: '' },
+				{ displayName: 'Body', name: 'body', type: 'string', typeOptions: { rows: 3 }, default: '' },
+			],
+		},
+	],
+};
+
 /** The provider collections and the audience's fields hold version 1's option names: together they are its Options. */
 export function readFields(read: ReadParameter, i: number): Fields {
 	const { customData, ...message } = read<Omit<MessageFields, 'pairs'> & { customData?: { pairs?: MessageFields['pairs'] } }>('message', i, {});
 	const audience = read('target', i) === 'audience' ? Object.fromEntries(audienceProperties.map((p) => [p.name, read(p.name, i, p.default)])) : {};
+	const localized = read<{ texts?: MessageFields['localized'] }>('localized', i, {}).texts ?? [];
 	const options: Options = { ...read<Options>('apns', i, {}), ...read<Options>('fcm', i, {}), ...read<Options>('webPush', i, {}), ...read<Options>('options', i, {}), ...audience };
-	return { message: { ...message, pairs: customData?.pairs ?? [] }, options };
+	const delivery = read('target', i) === 'audience' ? read<Options['delivery']>('delivery', i, {}) : undefined;
+	return { message: { ...message, pairs: customData?.pairs ?? [], localized }, options: { ...options, delivery } };
 }

@@ -23,6 +23,9 @@ export { PushMessage, PAYLOAD_LIMITS, type PushMessageInput } from './payload/me
 export { flatten } from './payload/base';
 export { Sender, SendConfigError, checkSizes, withSendId, backoffMs, yieldToIo, type SendOptions, type DeviceResult, type CampaignSummary, type Transports } from './send/sender';
 export { newId } from './ids';
+export { DeliveryControls, HOLDS, Pacer, type Hold } from './send/controls';
+export { MAX_FREQUENCY_CAP } from './lifecycle/caps';
+export { canonicalLanguage, canonicalTimeZone, localMinutes } from './locale';
 export { specialPurposeRange } from './net/addresses';
 export type { Resolve } from './net/guard';
 export { tokenKey } from './lifecycle/records';

@@ -35,6 +35,8 @@ export interface Received {
 	target?: 'token' | 'fid';
 	headers: IncomingHttpHeaders;
 	body: unknown;
+	/** When it arrived (epoch ms). */
+	at: number;
 }
 
 /** Faults a fake injects: 429 with Retry-After, 500, 503, a reset connection, an HTTP/2 GOAWAY, an answer slower than the client waits. */
@@ -348,7 +350,7 @@ export class FakeFcm extends Fake<Http2SecureServer> {
 		if (target !== 'token' && target !== 'fid') return reply(400, fcmError(400, 'INVALID_ARGUMENT', `${target} messages are not served by this fake`));
 		const token = String(body.message[target]);
 		if (target === 'fid' && !/^[c-f][A-Za-z0-9_-]{21}$/.test(token)) return reply(400, fcmError(400, 'INVALID_ARGUMENT', 'The installation ID is not a valid FID'));
-		this.received.push({ token, target, headers, body });
+		this.received.push({ token, target, headers, body, at: Date.now() });
 		const ok = () => {
 			if (stream && this.abandoned(stream)) return this.refuse(stream); // (a GOAWAY came meanwhile: above its last stream id, not processed)
 			this.accept(token);
@@ -451,7 +453,7 @@ export class FakeApns extends Fake<Http2SecureServer> {
 				if (this.expiredJwts.has(jwt)) return reply(403, { reason: 'ExpiredProviderToken' });
 				if (headers['apns-topic'] !== this.bundleId) return reply(400, { reason: 'DeviceTokenNotForTopic' });
 				const token = match[1];
-				this.received.push({ token, headers: headers as IncomingHttpHeaders, body: JSON.parse(raw.toString()) });
+				this.received.push({ token, headers: headers as IncomingHttpHeaders, body: JSON.parse(raw.toString()), at: Date.now() });
 				const ok = () => {
 					if (this.abandoned(stream)) return this.refuse(stream); // (a GOAWAY came meanwhile: above its last stream id, not processed)
 					this.accept(token);
@@ -535,7 +537,7 @@ export class FakeWebPush extends Fake<HttpsServer> {
 					return reply(400, `cannot decrypt: ${(error as Error).message}`);
 				}
 				const token = this.endpoint(id);
-				this.received.push({ token, headers: req.headers, body });
+				this.received.push({ token, headers: req.headers, body, at: Date.now() });
 				const ok = () => {
 					this.accept(token);
 					return reply(201, '', { location: `https://${this.host}/message/${randomUUID()}` });

@@ -3,7 +3,7 @@ import { isReported, type Platform } from '../../core';
 import { appIdField, optional } from '../../shared/fields';
 import { errorItem, toJson } from '../../shared/items';
 import { itemParameters } from '../../shared/parameters';
-import { readMessage, sendOptions, sizeError } from '../message';
+import { deliveryControls, readMessage, sendOptions, sizeError } from '../message';
 import { audienceProperties } from '../v2';
 import { missingCredentials } from './items';
 import type { SendContext } from './router';
@@ -81,9 +81,10 @@ export async function execute(this: IExecuteFunctions, { store, sender }: SendCo
 		// (its first page would fail on it anyway, sent to nobody)
 		const missing = missingCredentials(this, sender, 0, census.providers);
 		if (missing) throw missing;
-		const summary = await sender.sendAudience(query, message, { ...send, record: true, failureLimit: options.failureLimit ?? 100 });
-		// The report's skipped devices: this run's census, and the devices an earlier run reached.
-		if (send.sendId && isReported(send.sendId)) await store.recordSkipped(send.sendId, { ...census.excluded, alreadyReached: summary.skipped });
+		const controls = deliveryControls(options);
+		const summary = await sender.sendAudience(query, message, { ...send, record: true, failureLimit: options.failureLimit ?? 100, controls });
+		// The report's skipped devices: this run's census, the devices an earlier run reached, and those held for a later run.
+		if (send.sendId && isReported(send.sendId)) await store.recordSkipped(send.sendId, { ...census.excluded, alreadyReached: summary.skipped, quietHours: summary.quietHours, frequencyCapped: summary.frequencyCapped });
 		return [{ json: toJson({ ...summary, excluded: census.excluded, test: send.test, ...(send.sendId ? { sendId: send.sendId } : {}) }), pairedItem }];
 	} catch (error) {
 		return [errorItem(this, error, 0, pairedItem)];
