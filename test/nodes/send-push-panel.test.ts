@@ -98,6 +98,16 @@ describe('Send Push version 2 panel', () => {
 		expect(await handed(2, { ...targets[target], ...v2 })).toEqual(sent);
 	});
 
+	it('Delivery and Localized Content reach the sender as the core checks them; an empty field is no control', async () => {
+		const delivery = { localTime: '09:00', localTimeWindowMinutes: 60, defaultTimeZone: 'europe/paris', quietHoursStart: '21:00', quietHoursEnd: '08:00', frequencyCapPushes: 2, frequencyCapHours: 24, pushesPerMinute: 0 };
+		const localized = { texts: [{ language: 'fr-ca', title: 'Expédié', subtitle: '', body: 'En route' }] };
+		const [, message, options] = (await handed(2, { ...targets.audience, ...empty2, delivery, localized })) as [unknown, { localized: unknown }, { controls: unknown }];
+		expect(message.localized).toEqual([{ language: 'fr-CA', title: 'Expédié', body: 'En route' }]);
+		expect(options.controls).toEqual({ localTime: 540, localTimeWindowMinutes: 60, defaultTimeZone: 'Europe/Paris', quietHours: { start: 1260, end: 480 }, frequencyCap: { pushes: 2, hours: 24 }, transactional: false });
+		const error = await execute(sendPush(2), { params: { ...targets.audience, ...empty2, delivery: { quietHoursStart: '21:00' } }, store }).catch((e: unknown) => e);
+		expect((error as Error).message).toMatch(/quietHours\.end.*expected quietHours\.end as a time of day from 00:00 to 23:59, HH:MM/);
+	});
+
 	it("shows the audience's own fields, and Update Token Store, only where they apply", () => {
 		const { properties } = new SendPush().description;
 		// n8n's own resolution of what the panel shows (defaults included) for these values
