@@ -177,7 +177,7 @@ export interface SendReport {
 	sendId: string;
 	title: string | null;
 	startedAt: Date;
-	/** The last time a run recorded devices or an open was counted. */
+	/** The last time a run recorded devices (an open does not move it: opens would all queue on the report's one row). */
 	endedAt: Date;
 	targeted: number;
 	sent: number;
