@@ -95,7 +95,6 @@ export function deliveryControls(options: Options): DeliveryControls {
 			quietHours: quiet ? { start: d.quietHoursStart ?? '', end: d.quietHoursEnd ?? '' } : undefined,
 			frequencyCap: d.frequencyCapPushes ? { pushes: d.frequencyCapPushes, hours: d.frequencyCapHours ?? 24 } : undefined,
 			pushesPerMinute: d.pushesPerMinute || undefined,
-			transactional: !!options.transactional,
 		},
 		'delivery',
 	);

@@ -52,8 +52,8 @@ describe.each(ENGINES)('[%s] delivery controls', (engine) => {
 		await t.store.register({ appId: APP, platform: 'ios', token: tokens.apns(i), userId: `user-${i}`, ...(timeZone ? { timeZone } : {}), ...(language ? { language } : {}) });
 		return tokens.apns(i);
 	};
-	const campaign = (sendId: string, controls: DeliveryControlsInput, msg = message): Promise<CampaignSummary> =>
-		sender.sendAudience({ appId: APP }, msg, { sendId, record: true, maxAttempts: 1, controls: DeliveryControls.parse(controls) });
+	const campaign = (sendId: string, { transactional, ...controls }: DeliveryControlsInput & { transactional?: boolean }, msg = message): Promise<CampaignSummary> =>
+		sender.sendAudience({ appId: APP, transactional }, msg, { sendId, record: true, maxAttempts: 1, controls: DeliveryControls.parse(controls) });
 
 	it('local time: hourly runs of one send id reach Tokyo, London (the default zone) and New York each at 09:00 their time, once', async () => {
 		const tokyo = await device(1, 'Asia/Tokyo');

@@ -103,7 +103,7 @@ describe('Send Push version 2 panel', () => {
 		const localized = { texts: [{ language: 'fr-ca', title: 'Expédié', subtitle: '', body: 'En route' }] };
 		const [, message, options] = (await handed(2, { ...targets.audience, ...empty2, delivery, localized })) as [unknown, { localized: unknown }, { controls: unknown }];
 		expect(message.localized).toEqual([{ language: 'fr-CA', title: 'Expédié', body: 'En route' }]);
-		expect(options.controls).toEqual({ localTime: 540, localTimeWindowMinutes: 60, defaultTimeZone: 'Europe/Paris', quietHours: { start: 1260, end: 480 }, frequencyCap: { pushes: 2, hours: 24 }, transactional: false });
+		expect(options.controls).toEqual({ localTime: 540, localTimeWindowMinutes: 60, defaultTimeZone: 'Europe/Paris', quietHours: { start: 1260, end: 480 }, frequencyCap: { pushes: 2, hours: 24 } });
 		const error = await execute(sendPush(2), { params: { ...targets.audience, ...empty2, delivery: { quietHoursStart: '21:00' } }, store }).catch((e: unknown) => e);
 		expect((error as Error).message).toMatch(/quietHours\.end.*expected quietHours\.end as a time of day from 00:00 to 23:59, HH:MM/);
 	});

@@ -3,7 +3,7 @@
  * (local time delivery, quiet hours) and its latest marketing pushes (a frequency cap); and how
  * fast it sends (pacing). A device held back is not claimed under the send id, so a later run of
  * the same send id (an hourly Schedule Trigger) reaches it once its time comes, and never twice.
- * A transactional send ignores quiet hours and caps (and is not counted by them).
+ * A transactional send (the audience query's) ignores quiet hours and caps, and is not counted by them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod/v4';
@@ -40,8 +40,6 @@ export const DeliveryControls = z.object({
 		.optional(),
 	/** At most this many pushes a minute for this send, spread evenly. */
 	pushesPerMinute: z.number().int().min(1, 'expected pushesPerMinute of at least 1').optional(),
-	/** Transactional: quiet hours and caps do not apply, and the pushes do not count toward caps. */
-	transactional: z.boolean().default(false),
 });
 export type DeliveryControls = z.output<typeof DeliveryControls>;
 export type DeliveryControlsInput = z.input<typeof DeliveryControls>;
@@ -62,8 +60,7 @@ const within = (m: number, from: number, length: number) => length >= DAY_MINUTE
  * The rule for one moment (a page of an audience): a device → why it is held now, or null to
  * send. Null when the controls hold nothing. Each zone's local time is computed once.
  */
-export function holdRule(controls: DeliveryControls, now: number): ((device: HeldDevice) => Hold | null) | null {
-	const marketing = !controls.transactional;
+export function holdRule(controls: DeliveryControls, marketing: boolean, now: number): ((device: HeldDevice) => Hold | null) | null {
 	const quiet = marketing ? controls.quietHours : undefined;
 	const cap = marketing ? controls.frequencyCap : undefined;
 	if (controls.localTime === undefined && !quiet && !cap) return null;

@@ -290,9 +290,10 @@ export class Sender {
 		const summary: CampaignSummary = { devices: 0, delivered: 0, skipped: 0, invalidToken: 0, failed: 0, deliveryUnknown: 0, configError: 0, removed: 0, ...zeroHolds(), byProvider: {}, failures: [] };
 		const held: DeviceResult[] = [];
 		const { controls } = options;
-		const send: SendOptions = { ...options, marketing: !controls?.transactional, ...(controls?.pushesPerMinute ? { pacer: new Pacer(controls.pushesPerMinute, options.wait) } : {}) };
+		const marketing = !query.transactional;
+		const send: SendOptions = { ...options, marketing, ...(controls?.pushesPerMinute ? { pacer: new Pacer(controls.pushesPerMinute, options.wait) } : {}) };
 		for await (const page of this.store.audience(query)) {
-			const results = await this.send(await this.hold(page, controls, options.sendId, summary), message, send);
+			const results = await this.send(await this.hold(page, controls && holdRule(controls, marketing, this.store.now()), options.sendId, summary), message, send);
 			for (const r of results) {
 				summary.devices++;
 				const p = (summary.byProvider[r.provider] ??= { devices: 0, delivered: 0 });
@@ -328,8 +329,7 @@ export class Sender {
 	 * The devices of a page the delivery controls let this run reach now; the rest counted in the
 	 * summary by why — except those the send id already reached, which count as skipped.
 	 */
-	private async hold(page: AudienceDevice[], controls: DeliveryControls | undefined, sendId: SendOptions['sendId'], summary: CampaignSummary): Promise<AudienceDevice[]> {
-		const rule = controls && holdRule(controls, this.store.now());
+	private async hold(page: AudienceDevice[], rule: ReturnType<typeof holdRule> | undefined, sendId: SendOptions['sendId'], summary: CampaignSummary): Promise<AudienceDevice[]> {
 		if (!rule) return page;
 		const now: AudienceDevice[] = [];
 		const later: Array<[AudienceDevice, Hold]> = [];
