@@ -82,14 +82,14 @@ export const deliveryProperty: INodeProperties = {
 	default: {},
 	displayOptions: { show: { ...fromVersion2, target: ['audience'] } },
 	options: [
-		timeOfDay('Deliver at Local Time', 'localTime', "Send when each device's local time reaches this. Run the node every hour (Schedule Trigger) with the same Send ID: each run reaches the devices whose time has come, each device once."),
-		{ displayName: 'Local Time Window (Minutes)', name: 'localTimeWindowMinutes', type: 'number', default: 60, typeOptions: { minValue: 1, maxValue: 1440 }, description: 'How long after the local time a device may still get it: the interval of the schedule that runs this node' },
 		{ displayName: 'Default Time Zone', name: 'defaultTimeZone', type: 'string', default: 'UTC', placeholder: 'Europe/Paris', description: 'The IANA time zone of devices that reported none' },
-		timeOfDay('Quiet Hours Start', 'quietHoursStart', 'No marketing push from this local time … (transactional sends are exempt; a later run with the same Send ID reaches the devices held)'),
-		timeOfDay('Quiet Hours End', 'quietHoursEnd', '… until this local time (it may be the next morning)'),
+		timeOfDay('Deliver at Local Time', 'localTime', "Send when each device's local time reaches this. Run the node every hour (Schedule Trigger) with the same Send ID: each run reaches the devices whose time has come, each device once."),
 		{ displayName: 'Frequency Cap: Pushes', name: 'frequencyCapPushes', type: 'number', default: 0, typeOptions: { minValue: 0, maxValue: 24 }, description: 'At most this many marketing pushes per device in the window below, counted across sends (0: no cap; transactional sends are exempt and not counted)' },
 		{ displayName: 'Frequency Cap: Window (Hours)', name: 'frequencyCapHours', type: 'number', default: 24, typeOptions: { minValue: 1 }, description: 'The rolling window of the frequency cap' },
+		{ displayName: 'Local Time Window (Minutes)', name: 'localTimeWindowMinutes', type: 'number', default: 60, typeOptions: { minValue: 1, maxValue: 1440 }, description: 'How long after the local time a device may still get it: the interval of the schedule that runs this node' },
 		{ displayName: 'Pushes per Minute', name: 'pushesPerMinute', type: 'number', default: 0, typeOptions: { minValue: 0 }, description: "At most this many pushes a minute for this send, spread evenly, so the app's own servers take the opens (0: as fast as the providers allow)" },
+		timeOfDay('Quiet Hours End', 'quietHoursEnd', '… until this local time (it may be the next morning)'),
+		timeOfDay('Quiet Hours Start', 'quietHoursStart', 'No marketing push from this local time … (transactional sends are exempt; a later run with the same Send ID reaches the devices held)'),
 	],
 };
 
