@@ -23,6 +23,37 @@ export class ApnsApi implements ICredentialType {
 			default: '',
 			description: 'The whole .p8 file, from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----',
 		},
+		{
+			displayName: 'Key Environment',
+			name: 'keyEnvironment',
+			type: 'options',
+			options: [
+				{ name: 'Sandbox & Production', value: 'all' },
+				{ name: 'Production Only', value: 'production' },
+				{ name: 'Sandbox Only', value: 'sandbox' },
+			],
+			default: 'all',
+			description: "The environment Apple limited the key to when it was made (Certificates, Identifiers & Profiles → Keys). A key limited to one environment can have a second key for the other.",
+		},
+		{
+			displayName: 'Second Key ID',
+			name: 'secondKeyId',
+			type: 'string',
+			default: '',
+			placeholder: 'KEY7654321',
+			description: 'Optional: the key for the other environment',
+			displayOptions: { show: { keyEnvironment: ['production', 'sandbox'] } },
+		},
+		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password -- the .p8 file is the private signing key
+		{
+			displayName: 'Second Signing Key (.p8)',
+			name: 'secondSigningKey',
+			type: 'string',
+			typeOptions: { password: true, rows: 6 },
+			default: '',
+			description: 'Optional: the .p8 file of the key for the other environment',
+			displayOptions: { show: { keyEnvironment: ['production', 'sandbox'] } },
+		},
 		{ displayName: 'Bundle ID (Topic)', name: 'bundleId', type: 'string', required: true, default: '', placeholder: 'com.example.app' },
 		{
 			displayName: 'Default Environment',

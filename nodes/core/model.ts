@@ -7,6 +7,9 @@ import { PROVIDERS, providerModule, type Provider } from './providers';
 import { asSubscription } from './providers/webpush';
 import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE } from './text';
 import { LanguageTag, TimeZoneName } from './locale';
+import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './providers/apns/config';
+
+export { APNS_ENVIRONMENTS, type ApnsEnvironment } from './providers/apns/config';
 
 export { PROVIDERS, type Provider } from './providers';
 export { cleanText, describe } from './text';
@@ -14,7 +17,6 @@ export { cleanText, describe } from './text';
 export const PLATFORMS = ['ios', 'android', 'web'] as const;
 export const LAST_STATUSES = ['unused', 'sent', 'bounced', 'suppressed'] as const;
 export const PROFILE_KINDS = ['identified', 'anonymous', 'imported'] as const;
-export const APNS_ENVIRONMENTS = ['production', 'sandbox'] as const;
 export const OUTCOMES = ['delivered', 'invalid-token', 'bounced', 'retry', 'config-error'] as const;
 export const TOKEN_EVENT_TYPES = [
 	'registered',
@@ -32,7 +34,6 @@ export const TOKEN_EVENT_TYPES = [
 export type Platform = (typeof PLATFORMS)[number];
 export type LastStatus = (typeof LAST_STATUSES)[number];
 export type ProfileKind = (typeof PROFILE_KINDS)[number];
-export type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
 export type Outcome = (typeof OUTCOMES)[number];
 export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
 

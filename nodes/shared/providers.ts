@@ -62,8 +62,8 @@ async function test(provider: Provider, credential: ICredentialsDecrypted): Prom
 	if ('wrong' in read) return { status: 'Error', message: read.wrong };
 	const verify = providerModule(provider).verify;
 	try {
-		await verify?.(read.config);
-		return { status: 'OK', message: verify ? 'Connected' : 'The keys are well formed; the provider checks them on the first push' };
+		const said = await verify?.(read.config);
+		return { status: 'OK', message: said || (verify ? 'Connected' : 'The keys are well formed; the provider checks them on the first push') };
 	} catch (error) {
 		return { status: 'Error', message: problem(error) };
 	}

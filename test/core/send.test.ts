@@ -178,6 +178,61 @@ describe('[sqlite] send through the real libraries to fake providers', () => {
 		for (const d of [tokens.apns(3), tokens.fcm(5)]) expect(await t.store.getDevice(APP, d)).toMatchObject({ lastStatus: 'unused' });
 	});
 
+	it('Web Push in the declarative form (Safari 18.4+): shown by the browser, opening the deep link', async () => {
+		const sub = fakes.webpush.subscribe();
+		const d = await device('web', sub);
+		const declarative = message({ deepLink: 'https://shop.example/sale', badge: 2, data: { campaign: 'spring' }, webpush: { declarative: true } });
+		const [result] = await sender.send([d], declarative, { wait: noWait });
+		expect(result.outcome).toBe('delivered');
+		expect(fakes.webpush.received[0].body).toEqual({
+			web_push: 8030,
+			notification: { title: 'Hello', body: 'World', navigate: 'https://shop.example/sale', data: { campaign: 'spring', deep_link: 'https://shop.example/sale' } },
+			app_badge: 2,
+		});
+		// What the browser needs to show it, named before anything is sent.
+		const refused = PushMessage.safeParse({ body: 'World', deepLink: 'app://orders/7', silent: true, webpush: { declarative: true } });
+		expect(refused.success).toBe(false);
+		expect(refused.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+			['deepLink', 'expected deepLink as an https:// URL: a declarative Web Push opens it when the notification is clicked'],
+			['title', 'expected a title (in every language given): a declarative Web Push always shows a notification'],
+			['silent', 'expected silent off: a declarative Web Push always shows a notification'],
+		]);
+	});
+
+	it("APNs keys limited to one environment: each device's environment picks its key", async () => {
+		const production = fakes.apns.addKey('PRODKEY001', 'production');
+		const sandbox = fakes.apns.addKey('SANDKEY001', 'sandbox');
+		const base = { teamId: fakes.apns.teamId, bundleId: fakes.apns.bundleId };
+		const two = new ApnsTransport({ ...base, keyId: 'PRODKEY001', signingKey: production, keyEnvironment: 'production', secondKeyId: 'SANDKEY001', secondSigningKey: sandbox });
+		const one = new ApnsTransport({ ...base, keyId: 'PRODKEY001', signingKey: production, keyEnvironment: 'production' });
+		// The key limited to production, said to serve both: the sandbox refuses it, as Apple does.
+		const unlimited = new ApnsTransport({ ...base, keyId: 'PRODKEY001', signingKey: production });
+		try {
+			const prod = await device('ios', tokens.apns(2));
+			const dev = { ...(await t.store.register({ appId: APP, platform: 'ios', token: tokens.apns(3), userId: 'kim', environment: 'sandbox' })), userId: 'kim' };
+			if (dev.action === 'refused') throw new Error('refused');
+			const both = [prod, { ...dev.device, userId: 'kim' }];
+
+			const withTwo = await new Sender(t.store, { apns: two }).send(both, message(), { wait: noWait });
+			expect(withTwo.map((r) => r.outcome)).toEqual(['delivered', 'delivered']);
+			const kids = fakes.apns.received.map((r) => [r.token, JSON.parse(Buffer.from(String(r.headers.authorization).split(' ')[1].split('.')[0], 'base64url').toString()).kid]);
+			expect(kids).toEqual([
+				[tokens.apns(2), 'PRODKEY001'],
+				[tokens.apns(3), 'SANDKEY001'],
+			]);
+
+			const withOne = await new Sender(t.store, { apns: one }).send(both, message(), { wait: noWait });
+			expect(withOne.map((r) => r.outcome)).toEqual(['delivered', 'config-error']);
+			expect(withOne[1].reason).toBe('the APNs credential has no key for the sandbox environment: its key is limited to production; add a second key for sandbox');
+			expect(fakes.apns.countFor(tokens.apns(3))).toBe(1); // nothing sent without a key
+
+			const [, refused] = await new Sender(t.store, { apns: unlimited }).send(both, message(), { wait: noWait });
+			expect(refused).toMatchObject({ outcome: 'config-error', reason: expect.stringContaining('InvalidProviderToken') });
+		} finally {
+			await Promise.all([two.close(), one.close(), unlimited.close()]);
+		}
+	});
+
 	it('a push that outlasts the timeout is reported failed, delivery unknown, never resent', async () => {
 		const quick = new ApnsTransport({ teamId: fakes.apns.teamId, keyId: fakes.apns.keyId, signingKey: fakes.apns.signingKey, bundleId: fakes.apns.bundleId, requestTimeoutMs: 200 });
 		try {

@@ -405,7 +405,8 @@ export class FakeApns extends Fake<Http2SecureServer> {
 	readonly keyId = 'KEY1234567';
 	readonly bundleId = 'com.example.app';
 	readonly signingKey: string;
-	private readonly publicKey: KeyObject;
+	/** Verifying keys by key id, and the environment each signs for (Apple's keys may be limited to one). */
+	private readonly keys = new Map<string, { publicKey: KeyObject; environment: 'all' | 'production' | 'sandbox' }>();
 	/** JWTs seen (the provider token is re-signed after ExpiredProviderToken). */
 	readonly jwts = new Set<string>();
 	/** Provider tokens declared expired: a request carrying one is answered 403 ExpiredProviderToken, unprocessed. */
@@ -422,11 +423,16 @@ export class FakeApns extends Fake<Http2SecureServer> {
 	}
 	protected server: Http2SecureServer;
 
+	/** A key of the team limited to one environment (or not): its PEM, to put in a credential. */
+	addKey(keyId: string, environment: 'all' | 'production' | 'sandbox'): string {
+		const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+		this.keys.set(keyId, { publicKey, environment });
+		return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+	}
+
 	constructor() {
 		super();
-		const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-		this.signingKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-		this.publicKey = publicKey;
+		this.signingKey = this.addKey(this.keyId, 'all');
 		this.server = createSecureServer(tlsOptions());
 		this.server.on('stream', (stream, headers) => {
 			stream.on('error', () => undefined); // a stream this fake refused or reset
@@ -443,9 +449,13 @@ export class FakeApns extends Fake<Http2SecureServer> {
 				const match = /^\/3\/device\/([0-9a-fA-F]+)$/.exec(String(headers[':path']));
 				if (headers[':method'] !== 'POST' || !match) return reply(405, { reason: 'MethodNotAllowed' });
 				const jwt = String(headers.authorization ?? '').replace(/^bearer /i, '');
+				const environment = String(headers[':authority']).includes('sandbox') ? 'sandbox' : 'production';
 				try {
-					const { header, claims } = verifyJwt(jwt, this.publicKey, 'ES256');
-					if (header.kid !== this.keyId || claims.iss !== this.teamId) return reply(403, { reason: 'InvalidProviderToken' });
+					const kid = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
+					const key = this.keys.get(kid);
+					if (!key || (key.environment !== 'all' && key.environment !== environment)) return reply(403, { reason: 'InvalidProviderToken' });
+					const { claims } = verifyJwt(jwt, key.publicKey, 'ES256');
+					if (claims.iss !== this.teamId) return reply(403, { reason: 'InvalidProviderToken' });
 				} catch {
 					return reply(403, { reason: 'InvalidProviderToken' });
 				}

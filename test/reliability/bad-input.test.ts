@@ -578,6 +578,9 @@ describe('bad credentials: the credential test and the node both name the field'
 		['APNs: signing key not PEM', 'apnsApi', () => ({ ...apns(), signingKey: 'MIGTAgEAMBMGByqGSM49' }), /\.p8 key/],
 		['APNs: signing key that is RSA', 'apnsApi', () => ({ ...apns(), signingKey: rsaPem }), /EC P-256/],
 		['APNs: signing key with a broken body', 'apnsApi', () => ({ ...apns(), signingKey: '-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----' }), /Signing Key: expected the EC P-256 private key/],
+		['APNs: second key id without its signing key', 'apnsApi', () => ({ ...apns(), keyEnvironment: 'production', secondKeyId: 'KEY7654321' }), /secondSigningKey: expected both the second key ID and its signing key/],
+		['APNs: second key id in lower case', 'apnsApi', () => ({ ...apns(), keyEnvironment: 'sandbox', secondKeyId: 'key7654321', secondSigningKey: fakes.apns.signingKey }), /secondKeyId: expected a 10-character key ID/],
+		['APNs: second signing key that is RSA', 'apnsApi', () => ({ ...apns(), keyEnvironment: 'sandbox', secondKeyId: 'KEY7654321', secondSigningKey: rsaPem }), /Second Signing Key: expected the EC P-256/],
 		['APNs: empty bundle id', 'apnsApi', () => ({ ...apns(), bundleId: '' }), /bundle ID/],
 		['APNs: SQL as the bundle id and 1 MB team id', 'apnsApi', () => ({ ...apns(), bundleId: SQL, teamId: MB }), /team ID/],
 		['Web Push: subject without mailto:', 'webPushVapidApi', () => ({ ...vapidData, subject: 'ops@example.com' }), /subject as a mailto: or https:\/\/ URL/],
@@ -614,6 +617,26 @@ describe('bad credentials: the credential test and the node both name the field'
 		expect(message.length).toBeLessThan(1500);
 		expect(fakes.fcm.received.length + fakes.apns.received.length + fakes.webpush.received.length).toBe(sent);
 		expect(snapshot(path).counts).toMatchObject({ devices: 0, token_events: 0 });
+	});
+
+	it.each([
+		['mailto:ops@localhost', 'localhost'],
+		['https://push.office.local/contact', 'push.office.local'],
+		['mailto:ops@Example.INVALID', 'example.invalid'],
+	])('Web Push: the credential test refuses a subject Apple answers 403 BadJwtToken (%s); other push services still get pushes', async (subject, host) => {
+		tried++;
+		const result = await webPushCredentialTest.call(testFns, credential('webPushVapidApi', { ...vapidData, subject }));
+		expect(result).toEqual({ status: 'Error', message: `subject: expected a host Apple accepts, not ${host} (Apple refuses a subject on localhost, .local or .invalid with 403 BadJwtToken)` });
+		const { credentials } = await freshStore(HARNESSES.sendToken);
+		const before = fakes.webpush.received.length;
+		const subscription = JSON.stringify(fakes.webpush.subscribe());
+		await execute(new SendPush(), { items: [{}], params: () => ({ ...sendBase(0), ...webToken(subscription) }), credentials: { ...credentials, webPushVapidApi: { ...vapidData, subject, allowedPrivateHosts: fakes.webpush.host } } });
+		await closeAllStores();
+		expect(fakes.webpush.received.length).toBe(before + 1);
+	});
+	it('Web Push: the credential test accepts a subject on a real host', async () => {
+		const result = await webPushCredentialTest.call(testFns, credential('webPushVapidApi', { ...vapidData, subject: 'mailto:ops@example.com' }));
+		expect(result).toEqual({ status: 'OK', message: 'The keys are well formed and Apple accepts the subject; the push services check the keys on the first push' });
 	});
 
 	const storeCases: Array<[string, () => ICredentialDataDecryptedObject, RegExp]> = [

@@ -9,7 +9,9 @@ import { MessageBase } from './base';
 
 type OptionsShape = { [K in Provider]: z.ZodDefault<(typeof PROVIDER_MODULES)[K]['options']> };
 
-export const PushMessage = MessageBase.extend(Object.fromEntries(PROVIDERS.map((id) => [id, providerModule(id).options.default({})])) as OptionsShape);
+export const PushMessage = MessageBase.extend(Object.fromEntries(PROVIDERS.map((id) => [id, providerModule(id).options.default({})])) as OptionsShape).superRefine((message, ctx) => {
+	for (const id of PROVIDERS) for (const issue of providerModule(id).messageIssues?.(message) ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+});
 export type PushMessage = z.output<typeof PushMessage>;
 export type PushMessageInput = z.input<typeof PushMessage>;
 

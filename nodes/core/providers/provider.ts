@@ -27,6 +27,8 @@ export interface ProviderModule<Id extends string = string, Options extends z.Zo
 	readonly maxTokenLength: number;
 	/** Its options of a message (under `message[id]`). */
 	readonly options: Options;
+	/** What its options need of the rest of the message (paths from the message's top). */
+	messageIssues?(message: MessageBase & { [K in Id]: z.output<Options> }): AddressIssue[];
 	/** What it receives for a message, measured against its limit before anything is sent. */
 	readonly payloadLimit: number;
 	payloadBytes(message: MessageBase & { [K in Id]: z.output<Options> }): number;
@@ -38,8 +40,8 @@ export interface ProviderModule<Id extends string = string, Options extends z.Zo
 	readonly credential: { readonly name: string; config(data: Record<string, unknown>): z.input<Config> };
 	/** A check of a config the schema cannot make (a key's type); throws with the field named. */
 	checkConfig?(config: z.output<Config>): void;
-	/** The provider's own check of a credential (an access token fetched), where it has one. */
-	verify?(config: z.input<Config>): Promise<void>;
+	/** The credential test's own check (an access token fetched), where it has one; what it answers is the test's message. */
+	verify?(config: z.input<Config>): Promise<string | void>;
 	transport(config: z.input<Config>, network?: Network): Transport;
 }
 

@@ -2,7 +2,7 @@
 import { describe } from '../../text';
 import type { ProviderModule } from '../provider';
 import { apnsAnswers } from './answers';
-import { ApnsConfig, checkKey, credentialConfig } from './config';
+import { ApnsConfig, checkKeys, credentialConfig } from './config';
 import { APNS_PAYLOAD_LIMIT, apnsPayload, ApnsOptions } from './payload';
 import { ApnsTransport } from './transport';
 
@@ -29,7 +29,7 @@ export const apns = {
 	chunkSize: 500,
 	config: ApnsConfig,
 	credential: { name: 'apnsApi', config: credentialConfig },
-	checkConfig: (config) => checkKey(config.signingKey),
+	checkConfig: checkKeys,
 	transport: (config, network) => new ApnsTransport(config, network),
 } satisfies ProviderModule<'apns', typeof ApnsOptions, typeof ApnsConfig>;
 

@@ -5,7 +5,7 @@ import type { DeviceView } from '../../model';
 import { Http2Origin } from '../http2';
 import { answered, networkFailure, perMessage, type Delivery, type Network, type Transport } from '../provider';
 import { apnsAnswers } from './answers';
-import { ApnsConfig } from './config';
+import { ApnsConfig, keyFor, type ApnsEnvironment } from './config';
 import { onOurConnections } from './internals';
 import { apnsPayload, type ApnsMessageInput } from './payload';
 
@@ -15,7 +15,7 @@ const APNS_CONNECTIONS = 4;
 export class ApnsTransport implements Transport {
 	readonly provider = 'apns';
 	private readonly config: z.output<typeof ApnsConfig>;
-	private readonly clients = new Map<'production' | 'sandbox', ApnsClient>();
+	private readonly clients = new Map<ApnsEnvironment, ApnsClient>();
 
 	constructor(
 		config: z.input<typeof ApnsConfig>,
@@ -24,11 +24,14 @@ export class ApnsTransport implements Transport {
 		this.config = ApnsConfig.parse(config);
 	}
 
-	private client(environment: 'production' | 'sandbox'): ApnsClient {
+	/** The environment's client, signing with the environment's key; null when the credential has no key for it. */
+	private client(environment: ApnsEnvironment): ApnsClient | null {
 		let client = this.clients.get(environment);
 		if (!client) {
+			const key = keyFor(this.config, environment);
+			if (!key) return null;
 			const host = environment === 'sandbox' ? Host.development : Host.production;
-			client = new ApnsClient({ team: this.config.teamId, keyId: this.config.keyId, signingKey: this.config.signingKey, defaultTopic: this.config.bundleId, host, keepAlive: false });
+			client = new ApnsClient({ team: this.config.teamId, keyId: key.keyId, signingKey: key.signingKey, defaultTopic: this.config.bundleId, host, keepAlive: false });
 			onOurConnections(client, new Http2Origin(`https://${host}:443`, APNS_CONNECTIONS, this.network.env), this.config.requestTimeoutMs);
 			client.on('error', () => undefined); // errors are answered per notification below
 			this.clients.set(environment, client);
@@ -53,7 +56,9 @@ export class ApnsTransport implements Transport {
 					collapseId: built.collapseId,
 					expiration: built.expiration,
 				});
-				const client = this.client(device.environment ?? this.config.defaultEnvironment);
+				const environment = device.environment ?? this.config.defaultEnvironment;
+				const client = this.client(environment);
+				if (!client) return { outcome: 'config-error' as const, reason: `the APNs credential has no key for the ${environment} environment: its key is limited to ${this.config.keyEnvironment}; add a second key for ${environment}` };
 				try {
 					await client.send(notification);
 					return { outcome: 'delivered' as const, reason: 'accepted', statusCode: 200 };

@@ -40,3 +40,18 @@ export function credentialConfig(data: Record<string, unknown>): z.input<typeof 
 			.filter(Boolean),
 	};
 }
+
+/** Hosts that name no one reachable: Apple's push service refuses a VAPID subject on them. */
+const LOCAL_ONLY = /(^|\.)(localhost|local|invalid)\.?$/i;
+
+/**
+ * The credential test's check of the subject: Apple answers a subject on localhost, .local or
+ * .invalid with 403 BadJwtToken for every push. Only the test refuses it (other push services
+ * accept it, so sends that work today keep working).
+ */
+export async function checkSubject(config: z.input<typeof WebPushConfig>): Promise<string> {
+	const subject = config.subject;
+	const host = subject.startsWith('mailto:') ? subject.slice('mailto:'.length).split('@').pop()?.split(/[?>]/)[0] : URL.canParse(subject) ? new URL(subject).hostname : undefined;
+	if (host && LOCAL_ONLY.test(host)) throw new Error(`subject: expected a host Apple accepts, not ${host.toLowerCase()} (Apple refuses a subject on localhost, .local or .invalid with 403 BadJwtToken)`);
+	return 'The keys are well formed and Apple accepts the subject; the push services check the keys on the first push';
+}

@@ -1,8 +1,8 @@
 /** Web Push (RFC 8030, VAPID, aes128gcm): a browser's subscription, stored by its endpoint with its keys. */
 import type { ProviderModule } from '../provider';
 import { webPushAnswers } from './answers';
-import { credentialConfig, WebPushConfig } from './config';
-import { WEB_PUSH_PAYLOAD_LIMIT, webPushBody, WebPushOptions } from './payload';
+import { checkSubject, credentialConfig, WebPushConfig } from './config';
+import { declarativeIssues, WEB_PUSH_PAYLOAD_LIMIT, webPushBody, WebPushOptions } from './payload';
 import { asSubscription, canonicalEndpoint, ENDPOINT_MAX, WebPushSubscription } from './subscription';
 import { WebPushTransport } from './transport';
 
@@ -20,6 +20,7 @@ export const webpush = {
 	},
 	maxTokenLength: ENDPOINT_MAX,
 	options: WebPushOptions,
+	messageIssues: declarativeIssues,
 	payloadLimit: WEB_PUSH_PAYLOAD_LIMIT,
 	payloadBytes: (message) => Buffer.byteLength(webPushBody(message)),
 	answers: webPushAnswers,
@@ -27,6 +28,7 @@ export const webpush = {
 	chunkSize: 50,
 	config: WebPushConfig,
 	credential: { name: 'webPushVapidApi', config: credentialConfig },
+	verify: checkSubject,
 	transport: (config, network) => new WebPushTransport(config, network),
 } satisfies ProviderModule<'webpush', typeof WebPushOptions, typeof WebPushConfig>;
 
