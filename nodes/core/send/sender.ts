@@ -52,7 +52,7 @@ import { providerModule } from '../providers';
 import type { Delivery, Transport } from '../providers/provider';
 import type { TokenStore } from '../store/TokenStore';
 import { claimKey, type OutcomeAction, type SendClaim } from '../lifecycle/outcomes';
-import { tokenKey } from '../lifecycle/records';
+import { tokenKey } from '../store/keys';
 import { isReported, SEND_ID_DATA_KEY } from '../lifecycle/reports';
 import { holdRule, HOLDS, Pacer, type DeliveryControls, type Hold } from './controls';
 

@@ -32,10 +32,11 @@ import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult 
 import type { Caller } from '../lifecycle/claims';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { recordMarketing } from '../lifecycle/caps';
-import { claimKey, claimedBy, claimSends, recordDelivered, recordOutcome, releaseSends, sendLogKey, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
+import { claimKey, claimedBy, claimSends, recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
 import { countFinished, listSends, recordOpen, recordSkipped, sendReport, type Finished, type OpenResult, type SendHeadline, type SendReport } from '../lifecycle/reports';
 import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
-import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
+import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView } from '../lifecycle/records';
+import { sendLogKey, tokenKey } from './keys';
 import { register, type RegisterResult } from '../lifecycle/register';
 import { openEngine, StoreConfig, type Engine } from './engines';
 import { z } from 'zod/v4';

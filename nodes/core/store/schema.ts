@@ -2,7 +2,7 @@
  * The tables, as Kysely sees them. Both engines store booleans as 0/1 integers and times as
  * epoch milliseconds, so one set of queries serves SQLite and PostgreSQL alike.
  */
-import type { Generated } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import type { ApnsEnvironment, LastStatus, Platform, ProfileKind, Provider, TokenEventType } from '../model';
 
 type Flag = 0 | 1;
@@ -112,3 +112,6 @@ export interface Database {
 	send_reports: SendReportsTable;
 	send_report_counts: SendReportCountsTable;
 }
+
+/** A connection or transaction over the store's tables: what every rule is handed. */
+export type Tx = Kysely<Database>;
