@@ -2,7 +2,7 @@
 export * from './model';
 export * from './errors';
 export { TokenStore, openStore, closeAllStores, type StoreOptions } from './store/TokenStore';
-export { DEFAULT_SCHEMA, StoreConfig, expandHome, type Engine } from './store/engines';
+export { DEFAULT_SCHEMA, StoreConfig, credentialConfig, expandHome, type Engine } from './store/engines';
 export type { RegisterResult } from './lifecycle/register';
 export type { IdentifyResult, ClearIdentifyResult } from './lifecycle/identify';
 export type { Caller } from './lifecycle/claims';

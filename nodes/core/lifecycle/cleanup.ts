@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod/v4';
 import type { CleanupOptions } from '../model';
-import type { Engine } from '../store/engines';
+import type { Engine } from '../store/engines/engine';
 import { logEvents, withoutDevices } from './records';
 
 export interface CleanupReport {

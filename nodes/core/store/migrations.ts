@@ -4,24 +4,19 @@
  * 64-bit integer and a key-only table are spelled.
  */
 import { sql } from 'kysely';
-import { sendLogKey } from '../lifecycle/outcomes';
 import { fcm } from '../providers/fcm';
-import type { Tx } from './engines';
+import { sendLogKey } from './keys';
+import type { Tx } from './schema';
 
-export type EngineName = 'sqlite' | 'postgres';
-
-interface Dialect {
-	engine: EngineName;
+/** How an engine spells what the engines spell differently (each engine's folder has its own). */
+export interface Dialect {
 	serialId: string;
 	int64: string;
 	/** SQLite: a table stored in its primary key's B-tree alone (no rowid, no second copy of the key). */
 	keyOnly: string;
+	/** ALTER TABLE … DROP CONSTRAINT exists (SQLite has none: the table is made again). */
+	dropsConstraints: boolean;
 }
-
-const DIALECTS: Record<EngineName, Dialect> = {
-	sqlite: { engine: 'sqlite', serialId: 'INTEGER PRIMARY KEY', int64: 'INTEGER', keyOnly: ' WITHOUT ROWID' },
-	postgres: { engine: 'postgres', serialId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', int64: 'BIGINT', keyOnly: '' },
-};
 
 export interface Migration {
 	version: number;
@@ -140,7 +135,7 @@ export const MIGRATIONS: Migration[] = [
 		// The registry of provider modules says which providers exist (zod checks it): a new one needs no table rebuild.
 		name: 'token kinds (FCM registration token or installation id); no provider CHECK',
 		statements: (d) =>
-			d.engine === 'postgres'
+			d.dropsConstraints
 				? [
 						`ALTER TABLE devices DROP CONSTRAINT IF EXISTS devices_provider_check`,
 						`ALTER TABLE devices ADD COLUMN token_kind TEXT NOT NULL DEFAULT 'registration-token'`,
@@ -240,15 +235,15 @@ export const MIGRATIONS_TABLE = 'push_tokens_migrations';
 /** Every table the migrations create. */
 export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log', 'send_reports', 'send_report_counts'];
 
-export function migrationTableDdl(engine: EngineName): string {
-	return `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${DIALECTS[engine].int64} NOT NULL)`;
+export function migrationTableDdl(d: Dialect): string {
+	return `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${d.int64} NOT NULL)`;
 }
 
-export function pendingStatements(engine: EngineName, appliedVersion: number): Array<{ version: number; name: string; statements: string[]; data?: (tx: Tx) => Promise<void>; finally: string[] }> {
+export function pendingStatements(d: Dialect, appliedVersion: number): Array<{ version: number; name: string; statements: string[]; data?: (tx: Tx) => Promise<void>; finally: string[] }> {
 	return MIGRATIONS.filter((m) => m.version > appliedVersion).map((m) => ({
 		version: m.version,
 		name: m.name,
-		statements: m.statements(DIALECTS[engine]),
+		statements: m.statements(d),
 		data: m.data,
 		finally: m.finally ?? [],
 	}));
