@@ -1,7 +1,8 @@
 /**
  * Schema migrations, applied in order on open. Each is a list of statements (and, where rows must
- * be carried over, a step in code); the two engines differ only in how an auto-numbered id, a
- * 64-bit integer and a key-only table are spelled.
+ * be carried over, a step in code), written once against the engine's Dialect (in its folder,
+ * store/engines/…/dialect.ts): how an auto-numbered id, a 64-bit integer and a key-only table are
+ * spelled, and whether a constraint can be dropped.
  */
 import { sql } from 'kysely';
 import { fcm } from '../providers/fcm';
