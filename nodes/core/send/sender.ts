@@ -257,7 +257,13 @@ export class Sender {
 		});
 		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason, test })),
-			{ record: !!options.record, release: unreached, report, marketing: !!options.marketing && !test },
+			{
+				record: !!options.record,
+				release: unreached,
+				report,
+				marketing: !!options.marketing && !test,
+				receipts: final.map(({ index, delivery }) => (delivery.receipt ? { provider: devices[index].provider, receiptId: delivery.receipt } : undefined)),
+			},
 		);
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {

@@ -203,6 +203,23 @@ export const MIGRATIONS: Migration[] = [
 		name: 'device time zone, language and recent marketing pushes',
 		statements: () => [`ALTER TABLE devices ADD COLUMN time_zone TEXT`, `ALTER TABLE devices ADD COLUMN language TEXT`, `ALTER TABLE devices ADD COLUMN marketing_sent TEXT`],
 	},
+	{
+		version: 8,
+		// A provider that answers later (a receipt per push): the latest push's receipt per device,
+		// so the table follows the devices, not the traffic (see lifecycle/receipts.ts).
+		name: 'receipts awaited from providers that answer later',
+		statements: ({ int64 }) => [
+			`CREATE TABLE receipts (
+				app_id TEXT NOT NULL,
+				token TEXT NOT NULL,
+				provider TEXT NOT NULL,
+				receipt_id TEXT NOT NULL,
+				sent_at ${int64} NOT NULL,
+				PRIMARY KEY (app_id, token)
+			)`,
+			`CREATE INDEX receipts_due ON receipts (provider, sent_at)`,
+		],
+	},
 ];
 
 /** The version 2 send log's rows, into the version 3 tables. */
@@ -234,7 +251,7 @@ async function fcmInstallationIds(tx: Tx): Promise<void> {
 
 export const MIGRATIONS_TABLE = 'push_tokens_migrations';
 /** Every table the migrations create. */
-export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log', 'send_reports', 'send_report_counts'];
+export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log', 'send_reports', 'send_report_counts', 'receipts'];
 
 export function migrationTableDdl(d: Dialect): string {
 	return `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${d.int64} NOT NULL)`;

@@ -102,6 +102,15 @@ export interface SendReportCountsTable {
 	count: number;
 }
 
+/** The receipt a provider that answers later (lifecycle/receipts.ts) owes for a device's latest push. */
+export interface ReceiptsTable {
+	app_id: string;
+	token: string;
+	provider: Provider;
+	receipt_id: string;
+	sent_at: number;
+}
+
 export interface Database {
 	profiles: ProfilesTable;
 	devices: DevicesTable;
@@ -111,6 +120,7 @@ export interface Database {
 	send_log: SendLogTable;
 	send_reports: SendReportsTable;
 	send_report_counts: SendReportCountsTable;
+	receipts: ReceiptsTable;
 }
 
 /** A connection or transaction over the store's tables: what every rule is handed. */
