@@ -8,8 +8,6 @@ import { NodeOperationError, type IExecuteFunctions, type INodeProperties } from
 import { AUTO_SEND_ID_PREFIX, checkSizes, DeliveryControls, PushMessage, parseInput, SendOptionsKeys, withSendId, type Provider, type SendOptions } from '../core';
 import { optional } from '../shared/fields';
 import type { ReadParameter } from '../shared/parameters';
-import * as v1 from './v1';
-import * as v2 from './v2';
 
 /** The send options, flat (as version 1's Options collection holds them). */
 export interface Options {
@@ -77,8 +75,8 @@ export const messageProperties: INodeProperties[] = [
 ];
 
 /** The message and options of item i. */
-export function readMessage(context: IExecuteFunctions, read: ReadParameter, i: number): { message: PushMessage; options: Options } {
-	const { message: fields, options } = (context.getNode().typeVersion >= 2 ? v2 : v1).readFields(read, i);
+export function readMessage(context: IExecuteFunctions, read: ReadParameter, i: number, readFields: (read: ReadParameter, i: number) => Fields): { message: PushMessage; options: Options } {
+	const { message: fields, options } = readFields(read, i);
 	return { message: message(context, read, i, fields, options), options };
 }
 

@@ -6,7 +6,7 @@ import { itemParameters } from '../../shared/parameters';
 import { deliveryControls, readMessage, sendOptions, sizeError } from '../message';
 import { audienceProperties } from '../v2';
 import { missingCredentials } from './items';
-import type { SendContext } from './router';
+import type { SendContext } from './context';
 
 const show = { show: { target: ['audience'] } };
 /** The parameter that lets an AI Agent start an audience send (see refuseAudienceAsTool). */
@@ -61,10 +61,10 @@ export function refuseAudienceAsTool(context: IExecuteFunctions): void {
 }
 
 /** One campaign for the whole input (its parameters are the first item's): the audience streamed from the store, one summary out. */
-export async function execute(this: IExecuteFunctions, { store, sender }: SendContext): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, { store, sender, readFields }: SendContext): Promise<INodeExecutionData[]> {
 	const pairedItem = this.getInputData().map((_, item) => ({ item }));
 	try {
-		const { message, options } = readMessage(this, itemParameters(this), 0);
+		const { message, options } = readMessage(this, itemParameters(this), 0, readFields);
 		const send = sendOptions(options);
 		const query = {
 			appId: this.getNodeParameter('appId', 0) as string,

@@ -1,16 +1,14 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { Sender, type TokenStore } from '../../core';
+import { Sender } from '../../core';
 import { getTransports } from '../../shared/providers';
 import { getStore } from '../../shared/store';
 import * as audience from './audience.operation';
 import * as token from './token.operation';
 import * as user from './user.operation';
+import * as v1 from '../v1';
+import * as v2 from '../v2';
 
 export type Target = 'user' | 'token' | 'audience';
-export interface SendContext {
-	store: TokenStore;
-	sender: Sender;
-}
 
 export const targets = { user, token, audience };
 
@@ -20,5 +18,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	if (target === 'audience') audience.refuseAudienceAsTool(this);
 	const store = await getStore(this);
 	const sender = new Sender(store, await getTransports(this));
-	return [await targets[target].execute.call(this, { store, sender })];
+	// Each version's panel has its reader into one shape (message.ts's Fields).
+	const { readFields } = this.getNode().typeVersion >= 2 ? v2 : v1;
+	return [await targets[target].execute.call(this, { store, sender, readFields })];
 }

@@ -4,7 +4,7 @@ import { appIdField, platformField } from '../../shared/fields';
 import { readMessage, sendOptions } from '../message';
 import { itemParameters } from '../../shared/parameters';
 import { eachItem, sendItems, type ItemPlan } from './items';
-import type { SendContext } from './router';
+import type { SendContext } from './context';
 
 const show = { show: { target: ['token'] } };
 
@@ -24,11 +24,11 @@ export const description: INodeProperties[] = [
 ];
 
 /** Each item to one device token (transactional): the store's record of it, or one made from the item. */
-export async function execute(this: IExecuteFunctions, { store, sender }: SendContext): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, { store, sender, readFields }: SendContext): Promise<INodeExecutionData[]> {
 	const read = itemParameters(this);
 	return sendItems(this, sender, async (from, to) => {
 		const asked = await eachItem(from, to, (i) => {
-			const { message, options } = readMessage(this, read, i);
+			const { message, options } = readMessage(this, read, i, readFields);
 			const record = parseInput(RegisterInput, { appId: read('appId', i), platform: read('platform', i), token: read('token', i) }, 'device token');
 			return { message, send: sendOptions(options), record };
 		});

@@ -4,7 +4,7 @@ import { appIdField, optional, userIdField } from '../../shared/fields';
 import { readMessage, sendOptions } from '../message';
 import { itemParameters } from '../../shared/parameters';
 import { eachItem, sendItems, type ItemPlan } from './items';
-import type { SendContext } from './router';
+import type { SendContext } from './context';
 
 const show = { show: { target: ['user'] } };
 
@@ -15,11 +15,11 @@ export const description: INodeProperties[] = [
 ];
 
 /** Each item to its user's devices; the users of a chunk of items are read together. */
-export async function execute(this: IExecuteFunctions, { store, sender }: SendContext): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, { store, sender, readFields }: SendContext): Promise<INodeExecutionData[]> {
 	const read = itemParameters(this);
 	return sendItems(this, sender, async (from, to) => {
 		const asked = await eachItem(from, to, (i) => {
-			const { message, options } = readMessage(this, read, i);
+			const { message, options } = readMessage(this, read, i, readFields);
 			return {
 				message,
 				send: sendOptions(options),
