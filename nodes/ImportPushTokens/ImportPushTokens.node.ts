@@ -7,8 +7,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { detectPreset, mapColumns, presetById, PRESETS, readCsv, readJson, reader, type ColumnMap, type ImportOptions, type ImportPreset, type ImportSummary } from '../core';
-import { appIdField, deviceIdField, languageField, optional, platformField, timeZoneField, tokenField, userIdField } from '../shared/fields';
+import { APNS_ENVIRONMENTS, detectPreset, mapColumns, presetById, PRESETS, PROVIDERS, readCsv, readJson, reader, type ColumnMap, type ImportOptions, type ImportPreset, type ImportSummary } from '../core';
+import { appIdField, deviceIdField, languageField, oneOf, optional, platformField, platformOptions, timeZoneField, tokenField, userIdField } from '../shared/fields';
 import { errorItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -137,10 +137,10 @@ export class ImportPushTokens implements INodeType {
 				options: [
 					columnField('appId', 'App ID Column'),
 					columnField('deviceId', 'Device ID Column'),
-					columnField('environment', 'APNs Environment Column', 'Values: production or sandbox'),
+					columnField('environment', 'APNs Environment Column', `Values: ${oneOf(APNS_ENVIRONMENTS)}`),
 					columnField('language', 'Language Column', 'BCP 47 language tags, such as fr or pt-BR'),
-					columnField('platform', 'Platform Column', 'Values: android, ios or web (any case)'),
-					columnField('provider', 'Provider Column', 'Values: fcm, apns or webpush; told from the platform when absent'),
+					columnField('platform', 'Platform Column', `Values: ${oneOf(platformOptions.map((o) => String(o.value)))} (any case)`),
+					columnField('provider', 'Provider Column', `Values: ${oneOf(PROVIDERS)}; told from the platform when absent`),
 					columnField('timeZone', 'Time Zone Column', 'IANA time zone names, such as Europe/Paris'),
 					columnField('userId', 'User ID Column'),
 					columnField('webPushAuth', 'Web Push Auth Column', 'The subscription\'s auth secret, when the token column holds only its endpoint'),
@@ -159,12 +159,7 @@ export class ImportPushTokens implements INodeType {
 				displayName: 'Default Platform',
 				name: 'defaultPlatform',
 				type: 'options',
-				options: [
-					{ name: 'None', value: '' },
-					{ name: 'Android', value: 'android' },
-					{ name: 'iOS', value: 'ios' },
-					{ name: 'Web', value: 'web' },
-				],
+				options: [{ name: 'None', value: '' }, ...platformOptions],
 				default: '',
 				description: 'For rows without a platform column',
 				displayOptions: fromFile,

@@ -1,5 +1,13 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { appIdField, deviceIdField, fromVersion2, languageField, optional, platformField, timeZoneField, tokenField, userIdField } from '../shared/fields';
+import { DEFAULT_PROVIDER, PLATFORMS, PROVIDERS } from '../core';
+import { apnsEnvironmentOptions, byName, appIdField, deviceIdField, fromVersion2, languageField, optional, PLATFORM_NAMES, platformField, timeZoneField, tokenField, userIdField } from '../shared/fields';
+import { label } from '../shared/providers';
+
+/** Who delivers to a token: a provider, or the platform's own (the core's DEFAULT_PROVIDER). */
+const providerOptions = [
+	...PROVIDERS.map((p) => ({ name: label(p), value: p })),
+	{ name: "The Platform's Own", value: 'platform', description: PLATFORMS.map((p) => `${label(DEFAULT_PROVIDER[p])} for ${PLATFORM_NAMES[p]}`).join(', ') },
+].sort(byName);
 import { forEachItem, toJson } from '../shared/items';
 import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
 
@@ -11,7 +19,7 @@ export class RegisterPushToken implements INodeType {
 		group: ['transform'],
 		// 2: Time Zone and Language
 		version: [1, 2],
-		subtitle: '={{ ({ ios: "iOS", android: "Android", web: "Web" })[$parameter["platform"]] + " token" }}',
+		subtitle: `={{ ({ ${PLATFORMS.map((p) => `${p}: "${PLATFORM_NAMES[p]}"`).join(', ')} })[$parameter["platform"]] + " token" }}`,
 		description: 'Register or refresh a device push token (FCM, APNs, Web Push) from an app open',
 		defaults: { name: 'Register Push Token' },
 		usableAsTool: true,
@@ -35,10 +43,7 @@ export class RegisterPushToken implements INodeType {
 						displayName: 'APNs Environment',
 						name: 'environment',
 						type: 'options',
-						options: [
-							{ name: 'Production', value: 'production' },
-							{ name: 'Sandbox', value: 'sandbox' },
-						],
+						options: apnsEnvironmentOptions,
 						default: 'production',
 					},
 					{
@@ -53,12 +58,7 @@ export class RegisterPushToken implements INodeType {
 						displayName: 'Provider',
 						name: 'provider',
 						type: 'options',
-						options: [
-							{ name: 'APNs', value: 'apns' },
-							{ name: 'FCM', value: 'fcm' },
-							{ name: "The Platform's Own", value: 'platform', description: 'APNs for iOS, FCM for Android, Web Push for web' },
-							{ name: 'Web Push', value: 'webpush' },
-						],
+						options: providerOptions,
 						default: 'platform',
 						description: 'Who delivers to this token (an iOS app may also use FCM)',
 					},

@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { apnsCredentialTest, fcmCredentialTest, webPushCredentialTest } from '../shared/providers';
+import { credentialSlots, credentialTests } from '../shared/providers';
 import { pushTokenStoreConnectionTest } from '../shared/store';
 import { router, targets } from './actions/router';
 import { messageProperties } from './message';
@@ -26,9 +26,7 @@ export class SendPush implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: 'pushTokenStoreApi', displayName: 'Push Token Store', required: true, testedBy: 'pushTokenStoreConnectionTest' },
-			{ name: 'fcmServiceAccountApi', displayName: 'FCM (Android, and iOS apps that use FCM)', required: false, testedBy: 'fcmCredentialTest' },
-			{ name: 'apnsApi', displayName: 'APNs (iOS)', required: false, testedBy: 'apnsCredentialTest' },
-			{ name: 'webPushVapidApi', displayName: 'Web Push', required: false, testedBy: 'webPushCredentialTest' },
+			...credentialSlots,
 		],
 		properties: [
 			{
@@ -54,7 +52,7 @@ export class SendPush implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest, fcmCredentialTest, apnsCredentialTest, webPushCredentialTest } };
+	methods = { credentialTest: { pushTokenStoreConnectionTest, ...credentialTests } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

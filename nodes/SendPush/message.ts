@@ -5,12 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { NodeOperationError, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
-import { AUTO_SEND_ID_PREFIX, checkSizes, DeliveryControls, PushMessage, parseInput, SendOptionsKeys, withSendId, type Provider, type SendOptions } from '../core';
+import { AUTO_SEND_ID_PREFIX, checkSizes, DeliveryControls, PROVIDERS, providerModule, PushMessage, parseInput, SendOptionsKeys, withSendId, type Provider, type SendOptions } from '../core';
 import { optional } from '../shared/fields';
 import type { ReadParameter } from '../shared/parameters';
 
-/** The send options, flat (as version 1's Options collection holds them). */
+/** The send options, flat (as version 1's Options collection holds them), beside each provider's options (its panel's fields, by name). */
 export interface Options {
+	[providerField: string]: unknown;
 	transactional?: boolean;
 	test?: boolean;
 	sendId?: string;
@@ -20,18 +21,7 @@ export interface Options {
 	failureLimit?: number;
 	includeAnonymous?: boolean;
 	includeImported?: boolean;
-	apnsPriority?: string;
-	threadId?: string;
-	category?: string;
-	mutableContent?: boolean;
-	interruptionLevel?: string;
-	collapseId?: string;
-	fcmPriority?: string;
 	ttlSeconds?: number;
-	channelId?: string;
-	dataOnly?: boolean;
-	urgency?: string;
-	topic?: string;
 	/** Version 2's Delivery collection (an audience send). */
 	delivery?: {
 		localTime?: string;
@@ -123,12 +113,12 @@ export function itemSendId(context: IExecuteFunctions, given: string | undefined
  */
 export function collapsedBy(message: PushMessage, sendId: string): PushMessage {
 	const id = createHash('sha256').update(sendId).digest('base64url').slice(0, 32);
-	return {
-		...message,
-		apns: { ...message.apns, collapseId: message.apns.collapseId ?? id },
-		fcm: { ...message.fcm, collapseKey: message.fcm.collapseKey ?? id },
-		webpush: { ...message.webpush, topic: message.webpush.topic ?? id },
-	};
+	const collapsed = PROVIDERS.map((p) => {
+		const option = providerModule(p).panel.collapseOption;
+		const own = message[p] as Record<string, unknown>;
+		return [p, option ? { ...own, [option]: own[option] ?? id } : own];
+	});
+	return { ...message, ...Object.fromEntries(collapsed) };
 }
 
 function message(context: IExecuteFunctions, read: ReadParameter, i: number, extra: MessageFields, options: Options): PushMessage {
@@ -145,6 +135,8 @@ function message(context: IExecuteFunctions, read: ReadParameter, i: number, ext
 	if (json === null || typeof json !== 'object' || Array.isArray(json)) {
 		throw new NodeOperationError(context.getNode(), `Item ${i + 1}: Custom Data (JSON): expected a JSON object of key-value pairs, got ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}`, { itemIndex: i });
 	}
+	// (an empty text is no option)
+	const values = Object.fromEntries(Object.entries(options).map(([name, value]) => [name, optional(value)]));
 	return parseInput(
 		PushMessage,
 		{
@@ -159,16 +151,7 @@ function message(context: IExecuteFunctions, read: ReadParameter, i: number, ext
 			flatten: extra.flatten,
 			silent: extra.silent,
 			localized: extra.localized?.map((t) => ({ language: t.language, title: optional(t.title), subtitle: optional(t.subtitle), body: optional(t.body) })),
-			apns: {
-				priority: options.apnsPriority ? Number(options.apnsPriority) : undefined,
-				threadId: optional(options.threadId),
-				category: optional(options.category),
-				mutableContent: options.mutableContent,
-				interruptionLevel: optional(options.interruptionLevel),
-				collapseId: optional(options.collapseId),
-			},
-			fcm: { priority: optional(options.fcmPriority), ttlSeconds: options.ttlSeconds, channelId: optional(options.channelId), dataOnly: options.dataOnly },
-			webpush: { ttlSeconds: options.ttlSeconds, urgency: optional(options.urgency), topic: optional(options.topic) },
+			...Object.fromEntries(PROVIDERS.map((p) => [p, providerModule(p).panel.options(values)])),
 		},
 		'message',
 	);

@@ -5,6 +5,7 @@
  * and summary with the audience.
  */
 import type { INodeProperties } from 'n8n-workflow';
+import { PROVIDERS, providerModule } from '../core';
 import { fromVersion2 } from '../shared/fields';
 import type { ReadParameter } from '../shared/parameters';
 import type { Fields, MessageFields, Options } from './message';
@@ -39,16 +40,11 @@ export const properties: INodeProperties[] = [
 		],
 		'Add Field',
 	),
-	collection('APNs', 'apns', [
-		field('category', { displayName: 'Category' }),
-		field('collapseId', { displayName: 'Collapse ID' }),
-		field('interruptionLevel', { displayName: 'Interruption Level' }),
-		field('mutableContent', { displayName: 'Mutable Content' }),
-		field('apnsPriority', { displayName: 'Priority' }),
-		field('threadId', { displayName: 'Thread ID' }),
-	]),
-	collection('FCM', 'fcm', [field('channelId', { displayName: 'Channel ID' }), field('dataOnly', { displayName: 'Data Only' }), field('fcmPriority', { displayName: 'Priority' })]),
-	collection('Web Push', 'webPush', [field('topic', { displayName: 'Topic' }), field('urgency', { displayName: 'Urgency' })]),
+	// Each provider's options, in its own collection.
+	...PROVIDERS.map((provider) => {
+		const { name, panel } = providerModule(provider);
+		return collection(name, panel.parameter, panel.fields as INodeProperties[]);
+	}),
 	collection('Options', 'options', [
 		field('maxAttempts'),
 		field('resendLostAnswers'),
@@ -122,7 +118,8 @@ export function readFields(read: ReadParameter, i: number): Fields {
 	const { customData, ...message } = read<Omit<MessageFields, 'pairs'> & { customData?: { pairs?: MessageFields['pairs'] } }>('message', i, {});
 	const audience = read('target', i) === 'audience' ? Object.fromEntries(audienceProperties.map((p) => [p.name, read(p.name, i, p.default)])) : {};
 	const localized = read<{ texts?: MessageFields['localized'] }>('localized', i, {}).texts ?? [];
-	const options: Options = { ...read<Options>('apns', i, {}), ...read<Options>('fcm', i, {}), ...read<Options>('webPush', i, {}), ...read<Options>('options', i, {}), ...audience };
+	const providers = PROVIDERS.map((p) => read<Options>(providerModule(p).panel.parameter, i, {}));
+	const options: Options = Object.assign({}, ...providers, read<Options>('options', i, {}), audience);
 	const delivery = read('target', i) === 'audience' ? read<Options['delivery']>('delivery', i, {}) : undefined;
 	return { message: { ...message, pairs: customData?.pairs ?? [], localized }, options: { ...options, delivery } };
 }

@@ -16,6 +16,7 @@ export * from './import/presets';
 export { classifyAnswer, type ProviderAnswer, type Classification } from './providers/answers';
 export { PROVIDER_MODULES, providerModule } from './providers';
 export type { Delivery, ProviderModule, Receipts, Transport } from './providers/provider';
+export type { PanelField, ProviderPanel } from './providers/panel';
 export { FcmConfig, FcmTransport, fcmData, fcmMessage, serviceAccountConfig } from './providers/fcm';
 export { ApnsConfig, ApnsTransport, apnsPayload } from './providers/apns';
 export { WebPushConfig, WebPushTransport, WebPushSubscription, canonicalEndpoint, decodeBase64url, isP256PublicKey, webPushBody } from './providers/webpush';

@@ -1,5 +1,21 @@
-/** Parameters several nodes share: which app, which device. */
-import type { INodeProperties } from 'n8n-workflow';
+/** Parameters several nodes share: which app, which device, and the core's lists as the editor shows them. */
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import { APNS_ENVIRONMENTS, PLATFORMS, type Platform } from '../core';
+
+/** How the editor names each platform (the list is the core's PLATFORMS). */
+export const PLATFORM_NAMES: Record<Platform, string> = { ios: 'iOS', android: 'Android', web: 'Web' };
+
+/** Options in n8n's alphabetical order (its linter's rule). */
+export const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+
+/** The platforms as options. */
+export const platformOptions: INodePropertyOptions[] = PLATFORMS.map((p) => ({ name: PLATFORM_NAMES[p], value: p })).sort(byName);
+
+/** The APNs environments as options. */
+export const apnsEnvironmentOptions: INodePropertyOptions[] = APNS_ENVIRONMENTS.map((e) => ({ name: e[0].toUpperCase() + e.slice(1), value: e }));
+
+/** "a, b or c", for a description listing the values a field takes. */
+export const oneOf = (values: readonly string[]) => (values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : values.join(''));
 
 export const appIdField: INodeProperties = {
 	displayName: 'App ID',
@@ -15,11 +31,7 @@ export const platformField: INodeProperties = {
 	displayName: 'Platform',
 	name: 'platform',
 	type: 'options',
-	options: [
-		{ name: 'Android', value: 'android' },
-		{ name: 'iOS', value: 'ios' },
-		{ name: 'Web', value: 'web' },
-	],
+	options: platformOptions,
 	default: 'ios',
 };
 

@@ -3,17 +3,11 @@
  * process and credential, so HTTP/2 sessions and tokens are reused across executions), and their tests.
  */
 import { createHash } from 'node:crypto';
-import { NodeOperationError, type ICredentialDataDecryptedObject, type ICredentialTestFunctions, type ICredentialsDecrypted, type ICredentialType, type IExecuteFunctions, type INodeCredentialTestResult } from 'n8n-workflow';
-import { ApnsApi } from '../../credentials/ApnsApi.credentials';
-import { FcmServiceAccountApi } from '../../credentials/FcmServiceAccountApi.credentials';
-import { WebPushVapidApi } from '../../credentials/WebPushVapidApi.credentials';
+import { NodeOperationError, type ICredentialDataDecryptedObject, type ICredentialTestFunctions, type ICredentialsDecrypted, type IExecuteFunctions, type INodeCredentialDescription, type INodeCredentialTestResult } from 'n8n-workflow';
 import { PROVIDERS, ValidationError, fieldIssues, providerModule, type Provider, type Transport, type Transports } from '../core';
 
-/** Each provider's n8n credential (the module names it; the class gives the name the editor shows). */
-export const CREDENTIALS: Record<Provider, ICredentialType> = { apns: new ApnsApi(), fcm: new FcmServiceAccountApi(), webpush: new WebPushVapidApi() };
-
-/** How errors name a provider's credential: its display name without n8n's " API". */
-const label = (provider: Provider) => CREDENTIALS[provider].displayName.replace(/ API$/, '');
+/** How options and errors name a provider (and its credential): the module's short name. */
+export const label = (provider: Provider) => providerModule(provider).name;
 
 /** What is wrong with a credential, field by field. */
 function problem(error: unknown): string {
@@ -69,15 +63,18 @@ async function test(provider: Provider, credential: ICredentialsDecrypted): Prom
 	}
 }
 
-/** Exchanges the service account for an access token (the provider's own check). */
-export async function fcmCredentialTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
-	return test('fcm', credential);
-}
+type CredentialTest = (this: ICredentialTestFunctions, credential: ICredentialsDecrypted) => Promise<INodeCredentialTestResult>;
 
-export async function apnsCredentialTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
-	return test('apns', credential);
-}
+/** The name of a provider's credential test, as a node's `methods.credentialTest` holds it and its slot's `testedBy` names it. */
+export const credentialTestName = (provider: Provider) => `${provider}CredentialTest`;
 
-export async function webPushCredentialTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
-	return test('webpush', credential);
-}
+/** Every provider's credential test, by its name. */
+export const credentialTests: Record<string, CredentialTest> = Object.fromEntries(
+	PROVIDERS.map((provider) => [credentialTestName(provider), async (credential: ICredentialsDecrypted) => test(provider, credential)]),
+);
+
+/** A slot per provider credential (none is required: a send reaches the providers whose credential is set). */
+export const credentialSlots: INodeCredentialDescription[] = PROVIDERS.map((provider) => {
+	const module = providerModule(provider);
+	return { name: module.credential.name, displayName: module.panel.credentialLabel, required: false, testedBy: credentialTestName(provider) };
+});

@@ -3,8 +3,6 @@
  * the same; what the panel shows must depend on Send To; a missing provider credential is named.
  */
 import { NodeHelpers, type IExecuteFunctions, type INodeType } from 'n8n-workflow';
-import { ApnsApi } from '../../credentials/ApnsApi.credentials';
-import { FcmServiceAccountApi } from '../../credentials/FcmServiceAccountApi.credentials';
 import { closeAllStores, Sender, TokenStore, type StoreConfig } from '../../nodes/core';
 import { SendPush } from '../../nodes/SendPush/SendPush.node';
 import { freshConfig, tokens } from '../support/stores';
@@ -126,11 +124,11 @@ describe('Send Push version 2 panel', () => {
 
 	it('a missing provider credential: the error names the credential to add, and nothing else', async () => {
 		const error = await execute(sendPush(2), { params: { ...targets.token, ...empty2 }, store }).catch((e: unknown) => e);
-		expect(error).toMatchObject({ message: `Item 1: no ${new ApnsApi().displayName} credential is set: add one to the node to send to APNs devices`, description: undefined });
+		expect(error).toMatchObject({ message: `Item 1: no APNs credential is set: add one to the node to send to APNs devices`, description: undefined });
 
 		// an audience's devices, none of whose providers has a credential
 		await direct.register({ appId: APP, platform: 'android', token: tokens.fcm(1), userId: 'kim' });
 		const campaign = await execute(sendPush(2), { params: { ...targets.audience, appId: APP, ...empty2 }, store }).catch((e: unknown) => e);
-		expect((campaign as Error).message).toBe(`Item 1: no ${new FcmServiceAccountApi().displayName} credential is set: add one to the node to send to FCM devices`);
+		expect((campaign as Error).message).toBe(`Item 1: no FCM credential is set: add one to the node to send to FCM devices`);
 	});
 });

@@ -25,11 +25,13 @@ import { PushTokenCleanupTrigger } from '../../nodes/PushTokenCleanupTrigger/Pus
 import { PushTokenIdentity } from '../../nodes/PushTokenIdentity/PushTokenIdentity.node';
 import { RegisterPushToken } from '../../nodes/RegisterPushToken/RegisterPushToken.node';
 import { SendPush } from '../../nodes/SendPush/SendPush.node';
-import { apnsCredentialTest, fcmCredentialTest, webPushCredentialTest } from '../../nodes/shared/providers';
+import { credentialTests } from '../../nodes/shared/providers';
 import { pushTokenStoreConnectionTest } from '../../nodes/shared/store';
 import { startFakes, type Fakes } from '../fakes/providers';
 import { tokens } from '../support/stores';
 import { execute, snapshot, type InputItem, type StoreSnapshot } from './support-input-context';
+
+const { apnsCredentialTest, fcmCredentialTest, webpushCredentialTest: webPushCredentialTest } = credentialTests;
 
 const APP = 'com.example.app';
 const MB = 'x'.repeat(1024 * 1024);
@@ -611,7 +613,7 @@ describe('bad credentials: the credential test and the node both name the field'
 		await closeAllStores();
 		expect(error).toBeInstanceOf(NodeOperationError);
 		const message = (error as Error).message;
-		expect(message).toMatch(/^(Firebase Cloud Messaging|APNs|Web Push VAPID) credential: /);
+		expect(message).toMatch(/^(FCM|APNs|Web Push) credential: /);
 		if (typeof expected === 'string') expect(message).toContain(expected);
 		else expect(message).toMatch(expected);
 		expect(message.length).toBeLessThan(1500);

@@ -27,11 +27,13 @@ import { PushTokenCleanupTrigger } from '../../nodes/PushTokenCleanupTrigger/Pus
 import { PushTokenIdentity } from '../../nodes/PushTokenIdentity/PushTokenIdentity.node';
 import { RegisterPushToken } from '../../nodes/RegisterPushToken/RegisterPushToken.node';
 import { SendPush } from '../../nodes/SendPush/SendPush.node';
-import { apnsCredentialTest, fcmCredentialTest, webPushCredentialTest } from '../../nodes/shared/providers';
+import { credentialTests } from '../../nodes/shared/providers';
 import { pushTokenStoreConnectionTest } from '../../nodes/shared/store';
 import { startFakes, type Fakes } from '../fakes/providers';
 import { freshConfig, tokens } from '../support/stores';
 import { execute } from './support-input-context';
+
+const { apnsCredentialTest, fcmCredentialTest, webpushCredentialTest: webPushCredentialTest } = credentialTests;
 
 const APP = 'com.example.app';
 const PG_PASSWORD = `S3CRET-pg-${randomBytes(9).toString('hex')}`;

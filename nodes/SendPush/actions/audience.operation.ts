@@ -1,6 +1,6 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import { isReported, type Platform } from '../../core';
-import { appIdField, optional } from '../../shared/fields';
+import { appIdField, optional, platformOptions } from '../../shared/fields';
 import { errorItem, toJson } from '../../shared/items';
 import { itemParameters } from '../../shared/parameters';
 import { deliveryControls, readMessage, sendOptions, sizeError } from '../message';
@@ -18,12 +18,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Platform Filter',
 		name: 'audiencePlatform',
 		type: 'options',
-		options: [
-			{ name: 'All', value: '' },
-			{ name: 'Android', value: 'android' },
-			{ name: 'iOS', value: 'ios' },
-			{ name: 'Web', value: 'web' },
-		],
+		options: [{ name: 'All', value: '' }, ...platformOptions],
 		default: '',
 		displayOptions: show,
 	},

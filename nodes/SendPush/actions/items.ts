@@ -11,7 +11,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import { PROVIDERS, providerModule, yieldToIo, type DeviceResult, type DeviceView, type Provider, type PushMessage, type Sender, type SendOptions } from '../../core';
 import { errorItem, toJson, toNodeError } from '../../shared/items';
-import { CREDENTIALS } from '../../shared/providers';
+import { label } from '../../shared/providers';
 import { collapsedBy, itemSendId, sizeError } from '../message';
 
 /** What one item sends: its message to its devices, or, when it reaches none, what it outputs instead. */
@@ -99,7 +99,7 @@ export async function sendItems(context: IExecuteFunctions, sender: Sender, plan
 export function missingCredentials(context: IExecuteFunctions, sender: Sender, i: number, providers: Provider[]): NodeOperationError | null {
 	const wanted = [...new Set(providers)];
 	if (wanted.length === 0 || wanted.some((p) => sender.providers.includes(p))) return null;
-	const what = wanted.map((p) => `no ${CREDENTIALS[p].displayName} credential is set: add one to the node to send to ${providerModule(p).name} devices`);
+	const what = wanted.map((p) => `no ${label(p)} credential is set: add one to the node to send to ${providerModule(p).name} devices`);
 	return new NodeOperationError(context.getNode(), `Item ${i + 1}: ${what.join('; ')}`, { itemIndex: i });
 }
 

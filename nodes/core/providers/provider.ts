@@ -9,6 +9,7 @@ import type { DeviceView, Outcome, Platform } from '../model';
 import type { MessageBase } from '../payload/base';
 import type { Resolve } from '../net/guard';
 import { NoAnswer } from './http2';
+import type { ProviderPanel } from './panel';
 
 export interface ProviderModule<Id extends string = string, Options extends z.ZodType = z.ZodType, Config extends z.ZodType = z.ZodType> {
 	readonly id: Id;
@@ -43,6 +44,8 @@ export interface ProviderModule<Id extends string = string, Options extends z.Zo
 	/** The credential test's own check (an access token fetched), where it has one; what it answers is the test's message. */
 	verify?(config: z.input<Config>): Promise<string | void>;
 	transport(config: z.input<Config>, network?: Network): Transport;
+	/** What n8n's editor shows of it. */
+	readonly panel: ProviderPanel;
 }
 
 /** How a transport reaches the network; tests inject a resolver. Proxies are read from the environment (./net/proxy). */

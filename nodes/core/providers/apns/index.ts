@@ -1,6 +1,7 @@
 /** Apple Push Notification service: a device token of 64 hexadecimal characters, per environment (production, sandbox). */
 import { describe } from '../../text';
 import type { ProviderModule } from '../provider';
+import { apnsPanel } from './panel';
 import { apnsAnswers } from './answers';
 import { ApnsConfig, checkKeys, credentialConfig } from './config';
 import { APNS_PAYLOAD_LIMIT, apnsPayload, ApnsOptions } from './payload';
@@ -30,6 +31,7 @@ export const apns = {
 	config: ApnsConfig,
 	credential: { name: 'apnsApi', config: credentialConfig },
 	checkConfig: checkKeys,
+	panel: apnsPanel,
 	transport: (config, network) => new ApnsTransport(config, network),
 } satisfies ProviderModule<'apns', typeof ApnsOptions, typeof ApnsConfig>;
 

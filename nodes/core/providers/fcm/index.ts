@@ -5,6 +5,7 @@
  */
 import { describe } from '../../text';
 import type { ProviderModule } from '../provider';
+import { fcmPanel } from './panel';
 import { fcmAnswers } from './answers';
 import { credentialConfig, FcmConfig } from './config';
 import { FCM_PAYLOAD_LIMIT, fcmMessage, FcmOptions } from './payload';
@@ -48,6 +49,7 @@ export const fcm = {
 			await transport.close();
 		}
 	},
+	panel: fcmPanel,
 	transport: (config, network) => new FcmTransport(config, network),
 } satisfies ProviderModule<'fcm', typeof FcmOptions, typeof FcmConfig>;
 

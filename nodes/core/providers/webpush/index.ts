@@ -1,5 +1,6 @@
 /** Web Push (RFC 8030, VAPID, aes128gcm): a browser's subscription, stored by its endpoint with its keys. */
 import type { ProviderModule } from '../provider';
+import { webPushPanel } from './panel';
 import { webPushAnswers } from './answers';
 import { checkSubject, credentialConfig, WebPushConfig } from './config';
 import { declarativeIssues, WEB_PUSH_PAYLOAD_LIMIT, webPushBody, WebPushOptions } from './payload';
@@ -29,6 +30,7 @@ export const webpush = {
 	config: WebPushConfig,
 	credential: { name: 'webPushVapidApi', config: credentialConfig },
 	verify: checkSubject,
+	panel: webPushPanel,
 	transport: (config, network) => new WebPushTransport(config, network),
 } satisfies ProviderModule<'webpush', typeof WebPushOptions, typeof WebPushConfig>;
 
