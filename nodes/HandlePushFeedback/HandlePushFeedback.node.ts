@@ -11,7 +11,7 @@ import {
 import { backoffMs, classifyAnswer, type OutcomeResult } from '../core';
 import { fromVersion2, optional } from '../shared/fields';
 import { errorItem, toJson } from '../shared/items';
-import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
+import { getStore, storeNode } from '../shared/store';
 
 const OUTPUT = { removed: 0, suppressed: 1, retry: 2, other: 3 } as const;
 
@@ -150,6 +150,8 @@ function readAnswer(context: IExecuteFunctions, i: number): Answer {
 	};
 }
 
+const header = storeNode();
+
 /**
  * Applies provider answers and uninstall events to the store: dead tokens are removed and
  * tombstoned, two bounces in a row suppress, transient errors go out on a retry branch with
@@ -169,7 +171,7 @@ export class HandlePushFeedback implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Removed', 'Suppressed', 'Retry', 'Other'],
-		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
+		credentials: header.credentials,
 		properties: [
 			// Version 1 had the mapped fields only: its saved workflows keep them by that default.
 			{ ...answerFrom, default: 'map', displayOptions: { show: { '@version': [1] } } },
@@ -195,7 +197,7 @@ export class HandlePushFeedback implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest } };
+	methods = header.methods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);

@@ -10,7 +10,7 @@ import {
 import { APNS_ENVIRONMENTS, detectPreset, mapColumns, presetById, PRESETS, PROVIDERS, readCsv, readJson, reader, type ColumnMap, type ImportOptions, type ImportPreset, type ImportSummary } from '../core';
 import { appIdField, deviceIdField, languageField, oneOf, optional, platformField, platformOptions, timeZoneField, tokenField, userIdField } from '../shared/fields';
 import { errorItem, toJson } from '../shared/items';
-import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
+import { getStore, storeNode } from '../shared/store';
 
 const fromItems = { show: { source: ['items'] } };
 const fromFile = { show: { source: ['file'] } };
@@ -42,6 +42,8 @@ const columnField = (field: keyof ColumnMap, displayName: string, description?: 
 	...(description ? { description } : {}),
 });
 
+const header = storeNode();
+
 /**
  * Migration from another provider (Braze's push_token_import): tokens from incoming items or
  * from a CSV / JSON file of any size, streamed in batches. Outputs one summary, never one item
@@ -62,7 +64,7 @@ export class ImportPushTokens implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
+		credentials: header.credentials,
 		properties: [
 			{
 				displayName: 'Mode',
@@ -199,7 +201,7 @@ export class ImportPushTokens implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest } };
+	methods = header.methods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);

@@ -1,6 +1,8 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { pushTokenStoreConnectionTest } from '../shared/store';
+import { storeNode } from '../shared/store';
 import { operations, router } from './actions/router';
+
+const header = storeNode();
 
 /**
  * What a send did, after it: a send id's report (how many it reached, why the rest failed, who
@@ -21,7 +23,7 @@ export class PushReports implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
+		credentials: header.credentials,
 		properties: [
 			{
 				displayName: 'Operation',
@@ -41,7 +43,7 @@ export class PushReports implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest } };
+	methods = header.methods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

@@ -12,7 +12,7 @@ import {
 import { DEFAULT_CHANGELOG_DAYS, DEFAULT_SEND_LOG_DAYS, DEFAULT_STALE_AFTER_DAYS, describe } from '../core';
 import { fromVersion2 } from '../shared/fields';
 import { toJson } from '../shared/items';
-import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
+import { getStore, storeNode } from '../shared/store';
 
 /** n8n schedules with six fields (seconds first); a classic five-field cron runs at second 0. */
 export function toCronExpression(text: string): CronExpression | null {
@@ -47,6 +47,8 @@ function scheduleOf(context: ITriggerFunctions): string {
 	return `0 ${hour} ${context.getNodeParameter('dayOfMonth', 1) as number} * *`;
 }
 
+const header = storeNode();
+
 /**
  * The monthly clean-up (Braze's rule for imported tokens): deletes temporary imported profiles
  * that hold no token any more, keeps those that do, and optionally prunes devices not seen for
@@ -65,7 +67,7 @@ export class PushTokenCleanupTrigger implements INodeType {
 		defaults: { name: 'Push Token Cleanup Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
+		credentials: header.credentials,
 		properties: [
 			// Version 1 had the Cron Expression only: its saved workflows keep it by that default.
 			{ ...run, default: 'custom', displayOptions: { show: { '@version': [1] } } },
@@ -163,7 +165,7 @@ export class PushTokenCleanupTrigger implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest } };
+	methods = header.methods;
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
 		const text = scheduleOf(this);

@@ -13,7 +13,7 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 import { AppEndpoint, CallLimiter, DEFAULT_MAX_BODY_BYTES, ENDPOINT_EVENTS, EndpointAuth, MAX_BATCH, type EndpointAuthConfig, type ClearMode, type EndpointEvent, type Limits, type Verification } from '../core';
-import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
+import { getStore, storeNode } from '../shared/store';
 
 /** Each route is a webhook of its own, at `<webhook URL>/<route>`. Literal values: n8n evaluates a webhook's description on every call. */
 const webhooks: IWebhookDescription[] = AppEndpoint.routes().map((route) => ({ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: route }));
@@ -24,6 +24,8 @@ const EVENT_OPTIONS: Array<{ name: string; value: EndpointEvent; description: st
 	{ name: 'Token Moved to Another User', value: 'moved', description: 'A login (or a register with a user ID) took a device from another profile' },
 	{ name: 'User Logged Out', value: 'loggedOut', description: 'A device was logged out of its user' },
 ];
+
+const header = storeNode([{ name: 'pushTokenEndpointAuthApi', displayName: 'App Key and User Proofs', required: true, testedBy: 'pushTokenEndpointAuthTest' }], { pushTokenEndpointAuthTest });
 
 /**
  * The app's front door: register (app open), identify (login), logout, opened (a push opened, for
@@ -46,10 +48,7 @@ export class PushTokenEndpoint implements INodeType {
 		defaults: { name: 'Push Token Endpoint' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{ name: 'pushTokenStoreApi', displayName: 'Push Token Store', required: true, testedBy: 'pushTokenStoreConnectionTest' },
-			{ name: 'pushTokenEndpointAuthApi', displayName: 'App Key and User Proofs', required: true, testedBy: 'pushTokenEndpointAuthTest' },
-		],
+		credentials: header.credentials,
 		webhooks,
 		properties: [
 			{
@@ -141,7 +140,7 @@ export class PushTokenEndpoint implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest, pushTokenEndpointAuthTest } };
+	methods = header.methods;
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const res = this.getResponseObject();

@@ -1,7 +1,7 @@
 import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { appIdField, deviceIdField, fromVersion2, optional, userIdField } from '../shared/fields';
 import { forEachItem, toJson } from '../shared/items';
-import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
+import { getStore, storeNode } from '../shared/store';
 import { ChangelogPage, parseInput, ProfileByUserId, type ProfileExport, type TokenStore } from '../core';
 
 type Operation = 'identify' | 'clearIdentify' | 'getProfile' | 'getTokenHistory' | 'setSubscription';
@@ -10,6 +10,8 @@ const operations = (...names: Operation[]) => ({ show: { operation: names } });
 const onDevice = operations('identify', 'clearIdentify');
 const historyOf = (of: 'user' | 'token') => ({ show: { operation: ['getTokenHistory' as Operation], historyOf: [of] } });
 
+
+const header = storeNode();
 
 /**
  * Who a token belongs to: login moves it to the user (identify, Braze's changeUser), logout lets
@@ -31,7 +33,7 @@ export class PushTokenIdentity implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
+		credentials: header.credentials,
 		properties: [
 			{
 				displayName: 'Operation',
@@ -149,7 +151,7 @@ export class PushTokenIdentity implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest } };
+	methods = header.methods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);

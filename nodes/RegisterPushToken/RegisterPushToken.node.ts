@@ -9,7 +9,9 @@ const providerOptions = [
 	{ name: "The Platform's Own", value: 'platform', description: PLATFORMS.map((p) => `${label(DEFAULT_PROVIDER[p])} for ${PLATFORM_NAMES[p]}`).join(', ') },
 ].sort(byName);
 import { forEachItem, toJson } from '../shared/items';
-import { getStore, pushTokenStoreConnectionTest } from '../shared/store';
+import { getStore, storeNode } from '../shared/store';
+
+const header = storeNode();
 
 export class RegisterPushToken implements INodeType {
 	description: INodeTypeDescription = {
@@ -25,7 +27,7 @@ export class RegisterPushToken implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'pushTokenStoreApi', required: true, testedBy: 'pushTokenStoreConnectionTest' }],
+		credentials: header.credentials,
 		properties: [
 			appIdField,
 			platformField,
@@ -95,7 +97,7 @@ export class RegisterPushToken implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest } };
+	methods = header.methods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);

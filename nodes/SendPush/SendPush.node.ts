@@ -1,10 +1,12 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { credentialSlots, credentialTests } from '../shared/providers';
-import { pushTokenStoreConnectionTest } from '../shared/store';
+import { storeNode } from '../shared/store';
 import { router, targets } from './actions/router';
 import { messageProperties } from './message';
 import * as v1 from './v1';
 import * as v2 from './v2';
+
+const header = storeNode(credentialSlots, credentialTests);
 
 /**
  * Sends a push through FCM, APNs and Web Push: to a user's devices (or the last active one), to
@@ -24,10 +26,7 @@ export class SendPush implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{ name: 'pushTokenStoreApi', displayName: 'Push Token Store', required: true, testedBy: 'pushTokenStoreConnectionTest' },
-			...credentialSlots,
-		],
+		credentials: header.credentials,
 		properties: [
 			{
 				displayName: 'Send To',
@@ -52,7 +51,7 @@ export class SendPush implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { pushTokenStoreConnectionTest, ...credentialTests } };
+	methods = header.methods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

@@ -7,6 +7,7 @@ import type {
 	ICredentialTestFunctions,
 	ICredentialsDecrypted,
 	IExecuteFunctions,
+	INodeCredentialDescription,
 	INodeCredentialTestResult,
 	ITriggerFunctions,
 	IWebhookFunctions,
@@ -37,6 +38,17 @@ export async function pushTokenStoreConnectionTest(
 	} catch (error) {
 		return { status: 'Error', message: redact((error as Error).message, credential.data) };
 	}
+}
+
+type CredentialTest = (this: ICredentialTestFunctions, credential: ICredentialsDecrypted) => Promise<INodeCredentialTestResult>;
+
+/**
+ * The header of every node of the store: its credentials (the store's first, named in the editor
+ * when the node takes others too) and their tests, for the node's `description.credentials` and `methods`.
+ */
+export function storeNode(others: INodeCredentialDescription[] = [], otherTests: Record<string, CredentialTest> = {}) {
+	const store: INodeCredentialDescription = { name: STORE_CREDENTIAL, ...(others.length ? { displayName: 'Push Token Store' } : {}), required: true, testedBy: 'pushTokenStoreConnectionTest' };
+	return { credentials: [store, ...others], methods: { credentialTest: { pushTokenStoreConnectionTest, ...otherTests } } };
 }
 
 /** Removes every credential secret from a message (drivers may echo a URL or a password). */
