@@ -80,6 +80,29 @@ export const languageField: INodeProperties = {
 	description: "The device's language as a BCP 47 tag (fr, pt-BR), as the app reads it. Empty: unchanged.",
 };
 
+/** n8n's Return All switch, and the Limit it shows when off, for one operation. */
+export function returnAllAndLimit(operation: string): INodeProperties[] {
+	return [
+		{
+			displayName: 'Return All',
+			name: 'returnAll',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to return all results or only up to a given limit',
+			displayOptions: { show: { operation: [operation] } },
+		},
+		{
+			displayName: 'Limit',
+			name: 'limit',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 50,
+			description: 'Max number of results to return',
+			displayOptions: { show: { operation: [operation], returnAll: [false] } },
+		},
+	];
+}
+
 /** A displayOptions condition: from version 2 of a node on (its version 1 keeps its own fields). */
 export const fromVersion2 = { '@version': [{ _cnd: { gte: 2 } }] };
 

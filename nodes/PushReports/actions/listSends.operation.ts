@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { TokenStore } from '../../core';
+import { returnAllAndLimit } from '../../shared/fields';
 import { forEachItem, toJson } from '../../shared/items';
 import { instant } from './instant';
 
@@ -8,23 +9,7 @@ const show = { show: { operation: ['listSends'] } };
 export const description: INodeProperties[] = [
 	{ displayName: 'Started After', name: 'from', type: 'dateTime', default: '', description: 'Sends started at or after this time (empty: any)', displayOptions: show },
 	{ displayName: 'Started Before', name: 'to', type: 'dateTime', default: '', description: 'Sends started before this time (empty: any)', displayOptions: show },
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-		displayOptions: show,
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: { show: { operation: ['listSends'], returnAll: [false] } },
-	},
+	...returnAllAndLimit('listSends'),
 ];
 
 /** The most a Return All reads (a report is a few rows; ten thousand sends are a long history). */
