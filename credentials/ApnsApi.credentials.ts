@@ -1,6 +1,7 @@
 import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
 /** Apple Push Notification service, token-based: a .p8 signing key of the team. */
+// eslint-disable-next-line @n8n/community-nodes/credential-test-required -- tested by Send Push, whose provider credential slots and tests the registry builds (nodes/shared/providers.ts)
 export class ApnsApi implements ICredentialType {
 	name = 'apnsApi';
 

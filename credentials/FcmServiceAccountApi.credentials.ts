@@ -1,6 +1,7 @@
 import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
 /** Firebase Cloud Messaging: a service account of the Firebase project (its JSON key file). */
+// eslint-disable-next-line @n8n/community-nodes/credential-test-required -- tested by Send Push, whose provider credential slots and tests the registry builds (nodes/shared/providers.ts)
 export class FcmServiceAccountApi implements ICredentialType {
 	name = 'fcmServiceAccountApi';
 

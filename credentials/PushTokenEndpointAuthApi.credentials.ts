@@ -5,6 +5,7 @@ import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
  * HMAC secret, or the key of the JWTs the app's backend signs). Which proof is asked for is the
  * node's Identity Verification.
  */
+// eslint-disable-next-line @n8n/community-nodes/credential-test-required -- tested by Push Token Endpoint through its header, storeNode() (nodes/shared/store.ts)
 export class PushTokenEndpointAuthApi implements ICredentialType {
 	name = 'pushTokenEndpointAuthApi';
 

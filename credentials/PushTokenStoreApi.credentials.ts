@@ -4,6 +4,7 @@ import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
  * Where the token store lives. SQLite is the embedded default (one n8n); PostgreSQL is for
  * queue mode, where many workers on many hosts share one store.
  */
+// eslint-disable-next-line @n8n/community-nodes/credential-test-required -- tested by every node of the store through its header, storeNode() (nodes/shared/store.ts)
 export class PushTokenStoreApi implements ICredentialType {
 	name = 'pushTokenStoreApi';
 

@@ -1,6 +1,7 @@
 import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
 /** Web Push (RFC 8030) with VAPID (RFC 8292) application server keys. */
+// eslint-disable-next-line @n8n/community-nodes/credential-test-required -- tested by Send Push, whose provider credential slots and tests the registry builds (nodes/shared/providers.ts)
 export class WebPushVapidApi implements ICredentialType {
 	name = 'webPushVapidApi';
 
