@@ -2,14 +2,14 @@ import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, t
 import { DEFAULT_PROVIDER, PLATFORMS, PROVIDERS } from '../core';
 import { apnsEnvironmentOptions, byName, appIdField, deviceIdField, fromVersion2, languageField, optional, PLATFORM_NAMES, platformField, timeZoneField, tokenField, userIdField } from '../shared/fields';
 import { label } from '../shared/providers';
+import { forEachItem, toJson } from '../shared/items';
+import { getStore, storeNode } from '../shared/store';
 
 /** Who delivers to a token: a provider, or the platform's own (the core's DEFAULT_PROVIDER). */
 const providerOptions = [
 	...PROVIDERS.map((p) => ({ name: label(p), value: p })),
 	{ name: "The Platform's Own", value: 'platform', description: PLATFORMS.map((p) => `${label(DEFAULT_PROVIDER[p])} for ${PLATFORM_NAMES[p]}`).join(', ') },
 ].sort(byName);
-import { forEachItem, toJson } from '../shared/items';
-import { getStore, storeNode } from '../shared/store';
 
 const header = storeNode();
 
