@@ -106,6 +106,14 @@ describe('Send Push version 2 panel', () => {
 		expect((error as Error).message).toMatch(/quietHours\.end.*expected quietHours\.end as a time of day from 00:00 to 23:59, HH:MM/);
 	});
 
+	it('Web Push Declarative reaches the message; without an https deep link the item fails naming the field', async () => {
+		const params = { ...targets.audience, ...empty2, message: { deepLink: 'https://shop.example/sale' }, webPush: { declarative: true } };
+		const [, message] = (await handed(2, params)) as [unknown, { webpush: unknown }];
+		expect(message.webpush).toEqual({ declarative: true });
+		const error = await execute(sendPush(2), { params: { ...params, message: { deepLink: 'app://sale' } }, store }).catch((e: unknown) => e);
+		expect((error as Error).message).toMatch(/deepLink.*expected deepLink as an https:\/\/ URL: a declarative Web Push opens it/);
+	});
+
 	it("shows the audience's own fields, and Update Token Store, only where they apply", () => {
 		const { properties } = new SendPush().description;
 		// n8n's own resolution of what the panel shows (defaults included) for these values

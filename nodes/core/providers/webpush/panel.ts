@@ -5,6 +5,13 @@ export const webPushPanel: ProviderPanel = {
 	credentialLabel: 'Web Push',
 	parameter: 'webPush',
 	fields: [
+		{
+			displayName: 'Declarative',
+			name: 'declarative',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to send the declarative form (Safari 18.4+): the browser shows the notification and opens the deep link (an https:// URL) without a service worker',
+		},
 		{ displayName: 'Topic', name: 'topic', type: 'string', default: '' },
 		{
 			displayName: 'Urgency',
@@ -19,6 +26,6 @@ export const webPushPanel: ProviderPanel = {
 			default: 'normal',
 		},
 	],
-	options: (v) => ({ ttlSeconds: v.ttlSeconds, urgency: v.urgency, topic: v.topic }),
+	options: (v) => ({ ttlSeconds: v.ttlSeconds, urgency: v.urgency, topic: v.topic, declarative: v.declarative }),
 	collapseOption: 'topic',
 };
