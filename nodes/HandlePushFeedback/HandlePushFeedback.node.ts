@@ -8,9 +8,10 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { backoffMs, classifyAnswer, type OutcomeResult } from '../core';
+import { backoffMs, checkReceipts, classifyAnswer, PROVIDERS, providerModule, type OutcomeResult } from '../core';
 import { fromVersion2, optional } from '../shared/fields';
 import { errorItem, toJson } from '../shared/items';
+import { credentialSlots, credentialTestName, credentialTests, getTransports } from '../shared/providers';
 import { getStore, storeNode } from '../shared/store';
 
 const OUTPUT = { removed: 0, suppressed: 1, retry: 2, other: 3 } as const;
@@ -150,7 +151,33 @@ function readAnswer(context: IExecuteFunctions, i: number): Answer {
 	};
 }
 
-const header = storeNode();
+/** What the node does: version 3 also checks receipts (providers that answer later). */
+const operation: INodeProperties = {
+	displayName: 'Operation',
+	name: 'operation',
+	type: 'options',
+	noDataExpression: true,
+	default: 'apply',
+	options: [
+		{ name: 'Apply Answers', value: 'apply', action: 'Apply provider answers to the token store', description: 'Each input item is a provider answer or an uninstall event' },
+		{
+			name: 'Check Receipts',
+			value: 'checkReceipts',
+			action: 'Check receipts of providers that answer later',
+			description: 'Ask the providers that answer for each push later for the receipts awaited, and apply them (schedule it, e.g. every 30 minutes)',
+		},
+	],
+	displayOptions: { show: { '@version': [{ _cnd: { gte: 3 } }] } },
+};
+const applying = { hide: { operation: ['checkReceipts'] } };
+const checking = { show: { operation: ['checkReceipts'] } };
+
+/** The credentials of the providers that answer later, for Check Receipts. */
+const receiptProviders = PROVIDERS.filter((p) => providerModule(p).receipts);
+const header = storeNode(
+	credentialSlots.filter((slot) => receiptProviders.some((p) => providerModule(p).credential.name === slot.name)).map((slot) => ({ ...slot, displayOptions: checking })),
+	Object.fromEntries(receiptProviders.map((p) => [credentialTestName(p), credentialTests[credentialTestName(p)]])),
+);
 
 /**
  * Applies provider answers and uninstall events to the store: dead tokens are removed and
@@ -163,7 +190,7 @@ export class HandlePushFeedback implements INodeType {
 		name: 'handlePushFeedback',
 		icon: { light: 'file:handlePushFeedback.svg', dark: 'file:handlePushFeedback.dark.svg' },
 		group: ['transform'],
-		version: [1, 2],
+		version: [1, 2, 3],
 		subtitle: 'removed · suppressed · retry · other',
 		description: 'Apply push provider answers and uninstall events to the token store',
 		defaults: { name: 'Handle Push Feedback' },
@@ -173,16 +200,27 @@ export class HandlePushFeedback implements INodeType {
 		outputNames: ['Removed', 'Suppressed', 'Retry', 'Other'],
 		credentials: header.credentials,
 		properties: [
+			operation,
 			// Version 1 had the mapped fields only: its saved workflows keep them by that default.
 			{ ...answerFrom, default: 'map', displayOptions: { show: { '@version': [1] } } },
-			{ ...answerFrom, displayOptions: { show: fromVersion2 } },
-			...mappedFields.map((field) => ({ ...field, displayOptions: { show: { source: ['map'] } } })),
+			{ ...answerFrom, displayOptions: { show: fromVersion2, ...applying } },
+			...mappedFields.map((field) => ({ ...field, displayOptions: { show: { source: ['map'] }, ...applying } })),
+			{
+				displayName: 'Min Age (Minutes)',
+				name: 'minAgeMinutes',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 15,
+				description: 'Receipts of pushes younger than this are left for the next check (Expo advises 15 minutes)',
+				displayOptions: checking,
+			},
 			{
 				displayName: 'Options',
 				name: 'options',
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
+				displayOptions: applying,
 				options: [
 					{
 						displayName: 'Max Attempts',
@@ -201,6 +239,7 @@ export class HandlePushFeedback implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const store = await getStore(this);
+		if (this.getNodeParameter('operation', 0, 'apply') === 'checkReceipts') return checkNow(this, store);
 		const items = this.getInputData();
 		const outputs: INodeExecutionData[][] = [[], [], [], []];
 		for (let i = 0; i < items.length; i++) {
@@ -240,4 +279,19 @@ async function handle(context: IExecuteFunctions, store: Awaited<ReturnType<type
 	if (result.action === 'removed' || result.action === 'tombstoned') return { output: OUTPUT.removed, json };
 	if (result.action === 'suppressed') return { output: OUTPUT.suppressed, json };
 	return { output: OUTPUT.other, json };
+}
+
+/**
+ * Check Receipts, once per execution: each token a receipt changed goes out on its branch
+ * (Removed, Suppressed), and the check's figures as one item on Other.
+ */
+async function checkNow(context: IExecuteFunctions, store: Awaited<ReturnType<typeof getStore>>): Promise<INodeExecutionData[][]> {
+	const minAgeMinutes = context.getNodeParameter('minAgeMinutes', 0, 15) as number;
+	const { changed, ...figures } = await checkReceipts(store, await getTransports(context), { minAgeMinutes });
+	const outputs: INodeExecutionData[][] = [[], [], [], [{ json: toJson(figures), pairedItem: { item: 0 } }]];
+	for (const result of changed) {
+		const output = result.action === 'suppressed' ? OUTPUT.suppressed : result.action === 'removed' || result.action === 'tombstoned' ? OUTPUT.removed : OUTPUT.other;
+		outputs[output].push({ json: toJson(result), pairedItem: { item: 0 } });
+	}
+	return outputs;
 }

@@ -79,6 +79,7 @@ describe.each(ENGINES)('[%s] receipts', (engine) => {
 			byOutcome: { 'invalid-token': 1, delivered: 1 },
 			byAction: { removed: 1, unchanged: 1 },
 			byCode: { fcm: { DeviceNotRegistered: 1 } },
+			changed: [{ appId: APP, token: tokens.fcm(1), provider: 'fcm', outcome: 'invalid-token', action: 'removed', userId: 'user-1', reason: 'DeviceNotRegistered', code: 'DeviceNotRegistered' }],
 		});
 		expect(await t.store.getDevice(APP, tokens.fcm(1))).toBeNull();
 		expect(await t.store.register({ appId: APP, platform: 'android', token: tokens.fcm(1) })).toMatchObject({ action: 'refused' }); // tombstoned

@@ -44,6 +44,8 @@ export interface ProviderModule<Id extends string = string, Options extends z.Zo
 	/** The credential test's own check (an access token fetched), where it has one; what it answers is the test's message. */
 	verify?(config: z.input<Config>): Promise<string | void>;
 	transport(config: z.input<Config>, network?: Network): Transport;
+	/** Its transport answers for pushes later (Transport.receipts): a receipt check needs its credential. */
+	readonly receipts?: true;
 	/** What n8n's editor shows of it. */
 	readonly panel: ProviderPanel;
 }

@@ -8,9 +8,11 @@ import { z } from 'zod/v4';
 import { parseInput } from '../errors';
 import { PROVIDERS, type Outcome, type Provider } from '../model';
 import type { AwaitedReceipt } from '../lifecycle/receipts';
-import type { OutcomeAction } from '../lifecycle/outcomes';
+import type { OutcomeAction, OutcomeResult } from '../lifecycle/outcomes';
 import type { TokenStore } from '../store/TokenStore';
 import type { Transports } from './sender';
+
+const CHANGES = new Set<OutcomeAction>(['removed', 'tombstoned', 'suppressed', 'bounced']);
 
 export const ReceiptCheckOptions = z.object({
 	/** Receipts of pushes younger than this are not asked for yet (Expo advises waiting 15 minutes). */
@@ -30,11 +32,13 @@ export interface ReceiptCheck {
 	byAction: Partial<Record<OutcomeAction, number>>;
 	/** Each provider's codes among the answers that were not 'delivered'. */
 	byCode: Partial<Record<Provider, Record<string, number>>>;
+	/** The tokens an answer changed (removed, suppressed, bounced), with the provider's words. */
+	changed: Array<OutcomeResult & { provider: Provider; reason: string; code?: string }>;
 }
 
 export async function checkReceipts(store: TokenStore, transports: Transports, input: ReceiptCheckOptions = {}): Promise<ReceiptCheck> {
 	const options = parseInput(ReceiptCheckOptions, input, 'receipt check');
-	const report: ReceiptCheck = { checked: 0, answered: 0, notReady: 0, expired: 0, byOutcome: {}, byAction: {}, byCode: {} };
+	const report: ReceiptCheck = { checked: 0, answered: 0, notReady: 0, expired: 0, byOutcome: {}, byAction: {}, byCode: {}, changed: [] };
 	const now = store.now();
 	for (const provider of PROVIDERS) {
 		const receipts = transports[provider]?.receipts;
@@ -63,6 +67,7 @@ export async function checkReceipts(store: TokenStore, transports: Transports, i
 					const codes = (report.byCode[provider] ??= {});
 					codes[a.code] = (codes[a.code] ?? 0) + 1;
 				}
+				if (CHANGES.has(results[i].action)) report.changed.push({ ...results[i], provider, reason: a.reason, ...(a.code ? { code: a.code } : {}) });
 			});
 		}
 	}
