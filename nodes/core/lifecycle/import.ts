@@ -13,7 +13,7 @@ import { DEFAULT_PROVIDER, ImportRow } from '../model';
 import { sql } from 'kysely';
 import type { Engine, Tx } from '../store/engines';
 import type { DevicesTable, ProfilesTable } from '../store/schema';
-import { byApp, eventRow, tokenKey } from './records';
+import { byApp, eventRow, storedData, tokenKey } from './records';
 
 export interface ImportOptions {
 	batchSize?: number;
@@ -70,7 +70,7 @@ type ValidRow = ReturnType<typeof ImportRow.parse>;
 
 /** The devices' columns with their PostgreSQL types (a batch goes in as one array per column). */
 const DEVICE_TYPES: Record<keyof DevicesTable, string> = {
-	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', token_kind: 'text', environment: 'text', web_p256dh: 'text', web_auth: 'text',
+	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', token_kind: 'text', address_data: 'text',
 	profile_id: 'text', foreground: 'smallint', push_enabled: 'smallint', provisional: 'smallint', last_status: 'text', consecutive_bounces: 'integer',
 	registered_at: 'bigint', last_seen_at: 'bigint', last_active_at: 'bigint', time_zone: 'text', language: 'text', marketing_sent: 'text',
 };
@@ -109,9 +109,7 @@ function deviceRow(row: ValidRow, profileId: string, now: number): DevicesTable 
 		platform: row.platform,
 		provider: row.provider,
 		token_kind: row.tokenKind,
-		environment: row.environment ?? null,
-		web_p256dh: row.webPushKeys?.p256dh ?? null,
-		web_auth: row.webPushKeys?.auth ?? null,
+		address_data: storedData(row.data),
 		profile_id: profileId,
 		foreground: 1,
 		push_enabled: null,

@@ -1,8 +1,11 @@
-/** Apple Push Notification service: a device token of 64 hexadecimal characters, per environment (production, sandbox). */
+/**
+ * Apple Push Notification service: a device token of 64 hexadecimal characters, per environment
+ * (production, sandbox): the device's data is `{ environment }`, from the record's `environment`.
+ */
 import { describe } from '../../text';
 import type { ProviderModule } from '../provider';
 import { apnsAnswers } from './answers';
-import { ApnsConfig, checkKeys, credentialConfig } from './config';
+import { APNS_ENVIRONMENTS, ApnsConfig, checkKeys, credentialConfig, environmentOf, isApnsEnvironment } from './config';
 import { APNS_PAYLOAD_LIMIT, apnsPayload, ApnsOptions } from './payload';
 import { ApnsTransport } from './transport';
 
@@ -15,12 +18,20 @@ export const apns = {
 	defaultFor: ['ios'],
 	tokenKinds: ['device-token'],
 	canonical: (raw) => (DEVICE_TOKEN.test(raw) ? raw.toLowerCase() : null),
-	address(token) {
+	address(token, _kind, { environment }) {
+		if (environment !== undefined && !isApnsEnvironment(environment)) return [{ field: 'environment', path: [], message: `expected environment to be one of ${APNS_ENVIRONMENTS.join(', ')}` }];
 		if (typeof token !== 'string') return [{ path: [], message: `expected the APNS token as a string, got ${describe(token)}` }];
 		const text = token.trim();
 		if (!DEVICE_TOKEN.test(text)) return [{ path: [], message: `expected an APNs device token of 64 hexadecimal characters, got ${describe(text)}` }];
-		return { token: text.toLowerCase(), kind: 'device-token', webPushKeys: null };
+		return { token: text.toLowerCase(), kind: 'device-token', data: environment === undefined ? null : { environment } };
 	},
+	parseData: (stored) => {
+		const environment = environmentOf(stored as Record<string, unknown> | null);
+		return environment ? { environment } : null;
+	},
+	// An app open that does not say its environment keeps the one known.
+	mergeData: (previous, next) => next ?? previous,
+	show: (data) => ({ environment: environmentOf(data) }),
 	maxTokenLength: 64,
 	options: ApnsOptions,
 	payloadLimit: APNS_PAYLOAD_LIMIT,

@@ -82,3 +82,8 @@ export function asSubscription(value: unknown): unknown {
 		return value;
 	}
 }
+
+/** A device's subscription keys, from its data (`{ p256dh, auth }`); null when it has none. */
+export function keysOf(data: Readonly<Record<string, unknown>> | null): { p256dh: string; auth: string } | null {
+	return typeof data?.p256dh === 'string' && typeof data.auth === 'string' ? { p256dh: data.p256dh, auth: data.auth } : null;
+}
