@@ -3,7 +3,7 @@
  * and the types derived from them. Nothing here knows about n8n.
  */
 import { z } from 'zod/v4';
-import { PROVIDERS, providerModule, type Provider } from './providers';
+import { PROVIDERS, providerModule, type Provider, type PROVIDER_MODULES } from './providers';
 import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE } from './text';
 import { LanguageTag, TimeZoneName } from './locale';
 import { OUTCOMES, PLATFORMS, type DeviceView as DeviceViewOf, type Platform, type ProviderData } from './types';
@@ -97,8 +97,15 @@ export const TokenOrSubscription = z.unknown().transform((value, ctx) => {
 	return ref.data;
 });
 
+/** Fields of their own that provider modules read from a record (APNs: environment), checked on every record, as the others; typed from the registry's modules. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a module without fields adds none
+type FieldsOf<M> = M extends { recordFields: infer F extends z.ZodRawShape } ? F : {};
+type Together<U> = (U extends unknown ? (all: U) => void : never) extends (all: infer I) => void ? I : never;
+type ProviderFields = Together<FieldsOf<(typeof PROVIDER_MODULES)[Provider]>>;
+const PROVIDER_FIELDS = Object.assign({}, ...PROVIDERS.map((id) => providerModule(id).recordFields ?? {})) as ProviderFields;
+
 /**
- * Fields every token-bearing record shares (register and import). `token` is the provider's
+ * Fields every token-bearing record shares (register and import), and the providers' own. `token` is the provider's
  * token; for Web Push it is the subscription (object or JSON text), stored by its endpoint.
  */
 const TokenFields = z.object({
@@ -110,12 +117,10 @@ const TokenFields = z.object({
 	tokenKind: z.string({ error: 'expected tokenKind as text' }).optional(),
 	deviceId: DeviceId.optional(),
 	userId: UserId.optional(),
-	/** APNs: the device's environment (production or sandbox), checked and kept by its module. */
-	environment: z.unknown().optional(),
 	/** Where the device is (an IANA name) and its language (BCP 47), as the app reports them; stored canonical. */
 	timeZone: TimeZoneName('timeZone').optional(),
 	language: LanguageTag('language').optional(),
-});
+}).extend(PROVIDER_FIELDS);
 
 /** What the store keeps of a token once its shape is checked. */
 export interface NormalizedToken {

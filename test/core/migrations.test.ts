@@ -92,7 +92,7 @@ describe.each(ENGINES)('[%s] migrations', (engine) => {
 					{ id: 'd4', token_kind: 'subscription' },
 				]);
 				// A provider the registry may add later needs no table change: the CHECK is gone.
-				const later = { id: 'd5', app_id: APP, token: 'hms-1', device_id: null, platform: 'android' as const, provider: 'hms' as 'fcm', token_kind: 'token', environment: null, web_p256dh: null, web_auth: null, profile_id: 'p1', foreground: 1 as const, push_enabled: null, provisional: 0 as const, last_status: 'unused' as const, consecutive_bounces: 0, registered_at: AT, last_seen_at: AT, last_active_at: null };
+				const later = { id: 'd5', app_id: APP, token: 'hms-1', device_id: null, platform: 'android' as const, provider: 'hms' as 'fcm', token_kind: 'token', address_data: null, profile_id: 'p1', foreground: 1 as const, push_enabled: null, provisional: 0 as const, last_status: 'unused' as const, consecutive_bounces: 0, registered_at: AT, last_seen_at: AT, last_active_at: null };
 				await store.engine.db.insertInto('devices').values(later).execute();
 				// The indexes are still there: (app, token) and (app, device id) stay unique.
 				await expect(store.engine.db.insertInto('devices').values({ ...later, id: 'd6' }).execute()).rejects.toThrow(/unique|UNIQUE/);

@@ -21,9 +21,11 @@ export interface ProviderModule<Id extends string = string, Options extends z.Zo
 	readonly tokenKinds: readonly [string, ...string[]];
 	/** An address of its shape in the one form it is stored and looked up in; null when the text is not of its shape. */
 	canonical?(raw: string): string | null;
+	/** Fields of its own a register or import record may carry (APNs: `environment`), checked on every record whatever its provider. */
+	readonly recordFields?: Readonly<Record<string, z.ZodType>>;
 	/**
 	 * Checks an address given to register or import; `kind` as the record declares it, if it does;
-	 * `record` the whole record, whose fields of its own the module reads (APNs: `environment`).
+	 * `record` the whole record, its own fields (`recordFields`) checked.
 	 */
 	address(token: unknown, kind: string | undefined, record: Readonly<Record<string, unknown>>): Address | AddressIssue[];
 	/** Whether a token given with no provider named has its shape (e.g. Expo's ExponentPushToken[…]): it then goes to it rather than to the platform's default. */

@@ -2,6 +2,7 @@
  * Apple Push Notification service: a device token of 64 hexadecimal characters, per environment
  * (production, sandbox): the device's data is `{ environment }`, from the record's `environment`.
  */
+import { z } from 'zod/v4';
 import { describe } from '../../text';
 import type { ProviderModule } from '../provider';
 import { apnsAnswers } from './answers';
@@ -18,12 +19,12 @@ export const apns = {
 	defaultFor: ['ios'],
 	tokenKinds: ['device-token'],
 	canonical: (raw) => (DEVICE_TOKEN.test(raw) ? raw.toLowerCase() : null),
+	recordFields: { environment: z.enum(APNS_ENVIRONMENTS, { error: `expected environment to be one of ${APNS_ENVIRONMENTS.join(', ')}` }).optional() },
 	address(token, _kind, { environment }) {
-		if (environment !== undefined && !isApnsEnvironment(environment)) return [{ field: 'environment', path: [], message: `expected environment to be one of ${APNS_ENVIRONMENTS.join(', ')}` }];
 		if (typeof token !== 'string') return [{ path: [], message: `expected the APNS token as a string, got ${describe(token)}` }];
 		const text = token.trim();
 		if (!DEVICE_TOKEN.test(text)) return [{ path: [], message: `expected an APNs device token of 64 hexadecimal characters, got ${describe(text)}` }];
-		return { token: text.toLowerCase(), kind: 'device-token', data: environment === undefined ? null : { environment } };
+		return { token: text.toLowerCase(), kind: 'device-token', data: isApnsEnvironment(environment) ? { environment } : null };
 	},
 	parseData: (stored) => {
 		const environment = environmentOf(stored as Record<string, unknown> | null);

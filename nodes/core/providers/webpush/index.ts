@@ -20,7 +20,8 @@ export const webpush = {
 	},
 	lookupToken(value) {
 		const parsed = asSubscription(value);
-		return typeof parsed === 'object' && parsed !== null ? (parsed as { endpoint?: unknown }).endpoint : undefined;
+		// An object is a subscription, found by its endpoint (none: null, which no lookup finds).
+		return typeof parsed === 'object' && parsed !== null ? ((parsed as { endpoint?: unknown }).endpoint ?? null) : undefined;
 	},
 	parseData: (stored) => keysOf(stored as Record<string, unknown> | null),
 	show: (data) => ({ webPushKeys: keysOf(data) }),
