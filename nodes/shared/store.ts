@@ -11,32 +11,12 @@ import type {
 	ITriggerFunctions,
 	IWebhookFunctions,
 } from 'n8n-workflow';
-import { expandHome, openStore, TokenStore, type StoreConfig } from '../core';
+import { credentialConfig, openStore, TokenStore, type StoreConfig } from '../core';
 
 export const STORE_CREDENTIAL = 'pushTokenStoreApi';
 
 export function storeConfigFromCredential(data: ICredentialDataDecryptedObject): StoreConfig {
-	// (absent in credentials saved before the option: no cap)
-	const maxDevicesPerUser = Number(data.maxDevicesPerUser ?? 0);
-	if (data.engine !== 'postgres') {
-		return { engine: 'sqlite', path: expandHome(String(data.path || '~/.n8n/push-tokens.sqlite')), maxDevicesPerUser };
-	}
-	const ssl = data.ssl === 'require' ? true : data.ssl === 'allow-unverified' ? { rejectUnauthorized: false } : undefined;
-	const poolSize = Number(data.poolSize) || 10;
-	const schema = data.schema === undefined ? undefined : String(data.schema);
-	if (data.connection === 'url') return { engine: 'postgres', connectionString: String(data.url ?? ''), ssl, poolSize, schema, maxDevicesPerUser };
-	return {
-		engine: 'postgres',
-		host: String(data.host || 'localhost'),
-		port: Number(data.port) || 5432,
-		database: String(data.database || 'postgres'),
-		user: String(data.user || 'postgres'),
-		password: data.password ? String(data.password) : undefined,
-		ssl,
-		poolSize,
-		schema,
-		maxDevicesPerUser,
-	};
+	return credentialConfig(data);
 }
 
 export async function getStore(context: IExecuteFunctions | ITriggerFunctions | IWebhookFunctions): Promise<TokenStore> {

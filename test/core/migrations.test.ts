@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import webpush from 'web-push';
 import { ApnsTransport, DEFAULT_SCHEMA, PushMessage, Sender, TokenStore, WebPushTransport } from '../../nodes/core';
+import { DIALECTS } from '../../nodes/core/store/engines';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationTableDdl, pendingStatements } from '../../nodes/core/store/migrations';
 import { startFakes, type Fakes } from '../fakes/providers';
 import { ENGINES, freshConfig, tokens } from '../support/stores';
@@ -52,11 +53,11 @@ describe.each(ENGINES)('[%s] migrations', (engine) => {
 	it('a version 2 send log is carried over: its send ids still skip the devices they reached, and count from their first use', async () => {
 		const { config, dispose } = await freshConfig(engine);
 		try {
-			const v2 = pendingStatements(engine, 0).filter((m) => m.version <= 2);
+			const v2 = pendingStatements(DIALECTS[engine], 0).filter((m) => m.version <= 2);
 			const claims = (sendId: string, from: number, n: number) => Array.from({ length: n }, (_, i) => ({ sendId, appId: APP, token: tokens.fcm(from + i) }));
 			const rows = [...claims('campaign-a', 0, 7000), ...claims('campaign-b', 3, 2)]; // more than one page of the carry-over
 			await asVersion2(config as Record<string, unknown>, [
-				migrationTableDdl(engine),
+				migrationTableDdl(DIALECTS[engine]),
 				...v2.flatMap((m) => m.statements),
 				...v2.map((m) => `INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (${m.version}, 'v${m.version}', 0)`),
 				...rows.map((c, i) => `INSERT INTO send_log (send_id, app_id, token, at) VALUES ('${c.sendId}', '${c.appId}', '${c.token}', ${AT + i})`),
@@ -84,11 +85,11 @@ describe.each(ENGINES)('[%s] migrations', (engine) => {
 	it('a version 3 store gains token kinds (an FCM installation id told by its shape) and loses the provider CHECK, its indexes kept', async () => {
 		const { config, dispose } = await freshConfig(engine);
 		try {
-			const v3 = pendingStatements(engine, 0).filter((m) => m.version <= 3);
+			const v3 = pendingStatements(DIALECTS[engine], 0).filter((m) => m.version <= 3);
 			const device = (id: string, token: string, platform: string, provider: string) =>
 				`INSERT INTO devices (id, app_id, token, device_id, platform, provider, profile_id, foreground, last_status, registered_at, last_seen_at) VALUES ('${id}', '${APP}', '${token}', '${id}-device', '${platform}', '${provider}', 'p1', 1, 'unused', ${AT}, ${AT})`;
 			await asVersion2(config as Record<string, unknown>, [
-				migrationTableDdl(engine),
+				migrationTableDdl(DIALECTS[engine]),
 				...v3.flatMap((m) => [...m.statements, ...m.finally]),
 				...v3.map((m) => `INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (${m.version}, 'v${m.version}', 0)`),
 				`INSERT INTO profiles (id, external_id, kind, created_at, updated_at) VALUES ('p1', 'kim', 'identified', ${AT}, ${AT})`,
@@ -126,10 +127,10 @@ describe.each(ENGINES)('[%s] migrations', (engine) => {
 	it('a store written by version 6 keeps every device with its provider data (address_data): APNs environments, Web Push keys, lookups, sends', async () => {
 		const { config, dispose } = await freshConfig(engine);
 		try {
-			const v6 = pendingStatements(engine, 0).filter((m) => m.version <= 6);
+			const v6 = pendingStatements(DIALECTS[engine], 0).filter((m) => m.version <= 6);
 			expect(store6.schemaVersion).toBe(6);
 			await asVersion2(config as Record<string, unknown>, [
-				migrationTableDdl(engine),
+				migrationTableDdl(DIALECTS[engine]),
 				...v6.flatMap((m) => [...m.statements, ...m.finally]),
 				...v6.map((m) => `INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (${m.version}, 'v${m.version}', 0)`),
 				...fixtureInserts(engine),

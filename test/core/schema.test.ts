@@ -32,7 +32,7 @@ async function query<T = Record<string, unknown>>(text: string): Promise<T[]> {
 const tablesOf = async (schema: string) =>
 	(await query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY table_name`)).map((r) => r.table_name);
 
-const STORE_TABLES = ['dead_tokens', 'devices', 'profiles', 'push_tokens_migrations', 'send_log', 'send_report_counts', 'send_reports', 'sends', 'token_events'];
+const STORE_TABLES = ['dead_tokens', 'devices', 'profiles', 'push_tokens_migrations', 'receipts', 'send_log', 'send_report_counts', 'send_reports', 'sends', 'token_events'];
 
 it('on a database with its own public.profiles and public.devices, the store lives in its schema and leaves them untouched', async () => {
 	await query(`CREATE TABLE public.profiles (id serial PRIMARY KEY, name text); INSERT INTO public.profiles (name) VALUES ('theirs')`);

@@ -5,7 +5,7 @@
  * scan of a send history: the store's size still follows its devices.
  */
 import { sql } from 'kysely';
-import type { Tx } from '../store/engines';
+import type { Tx } from '../store/schema';
 import { byApp } from './records';
 
 /** The most pushes a cap may allow in its window (the stamps a device keeps). */

@@ -7,7 +7,8 @@
  */
 import type { z } from 'zod/v4';
 import type { CleanupOptions } from '../model';
-import type { Engine } from '../store/engines';
+import type { Engine } from '../store/engines/engine';
+import { pruneReceipts } from './receipts';
 import { logEvents, withoutDevices } from './records';
 
 export interface CleanupReport {
@@ -20,6 +21,8 @@ export interface CleanupReport {
 	/** Send-log rows of send ids first used more than `sendLogDays` ago, and changelog rows older than `changelogDays`, deleted. */
 	prunedSendLogRows: number;
 	prunedChangelogRows: number;
+	/** Receipts awaited longer than the send log is kept (no provider keeps one that long). */
+	prunedReceipts: number;
 	/** Devices removed because they were not seen for `staleAfterDays`. */
 	prunedStaleDevices: number;
 	staleAfterDays: number | null;
@@ -37,6 +40,7 @@ export async function cleanup(engine: Engine, options: z.output<typeof CleanupOp
 		keptImportedProfiles: 0,
 		prunedSendLogRows: 0,
 		prunedChangelogRows: 0,
+		prunedReceipts: 0,
 		prunedStaleDevices: 0,
 		staleAfterDays: options.staleAfterDays || null,
 		startedAt: new Date(startedAt),
@@ -108,7 +112,11 @@ export async function cleanup(engine: Engine, options: z.output<typeof CleanupOp
 		}
 	}
 
-	if (options.sendLogDays) report.prunedSendLogRows = await pruneSends(engine, startedAt - options.sendLogDays * DAY_MS, options.batchSize);
+	if (options.sendLogDays) {
+		report.prunedSendLogRows = await pruneSends(engine, startedAt - options.sendLogDays * DAY_MS, options.batchSize);
+		// (at most one per device: one transaction)
+		report.prunedReceipts = await engine.transaction((tx) => pruneReceipts(tx, startedAt - options.sendLogDays * DAY_MS));
+	}
 	if (options.changelogDays) report.prunedChangelogRows = await pruneChangelog(engine, startedAt - options.changelogDays * DAY_MS, options.batchSize);
 
 	const kept = await engine.db

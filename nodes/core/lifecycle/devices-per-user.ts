@@ -6,7 +6,7 @@
  * registered and valid. The caller holds the user's key lock (lockKeys), so two logins of one
  * user on two new devices queue, and the second counts the first's device.
  */
-import type { Tx } from '../store/engines';
+import type { Tx } from '../store/schema';
 import { createProfile, logEvents, type DeviceRow, type EventInput, type ProfileRow } from './records';
 
 /** Least recently active first: last active (never, for an imported token, first), then last seen, then id. */

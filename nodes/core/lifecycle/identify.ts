@@ -6,7 +6,7 @@
 import type { z } from 'zod/v4';
 import { NotFoundError } from '../errors';
 import type { ClearIdentifyInput, DeviceView, IdentifyInput, ProfileKind } from '../model';
-import type { Tx } from '../store/engines';
+import type { Tx } from '../store/schema';
 import { checkClaim, type Caller } from './claims';
 import { capDevicesPerUser } from './devices-per-user';
 import { createProfile, describeRef, deviceView, dropIfEmpty, findDevice, logEvents, profileById } from './records';

@@ -6,11 +6,11 @@
  *   retry, config-error → no change (the sender retries, or the node fails on its credentials)
  * A test send changes nothing: providers do not invalidate tokens on test pushes either.
  */
-import { createHash } from 'node:crypto';
 import type { z } from 'zod/v4';
 import type { OutcomeInput, Platform, Provider } from '../model';
-import type { Tx } from '../store/engines';
-import { byApp, dropIfEmpty, eventRow, lockDevices, logEvents, profileById, tokenKey } from './records';
+import type { Tx } from '../store/schema';
+import { sendLogKey, tokenKey } from '../store/keys';
+import { byApp, dropIfEmpty, eventRow, lockDevices, logEvents, profileById } from './records';
 import { Counts, isReported } from './reports';
 
 /** What the store did; 'not-applied': the outcome was not applied, as asked (Send Push with Update Token Store off). */
@@ -124,15 +124,6 @@ export interface SendClaim {
 	title?: string;
 }
 export const claimKey = (c: SendClaim) => `${c.sendId}\u0000${tokenKey(c.appId, c.token)}`;
-
-/**
- * A device in the send log: 53 bits of the SHA-256 of its app and token (a safe integer on both
- * engines; two devices of one send share a key with odds of about n² / 2⁵⁴, and then the second
- * is taken for reached).
- */
-export function sendLogKey(appId: string, token: string): number {
-	return Number(createHash('sha256').update(tokenKey(appId, token)).digest().readBigUInt64BE(0) >> 11n);
-}
 
 /** The integer ids of these send ids, made for the ones new. */
 async function sendRefs(tx: Tx, sendIds: string[], now: number): Promise<Map<string, number>> {

@@ -5,8 +5,7 @@
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { z } from 'zod/v4';
 import type { AudienceQuery, ChangelogPage, DeviceView, LastStatus, Platform, Provider, ProfileView, TokenEvent } from '../model';
-import type { Tx } from '../store/engines';
-import type { Database } from '../store/schema';
+import type { Database, Tx } from '../store/schema';
 import { deviceView, eventView, profileView, type ProfileRow } from './records';
 
 /** One entry of a profile's push tokens, as Braze's and Customer.io's exports show it. */

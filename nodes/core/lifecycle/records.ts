@@ -7,8 +7,8 @@ import { newId } from '../ids';
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { DeviceRef, DeviceView, ProfileKind, ProfileView, ProviderData, TokenEvent, TokenEventType } from '../model';
 import { isProvider, PROVIDERS, providerModule } from '../providers';
-import type { Tx } from '../store/engines';
-import type { Database, DevicesTable, ProfilesTable, TokenEventsTable } from '../store/schema';
+import { tokenKey } from '../store/keys';
+import type { Database, DevicesTable, ProfilesTable, TokenEventsTable, Tx } from '../store/schema';
 
 export type DeviceRow = Selectable<DevicesTable>;
 export type ProfileRow = Selectable<ProfilesTable>;
@@ -79,8 +79,6 @@ export function deviceByToken(tx: Tx, appId: string, token: string): Promise<Dev
 	return tx.selectFrom('devices').selectAll().where('app_id', '=', appId).where('token', '=', token).executeTakeFirst();
 }
 
-/** One key for a token of an app (tokens are unique per app, not across apps). */
-export const tokenKey = (appId: string, token: string) => `${appId}\u0000${token}`;
 
 /** Groups values by app id, for `app_id = ? AND x IN (...)` lookups. */
 export function byApp<T extends { appId: string }>(rows: T[], pick: (row: T) => string | undefined): Map<string, string[]> {

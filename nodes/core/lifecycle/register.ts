@@ -9,7 +9,7 @@ import { newId } from '../ids';
 import { providerModule } from '../providers';
 import type { z } from 'zod/v4';
 import type { DeviceView, RegisterInput } from '../model';
-import type { Tx } from '../store/engines';
+import type { Tx } from '../store/schema';
 import { checkClaim, type Caller } from './claims';
 import { capDevicesPerUser } from './devices-per-user';
 import {

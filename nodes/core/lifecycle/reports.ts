@@ -20,8 +20,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { z } from 'zod/v4';
 import type { OpenInput, Outcome, Platform, Provider, ReportRange } from '../model';
-import type { Tx } from '../store/engines';
-import type { Database } from '../store/schema';
+import type { Database, Tx } from '../store/schema';
 import { findDevice } from './records';
 
 export const AUTO_SEND_ID_PREFIX = 'n8n:';

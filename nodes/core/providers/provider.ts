@@ -98,13 +98,24 @@ export interface Delivery {
 	 * judges it (../send/sender.ts, Refusals).
 	 */
 	endpointRefused?: true;
+	/** Accepted, and answered for later under this id (the transport's `receipts`): a dead token shows only then. */
+	receipt?: string;
 }
 
 export interface Transport {
 	readonly provider: string;
 	/** `messages[i]` goes to `devices[i]`; a message shared by many devices is built once. */
 	send(devices: DeviceView[], messages: readonly MessageBase[]): Promise<Delivery[]>;
+	/** A provider that answers for each push later: its answers to receipt ids (../send/receipts.ts). */
+	readonly receipts?: Receipts;
 	close(): Promise<void>;
+}
+
+export interface Receipts {
+	/** How long after a push the provider keeps its receipt: one not answered by then never will be. */
+	readonly keptHours: number;
+	/** The answers ready so far, by receipt id; an id left out is not ready yet. */
+	check(ids: string[]): Promise<Map<string, Delivery>>;
 }
 
 /** A provider's answer table: its codes (case-insensitive) to outcomes, and what a table cannot say. */

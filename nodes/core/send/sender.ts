@@ -52,7 +52,7 @@ import { providerModule } from '../providers';
 import type { Delivery, Transport } from '../providers/provider';
 import type { TokenStore } from '../store/TokenStore';
 import { claimKey, type OutcomeAction, type SendClaim } from '../lifecycle/outcomes';
-import { tokenKey } from '../lifecycle/records';
+import { tokenKey } from '../store/keys';
 import { isReported, SEND_ID_DATA_KEY } from '../lifecycle/reports';
 import { holdRule, HOLDS, Pacer, type DeliveryControls, type Hold } from './controls';
 
@@ -257,7 +257,13 @@ export class Sender {
 		});
 		const recorded = await this.store.recordOutcomes(
 			final.map(({ index, delivery }) => ({ appId: devices[index].appId, token: devices[index].token, outcome: delivery.outcome, reason: delivery.reason, test })),
-			{ record: !!options.record, release: unreached, report, marketing: !!options.marketing && !test },
+			{
+				record: !!options.record,
+				release: unreached,
+				report,
+				marketing: !!options.marketing && !test,
+				receipts: final.map(({ index, delivery }) => (delivery.receipt ? { provider: devices[index].provider, receiptId: delivery.receipt } : undefined)),
+			},
 		);
 		final.forEach(({ index, delivery, attempts }, k) => {
 			results[index] = {

@@ -23,6 +23,7 @@ import {
 	TokenOrSubscription,
 	UserId,
 	type DeviceView,
+	type Outcome,
 	type ProfileView,
 	type Provider,
 	type TokenEvent,
@@ -32,10 +33,12 @@ import { clearIdentify, identify, type ClearIdentifyResult, type IdentifyResult 
 import type { Caller } from '../lifecycle/claims';
 import { importTokens, type ImportOptions, type ImportSummary } from '../lifecycle/import';
 import { recordMarketing } from '../lifecycle/caps';
-import { claimKey, claimedBy, claimSends, recordDelivered, recordOutcome, releaseSends, sendLogKey, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
+import { awaitReceipts, dueReceipts, forgetReceipts, type AwaitedReceipt } from '../lifecycle/receipts';
+import { claimKey, claimedBy, claimSends, recordDelivered, recordOutcome, releaseSends, type OutcomeResult, type SendClaim } from '../lifecycle/outcomes';
 import { countFinished, listSends, recordOpen, recordSkipped, sendReport, type Finished, type OpenResult, type SendHeadline, type SendReport } from '../lifecycle/reports';
 import { audience, audienceCensus, changelog, devicesOfUsers, exportProfile, userExclusions, type AudienceDevice, type Exclusion, type ProfileExport } from '../lifecycle/queries';
-import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView, tokenKey } from '../lifecycle/records';
+import { byApp, deviceByToken, deviceView, findOrCreateUser, lockKeys, profileView } from '../lifecycle/records';
+import { sendLogKey, tokenKey } from './keys';
 import { register, type RegisterResult } from '../lifecycle/register';
 import { openEngine, StoreConfig, type Engine } from './engines';
 import { z } from 'zod/v4';
@@ -111,7 +114,10 @@ export class TokenStore {
 	 * certainly did not reach) given back under its send id, so a rerun tries them again; and
 	 * `report[i]`, when set, counts entry i's device in its send id's report (../lifecycle/reports).
 	 */
-	async recordOutcomes(entries: unknown[], options: { record?: boolean; release?: SendClaim[]; report?: Array<Omit<Finished, 'removed'> | undefined>; marketing?: boolean } = {}): Promise<OutcomeResult[]> {
+	async recordOutcomes(
+		entries: unknown[],
+		options: { record?: boolean; release?: SendClaim[]; report?: Array<Omit<Finished, 'removed'> | undefined>; marketing?: boolean; receipts?: Array<{ provider: Provider; receiptId: string } | undefined> } = {},
+	): Promise<OutcomeResult[]> {
 		const records = entries.map((entry, i) => parseInput(OutcomeInput, entry, `outcome ${i + 1}`));
 		const apply = options.record !== false;
 		// Deliveries of distinct tokens (a send batch) in bulk; anything else one by one, in order, under its token's lock.
@@ -132,6 +138,8 @@ export class TokenStore {
 					for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
 					// (a frequency cap counts the marketing pushes its devices received)
 					if (options.marketing) await recordMarketing(tx, results.filter((r) => r.action === 'sent'), now);
+					const receipts = options.receipts ?? [];
+					await awaitReceipts(tx, results.flatMap((r, i) => (receipts[i] && r.action === 'sent' ? [{ appId: r.appId, token: r.token, ...receipts[i]! }] : [])), now);
 				}
 				const counted = (options.report ?? []).flatMap((f, i) => (f ? [{ i, finished: { ...f, removed: results[i].action === 'removed' } }] : []));
 				const failures = await countFinished(tx, counted.map((c) => c.finished), now);
@@ -140,6 +148,30 @@ export class TokenStore {
 				return results;
 			},
 			{ lock },
+		);
+	}
+
+	/** A provider's awaited receipts of pushes sent before `sentBefore`, a page at a time (../lifecycle/receipts.ts). */
+	dueReceipts(provider: Provider, sentBefore: number, limit: number, after?: AwaitedReceipt): Promise<AwaitedReceipt[]> {
+		return dueReceipts(this.engine.db, provider, sentBefore, limit, after);
+	}
+
+	/**
+	 * The answers of awaited receipts, each applied once as its token's outcome (a dead token
+	 * removed and tombstoned), and those receipts no longer awaited, with the expired ones: one
+	 * transaction.
+	 */
+	async settleReceipts(answered: Array<{ receipt: AwaitedReceipt; outcome: Outcome; reason: string }>, expired: AwaitedReceipt[]): Promise<OutcomeResult[]> {
+		const records = answered.map(({ receipt, outcome, reason }, i) => parseInput(OutcomeInput, { appId: receipt.appId, token: receipt.token, outcome, reason }, `receipt ${i + 1}`));
+		return this.engine.transaction(
+			async (tx) => {
+				const now = this.clock();
+				const results: OutcomeResult[] = [];
+				for (const r of records) results.push(r.outcome === 'delivered' ? { appId: r.appId, token: r.token, outcome: r.outcome, action: 'unchanged', userId: null } : await recordOutcome(tx, r, now));
+				await forgetReceipts(tx, [...answered.map((a) => a.receipt), ...expired]);
+				return results;
+			},
+			{ lock: records.flatMap((r) => lockKeys(r)) },
 		);
 	}
 

@@ -1,27 +1,23 @@
 /**
  * Schema migrations, applied in order on open. Each is a list of statements (and, where rows must
- * be carried over, a step in code); the two engines differ only in how an auto-numbered id, a
- * 64-bit integer and a key-only table are spelled.
+ * be carried over, a step in code), written once against the engine's Dialect (in its folder,
+ * store/engines/…/dialect.ts): how an auto-numbered id, a 64-bit integer and a key-only table are
+ * spelled, and whether a constraint can be dropped.
  */
 import { sql } from 'kysely';
-import { sendLogKey } from '../lifecycle/outcomes';
 import { fcm } from '../providers/fcm';
-import type { Tx } from './engines';
+import { sendLogKey } from './keys';
+import type { Tx } from './schema';
 
-export type EngineName = 'sqlite' | 'postgres';
-
-interface Dialect {
-	engine: EngineName;
+/** How an engine spells what the engines spell differently (each engine's folder has its own). */
+export interface Dialect {
 	serialId: string;
 	int64: string;
 	/** SQLite: a table stored in its primary key's B-tree alone (no rowid, no second copy of the key). */
 	keyOnly: string;
+	/** ALTER TABLE … DROP CONSTRAINT exists (SQLite has none: the table is made again). */
+	dropsConstraints: boolean;
 }
-
-const DIALECTS: Record<EngineName, Dialect> = {
-	sqlite: { engine: 'sqlite', serialId: 'INTEGER PRIMARY KEY', int64: 'INTEGER', keyOnly: ' WITHOUT ROWID' },
-	postgres: { engine: 'postgres', serialId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', int64: 'BIGINT', keyOnly: '' },
-};
 
 export interface Migration {
 	version: number;
@@ -140,7 +136,7 @@ export const MIGRATIONS: Migration[] = [
 		// The registry of provider modules says which providers exist (zod checks it): a new one needs no table rebuild.
 		name: 'token kinds (FCM registration token or installation id); no provider CHECK',
 		statements: (d) =>
-			d.engine === 'postgres'
+			d.dropsConstraints
 				? [
 						`ALTER TABLE devices DROP CONSTRAINT IF EXISTS devices_provider_check`,
 						`ALTER TABLE devices ADD COLUMN token_kind TEXT NOT NULL DEFAULT 'registration-token'`,
@@ -226,6 +222,23 @@ export const MIGRATIONS: Migration[] = [
 			`ALTER TABLE devices DROP COLUMN web_auth`,
 		],
 	},
+	{
+		version: 8,
+		// A provider that answers later (a receipt per push): the latest push's receipt per device,
+		// so the table follows the devices, not the traffic (see lifecycle/receipts.ts).
+		name: 'receipts awaited from providers that answer later',
+		statements: ({ int64 }) => [
+			`CREATE TABLE receipts (
+				app_id TEXT NOT NULL,
+				token TEXT NOT NULL,
+				provider TEXT NOT NULL,
+				receipt_id TEXT NOT NULL,
+				sent_at ${int64} NOT NULL,
+				PRIMARY KEY (app_id, token)
+			)`,
+			`CREATE INDEX receipts_due ON receipts (provider, sent_at)`,
+		],
+	},
 ];
 
 /** The version 2 send log's rows, into the version 3 tables. */
@@ -257,17 +270,17 @@ async function fcmInstallationIds(tx: Tx): Promise<void> {
 
 export const MIGRATIONS_TABLE = 'push_tokens_migrations';
 /** Every table the migrations create. */
-export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log', 'send_reports', 'send_report_counts'];
+export const STORE_TABLES = ['profiles', 'devices', 'token_events', 'dead_tokens', 'sends', 'send_log', 'send_reports', 'send_report_counts', 'receipts'];
 
-export function migrationTableDdl(engine: EngineName): string {
-	return `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${DIALECTS[engine].int64} NOT NULL)`;
+export function migrationTableDdl(d: Dialect): string {
+	return `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${d.int64} NOT NULL)`;
 }
 
-export function pendingStatements(engine: EngineName, appliedVersion: number): Array<{ version: number; name: string; statements: string[]; data?: (tx: Tx) => Promise<void>; finally: string[] }> {
+export function pendingStatements(d: Dialect, appliedVersion: number): Array<{ version: number; name: string; statements: string[]; data?: (tx: Tx) => Promise<void>; finally: string[] }> {
 	return MIGRATIONS.filter((m) => m.version > appliedVersion).map((m) => ({
 		version: m.version,
 		name: m.name,
-		statements: m.statements(DIALECTS[engine]),
+		statements: m.statements(d),
 		data: m.data,
 		finally: m.finally ?? [],
 	}));

@@ -2,7 +2,7 @@
  * The tables, as Kysely sees them. Both engines store booleans as 0/1 integers and times as
  * epoch milliseconds, so one set of queries serves SQLite and PostgreSQL alike.
  */
-import type { Generated } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import type { Provider } from '../providers';
 import type { LastStatus, Platform, ProfileKind, TokenEventType } from '../types';
 
@@ -102,6 +102,15 @@ export interface SendReportCountsTable {
 	count: number;
 }
 
+/** The receipt a provider that answers later (lifecycle/receipts.ts) owes for a device's latest push. */
+export interface ReceiptsTable {
+	app_id: string;
+	token: string;
+	provider: Provider;
+	receipt_id: string;
+	sent_at: number;
+}
+
 export interface Database {
 	profiles: ProfilesTable;
 	devices: DevicesTable;
@@ -111,4 +120,8 @@ export interface Database {
 	send_log: SendLogTable;
 	send_reports: SendReportsTable;
 	send_report_counts: SendReportCountsTable;
+	receipts: ReceiptsTable;
 }
+
+/** A connection or transaction over the store's tables: what every rule is handed. */
+export type Tx = Kysely<Database>;
