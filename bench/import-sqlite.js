@@ -28,7 +28,7 @@ async function main() {
 		raw.pragma('cache_size = -65536'); // as the store sets it
 		const insertProfile = raw.prepare("INSERT INTO profiles (id, external_id, kind, unsubscribed, created_at, updated_at) VALUES (?, NULL, 'imported', 0, ?, ?)");
 		const insertDevice = raw.prepare(
-			"INSERT INTO devices (id, app_id, token, device_id, platform, provider, environment, web_p256dh, web_auth, profile_id, foreground, push_enabled, provisional, last_status, consecutive_bounces, registered_at, last_seen_at, last_active_at) VALUES (?, ?, ?, ?, 'android', 'fcm', NULL, NULL, NULL, ?, 1, NULL, 0, 'unused', 0, ?, ?, NULL)",
+			"INSERT INTO devices (id, app_id, token, device_id, platform, provider, address_data, profile_id, foreground, push_enabled, provisional, last_status, consecutive_bounces, registered_at, last_seen_at, last_active_at) VALUES (?, ?, ?, ?, 'android', 'fcm', NULL, ?, 1, NULL, 0, 'unused', 0, ?, ?, NULL)",
 		);
 		const insertEvent = raw.prepare("INSERT INTO token_events (at, type, app_id, token, device_id, to_profile_id, reason) VALUES (?, 'imported', ?, ?, ?, ?, 'push token import')");
 		const batch = raw.transaction((list, now) => {

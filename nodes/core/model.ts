@@ -3,39 +3,17 @@
  * and the types derived from them. Nothing here knows about n8n.
  */
 import { z } from 'zod/v4';
-import { PROVIDERS, providerModule, type Provider } from './providers';
-import { asSubscription } from './providers/webpush';
+import { PROVIDERS, providerModule, type Provider, type PROVIDER_MODULES } from './providers';
 import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE } from './text';
 import { LanguageTag, TimeZoneName } from './locale';
-import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './providers/apns/config';
-
-export { APNS_ENVIRONMENTS, type ApnsEnvironment } from './providers/apns/config';
+import { OUTCOMES, PLATFORMS, type DeviceView as DeviceViewOf, type Platform, type ProviderData } from './types';
 
 export { PROVIDERS, type Provider } from './providers';
 export { cleanText, describe } from './text';
+export * from './types';
 
-export const PLATFORMS = ['ios', 'android', 'web'] as const;
-export const LAST_STATUSES = ['unused', 'sent', 'bounced', 'suppressed'] as const;
-export const PROFILE_KINDS = ['identified', 'anonymous', 'imported'] as const;
-export const OUTCOMES = ['delivered', 'invalid-token', 'bounced', 'retry', 'config-error'] as const;
-export const TOKEN_EVENT_TYPES = [
-	'registered',
-	'refreshed',
-	'superseded',
-	'moved',
-	'cleared',
-	'imported',
-	'sent',
-	'bounced',
-	'suppressed',
-	'removed',
-] as const;
-
-export type Platform = (typeof PLATFORMS)[number];
-export type LastStatus = (typeof LAST_STATUSES)[number];
-export type ProfileKind = (typeof PROFILE_KINDS)[number];
-export type Outcome = (typeof OUTCOMES)[number];
-export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
+/** A device of one of the registry's providers. */
+export type DeviceView = DeviceViewOf<Provider>;
 
 /** The provider a platform uses unless told otherwise (iOS apps may also go through FCM), and those it may use: from the registry. */
 const byPlatform = <T>(value: (platform: Platform) => T) => Object.fromEntries(PLATFORMS.map((p) => [p, value(p)])) as unknown as Record<Platform, T>;
@@ -99,8 +77,14 @@ export const TokenRef = key('a token')
  * subscription (an object or its JSON text), which is found by its endpoint.
  */
 export const TokenOrSubscription = z.unknown().transform((value, ctx) => {
-	const parsed = asSubscription(value);
-	const token = typeof parsed === 'object' && parsed !== null ? (parsed as { endpoint?: unknown }).endpoint : value;
+	let token = value;
+	for (const id of PROVIDERS) {
+		const found = providerModule(id).lookupToken?.(value);
+		if (found !== undefined) {
+			token = found;
+			break;
+		}
+	}
 	if (typeof token !== 'string' || token.trim() === '') {
 		ctx.addIssue({ code: 'custom', message: `expected a token string or a subscription with an endpoint, got ${describe(value)}` });
 		return z.NEVER;
@@ -113,8 +97,15 @@ export const TokenOrSubscription = z.unknown().transform((value, ctx) => {
 	return ref.data;
 });
 
+/** Fields of their own that provider modules read from a record (APNs: environment), checked on every record, as the others; typed from the registry's modules. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a module without fields adds none
+type FieldsOf<M> = M extends { recordFields: infer F extends z.ZodRawShape } ? F : {};
+type Together<U> = (U extends unknown ? (all: U) => void : never) extends (all: infer I) => void ? I : never;
+type ProviderFields = Together<FieldsOf<(typeof PROVIDER_MODULES)[Provider]>>;
+const PROVIDER_FIELDS = Object.assign({}, ...PROVIDERS.map((id) => providerModule(id).recordFields ?? {})) as ProviderFields;
+
 /**
- * Fields every token-bearing record shares (register and import). `token` is the provider's
+ * Fields every token-bearing record shares (register and import), and the providers' own. `token` is the provider's
  * token; for Web Push it is the subscription (object or JSON text), stored by its endpoint.
  */
 const TokenFields = z.object({
@@ -126,25 +117,24 @@ const TokenFields = z.object({
 	tokenKind: z.string({ error: 'expected tokenKind as text' }).optional(),
 	deviceId: DeviceId.optional(),
 	userId: UserId.optional(),
-	environment: z
-		.enum(APNS_ENVIRONMENTS, { error: `expected environment to be one of ${APNS_ENVIRONMENTS.join(', ')}` })
-		.optional(),
 	/** Where the device is (an IANA name) and its language (BCP 47), as the app reports them; stored canonical. */
 	timeZone: TimeZoneName('timeZone').optional(),
 	language: LanguageTag('language').optional(),
-});
+}).extend(PROVIDER_FIELDS);
 
 /** What the store keeps of a token once its shape is checked. */
 export interface NormalizedToken {
 	provider: Provider;
 	token: string;
 	tokenKind: string;
-	webPushKeys: { p256dh: string; auth: string } | null;
+	/** The provider's own data of the device (its module's `address`). */
+	data: ProviderData | null;
 }
 
 /** Checks a token's shape for its provider (the provider module's rule) and returns it in the form the store keeps. */
 function normalizeToken(record: { platform: Platform; provider?: Provider; token: unknown; tokenKind?: string }, ctx: z.RefinementCtx): NormalizedToken | undefined {
-	const provider = record.provider ?? DEFAULT_PROVIDER[record.platform];
+	// No provider named: the one allowed for the platform whose shape the token has, else the platform's default.
+	const provider = record.provider ?? ALLOWED_PROVIDERS[record.platform].find((id) => providerModule(id).owns?.(record.token)) ?? DEFAULT_PROVIDER[record.platform];
 	if (!ALLOWED_PROVIDERS[record.platform].includes(provider)) {
 		ctx.addIssue({
 			code: 'custom',
@@ -158,12 +148,12 @@ function normalizeToken(record: { platform: Platform; provider?: Provider; token
 		ctx.addIssue({ code: 'custom', path: ['tokenKind'], message: `expected tokenKind ${module.tokenKinds.join(' or ')} for provider ${provider}, got ${describe(record.tokenKind)}` });
 		return undefined;
 	}
-	const address = module.address(record.token, record.tokenKind);
+	const address = module.address(record.token, record.tokenKind, record);
 	if (Array.isArray(address)) {
-		for (const issue of address) ctx.addIssue({ code: 'custom', path: ['token', ...issue.path], message: issue.message });
+		for (const issue of address) ctx.addIssue({ code: 'custom', path: [issue.field ?? 'token', ...issue.path], message: issue.message });
 		return undefined;
 	}
-	return { provider, token: address.token, tokenKind: address.kind, webPushKeys: address.webPushKeys };
+	return { provider, token: address.token, tokenKind: address.kind, data: address.data };
 }
 
 const withToken = <T extends typeof TokenFields>(schema: T) =>
@@ -316,51 +306,3 @@ export const CleanupOptions = z.object({
 export type CleanupOptions = z.input<typeof CleanupOptions>;
 
 export const DEFAULT_STALE_AFTER_DAYS = 270;
-
-/** A device as the domain shows it. */
-export interface DeviceView {
-	id: string;
-	appId: string;
-	platform: Platform;
-	provider: Provider;
-	token: string;
-	/** The kind of address (the provider's `tokenKinds`: FCM registration-token or fid, APNs device-token, Web Push subscription). */
-	tokenKind: string;
-	webPushKeys: { p256dh: string; auth: string } | null;
-	deviceId: string | null;
-	environment: ApnsEnvironment | null;
-	profileId: string;
-	foreground: boolean;
-	pushEnabled: boolean | null;
-	provisional: boolean;
-	lastStatus: LastStatus;
-	consecutiveBounces: number;
-	registeredAt: Date;
-	lastSeenAt: Date;
-	lastActiveAt: Date | null;
-	timeZone: string | null;
-	language: string | null;
-}
-
-export interface ProfileView {
-	id: string;
-	userId: string | null;
-	kind: ProfileKind;
-	unsubscribed: boolean;
-	createdAt: Date;
-	updatedAt: Date;
-}
-
-export interface TokenEvent {
-	id: number;
-	at: Date;
-	type: TokenEventType;
-	appId: string;
-	token: string;
-	deviceId: string | null;
-	fromProfileId: string | null;
-	toProfileId: string | null;
-	fromUserId: string | null;
-	toUserId: string | null;
-	reason: string | null;
-}

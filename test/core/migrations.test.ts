@@ -1,13 +1,29 @@
 /**
- * A store made before the send log of integers (schema version 2: a row of send id, app and token
- * per device) keeps what its send ids reached when it is opened by this version.
+ * Stores made by earlier versions, opened by this one: a send log before its integers (version
+ * 2), devices before token kinds (version 3), and a store written by the code of version 6
+ * (test/fixtures/store-v6: APNs' environment and Web Push's keys in columns of their own).
  */
+import '../fakes/network-edge.cjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { DEFAULT_SCHEMA, TokenStore } from '../../nodes/core';
+import webpush from 'web-push';
+import { ApnsTransport, DEFAULT_SCHEMA, PushMessage, Sender, TokenStore, WebPushTransport } from '../../nodes/core';
 import { DIALECTS } from '../../nodes/core/store/engines';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationTableDdl, pendingStatements } from '../../nodes/core/store/migrations';
+import { startFakes, type Fakes } from '../fakes/providers';
 import { ENGINES, freshConfig, tokens } from '../support/stores';
+
+/** What test/fixtures/store-v6/make.cjs wrote. */
+interface Store6 {
+	schemaVersion: number;
+	app: string;
+	devices: Record<'apnsSandbox' | 'apnsProduction' | 'apnsUnsaid' | 'fcm' | 'fid' | 'dead', string> & { webpush: { endpoint: string; keys: { p256dh: string; auth: string } } };
+	webPushSecret: { privateKey: string; auth: string };
+	rows: Record<string, Array<Record<string, string | number | null>>>;
+}
+const store6 = JSON.parse(readFileSync(join(__dirname, '../fixtures/store-v6/rows.json'), 'utf8')) as Store6;
 
 const APP = 'app';
 const AT = Date.UTC(2026, 5, 1);
@@ -93,7 +109,7 @@ describe.each(ENGINES)('[%s] migrations', (engine) => {
 					{ id: 'd4', token_kind: 'subscription' },
 				]);
 				// A provider the registry may add later needs no table change: the CHECK is gone.
-				const later = { id: 'd5', app_id: APP, token: 'hms-1', device_id: null, platform: 'android' as const, provider: 'hms' as 'fcm', token_kind: 'token', environment: null, web_p256dh: null, web_auth: null, profile_id: 'p1', foreground: 1 as const, push_enabled: null, provisional: 0 as const, last_status: 'unused' as const, consecutive_bounces: 0, registered_at: AT, last_seen_at: AT, last_active_at: null };
+				const later = { id: 'd5', app_id: APP, token: 'hms-1', device_id: null, platform: 'android' as const, provider: 'hms' as 'fcm', token_kind: 'token', address_data: null, profile_id: 'p1', foreground: 1 as const, push_enabled: null, provisional: 0 as const, last_status: 'unused' as const, consecutive_bounces: 0, registered_at: AT, last_seen_at: AT, last_active_at: null };
 				await store.engine.db.insertInto('devices').values(later).execute();
 				// The indexes are still there: (app, token) and (app, device id) stay unique.
 				await expect(store.engine.db.insertInto('devices').values({ ...later, id: 'd6' }).execute()).rejects.toThrow(/unique|UNIQUE/);
@@ -107,4 +123,100 @@ describe.each(ENGINES)('[%s] migrations', (engine) => {
 			await dispose();
 		}
 	});
+
+	it('a store written by version 6 keeps every device with its provider data (address_data): APNs environments, Web Push keys, lookups, sends', async () => {
+		const { config, dispose } = await freshConfig(engine);
+		try {
+			const v6 = pendingStatements(DIALECTS[engine], 0).filter((m) => m.version <= 6);
+			expect(store6.schemaVersion).toBe(6);
+			await asVersion2(config as Record<string, unknown>, [
+				migrationTableDdl(DIALECTS[engine]),
+				...v6.flatMap((m) => [...m.statements, ...m.finally]),
+				...v6.map((m) => `INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (${m.version}, 'v${m.version}', 0)`),
+				...fixtureInserts(engine),
+			]);
+			const old = store6.rows.devices;
+			const { devices: given, app } = store6;
+
+			const store = await TokenStore.open(config);
+			try {
+				// The three columns are gone; each device's values are its provider's data.
+				const data = await store.engine.db.selectFrom('devices').select(['token', 'address_data']).execute();
+				expect(Object.fromEntries(data.map((r) => [r.token, r.address_data === null ? null : JSON.parse(r.address_data)]))).toEqual({
+					[given.apnsSandbox]: { environment: 'sandbox' },
+					[given.apnsProduction]: { environment: 'production' },
+					[given.apnsUnsaid]: null,
+					[given.fid]: null,
+					[given.webpush.endpoint]: given.webpush.keys,
+				});
+				// Every device kept, shown as before.
+				for (const row of old) {
+					expect(await store.getDevice(app, String(row.token))).toMatchObject({
+						id: row.id,
+						provider: row.provider,
+						tokenKind: row.token_kind,
+						deviceId: row.device_id,
+						profileId: row.profile_id,
+						environment: row.environment,
+						webPushKeys: row.web_p256dh ? { p256dh: row.web_p256dh, auth: row.web_auth } : null,
+						timeZone: row.time_zone,
+						language: row.language,
+					});
+				}
+				// Lookups: a subscription finds its device; the changelog, the tombstone and the send log are kept.
+				expect(await store.identify({ appId: app, token: given.webpush, userId: 'lee' })).toMatchObject({ action: 'unchanged', device: { token: given.webpush.endpoint } });
+				expect((await store.changelog({ appId: app, token: given.fcm })).map((e) => e.type)).toEqual(['registered', 'superseded']);
+				expect(await store.register({ appId: app, platform: 'android', token: given.dead })).toMatchObject({ action: 'refused' });
+				expect((await store.claimSends([{ sendId: 'campaign-1', appId: app, token: given.fid }])).size).toBe(0);
+				// An app open that does not say its environment keeps it; a new event gets a new id.
+				expect(await store.register({ appId: app, platform: 'ios', token: given.apnsSandbox, userId: 'kim' })).toMatchObject({ action: 'refreshed', changed: [], device: { environment: 'sandbox', data: { environment: 'sandbox' } } });
+				expect(await store.register({ appId: app, platform: 'ios', token: given.apnsUnsaid, environment: 'sandbox' })).toMatchObject({ changed: ['environment'], device: { environment: 'sandbox' } });
+				expect((await store.changelog({ appId: app, token: given.apnsUnsaid })).map((e) => [e.type, e.reason])).toEqual([
+					['registered', null],
+					['refreshed', 'app open: environment null → sandbox'],
+				]);
+
+				// Sent as before: each APNs device to its environment's host, the Web Push one encrypted with its stored keys.
+				fakes.reset();
+				fakes.webpush.subscribe('store-v6', store6.webPushSecret);
+				const vapid = webpush.generateVAPIDKeys();
+				fakes.webpush.vapidPublicKey = vapid.publicKey;
+				const transports = {
+					apns: new ApnsTransport({ teamId: fakes.apns.teamId, keyId: fakes.apns.keyId, signingKey: fakes.apns.signingKey, bundleId: fakes.apns.bundleId }),
+					webpush: new WebPushTransport({ subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: [fakes.webpush.host] }),
+				};
+				try {
+					const devices = await store.getDevices([given.apnsSandbox, given.apnsProduction, given.webpush.endpoint].map((token) => ({ appId: app, token })));
+					const results = await new Sender(store, transports).send([...devices.values()], PushMessage.parse({ title: 'Hello', body: 'World' }));
+					expect(results.map((r) => r.outcome)).toEqual(['delivered', 'delivered', 'delivered']);
+					const hosts = Object.fromEntries(fakes.apns.received.map((r) => [r.token, String(r.headers[':authority']).split(':')[0]]));
+					expect(hosts).toEqual({ [given.apnsSandbox]: 'api.sandbox.push.apple.com', [given.apnsProduction]: 'api.push.apple.com' });
+					expect(fakes.webpush.received.map((r) => r.body)).toEqual([expect.objectContaining({ title: 'Hello', body: 'World' })]);
+				} finally {
+					await Promise.all(Object.values(transports).map((t) => t.close()));
+				}
+			} finally {
+				await store.close();
+			}
+		} finally {
+			await dispose();
+		}
+	});
 });
+
+let fakes: Fakes;
+beforeAll(async () => {
+	fakes = await startFakes();
+	process.env.PUSH_TOKENS_FAKE_ROUTES = JSON.stringify(fakes.routes);
+});
+afterAll(() => fakes.close());
+
+/** The fixture's rows as INSERTs; an identity column (PostgreSQL) takes the stored ids, and its sequence goes on after them. */
+function fixtureInserts(engine: string): string[] {
+	const literal = (value: unknown) => (value === null ? 'NULL' : typeof value === 'number' ? String(value) : `'${String(value).replace(/'/g, "''")}'`);
+	const serial = ['token_events', 'sends'];
+	const inserts = Object.entries(store6.rows).flatMap(([table, rows]) =>
+		rows.map((row) => `INSERT INTO ${table} (${Object.keys(row).join(', ')})${engine === 'postgres' && serial.includes(table) ? ' OVERRIDING SYSTEM VALUE' : ''} VALUES (${Object.values(row).map(literal).join(', ')})`),
+	);
+	return engine === 'postgres' ? [...inserts, ...serial.map((table) => `SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT MAX(id) FROM ${table}))`)] : inserts;
+}

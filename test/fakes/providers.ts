@@ -581,11 +581,12 @@ export class FakeWebPush extends Fake<HttpsServer> {
 		return `https://${this.host}/push/${id}`;
 	}
 
-	/** A new browser subscription: its keys are the fake's, so it can decrypt what is sent to it. */
-	subscribe(id: string = randomUUID()): FakeSubscription {
+	/** A new browser subscription: its keys are the fake's, so it can decrypt what is sent to it (`secret`: a key pair and auth secret of its own, base64url, as a stored store's). */
+	subscribe(id: string = randomUUID(), secret?: { privateKey: string; auth: string }): FakeSubscription {
 		const ecdh = createECDH('prime256v1');
-		const publicKey = ecdh.generateKeys();
-		const auth = randomBytes(16);
+		if (secret) ecdh.setPrivateKey(Buffer.from(secret.privateKey, 'base64url'));
+		const publicKey = secret ? ecdh.getPublicKey() : ecdh.generateKeys();
+		const auth = secret ? Buffer.from(secret.auth, 'base64url') : randomBytes(16);
 		this.subscriptions.set(id, { ecdh, auth, publicKey });
 		return { endpoint: this.endpoint(id), keys: { p256dh: publicKey.toString('base64url'), auth: auth.toString('base64url') } };
 	}

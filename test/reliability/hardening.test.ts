@@ -159,7 +159,7 @@ describe.each(ENGINES)('[%s] inputs the store must refuse or read as one key', (
 			await t.store.register({ appId: APP, platform: 'web', token: { endpoint, keys: tokens.webpush(5).keys } });
 			// p256dh not a point of the curve, as a store written before the check may hold
 			const offCurve = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url');
-			await t.store.engine.db.updateTable('devices').set({ web_p256dh: offCurve }).where('token', '=', endpoint).execute();
+			await t.store.engine.db.updateTable('devices').set({ address_data: JSON.stringify({ ...tokens.webpush(5).keys, p256dh: offCurve }) }).where('token', '=', endpoint).execute();
 			const device = (await t.store.getDevice(APP, endpoint))!;
 			const tr = transport();
 			hellos = 0;

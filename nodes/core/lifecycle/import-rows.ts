@@ -5,7 +5,7 @@
 import { newId } from '../ids';
 import { DEFAULT_PROVIDER, type ImportRow } from '../model';
 import type { DevicesTable, ProfilesTable } from '../store/schema';
-import { eventRow } from './records';
+import { eventRow, storedData } from './records';
 
 /** What happened to the tokens of one platform and provider. */
 export interface ImportCounts {
@@ -22,7 +22,7 @@ export type ImportBatchRow = ReturnType<typeof ImportRow.parse>;
 
 /** The devices' columns with their PostgreSQL types (a batch goes in as one array per column). */
 export const DEVICE_TYPES: Record<keyof DevicesTable, string> = {
-	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', token_kind: 'text', environment: 'text', web_p256dh: 'text', web_auth: 'text',
+	id: 'text', app_id: 'text', token: 'text', device_id: 'text', platform: 'text', provider: 'text', token_kind: 'text', address_data: 'text',
 	profile_id: 'text', foreground: 'smallint', push_enabled: 'smallint', provisional: 'smallint', last_status: 'text', consecutive_bounces: 'integer',
 	registered_at: 'bigint', last_seen_at: 'bigint', last_active_at: 'bigint', time_zone: 'text', language: 'text', marketing_sent: 'text',
 };
@@ -47,9 +47,7 @@ export function deviceRow(row: ImportBatchRow, profileId: string, now: number): 
 		platform: row.platform,
 		provider: row.provider,
 		token_kind: row.tokenKind,
-		environment: row.environment ?? null,
-		web_p256dh: row.webPushKeys?.p256dh ?? null,
-		web_auth: row.webPushKeys?.auth ?? null,
+		address_data: storedData(row.data),
 		profile_id: profileId,
 		foreground: 1,
 		push_enabled: null,

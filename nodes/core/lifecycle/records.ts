@@ -5,7 +5,8 @@
  */
 import { newId } from '../ids';
 import type { ExpressionBuilder, Selectable } from 'kysely';
-import type { DeviceRef, DeviceView, ProfileKind, ProfileView, TokenEvent, TokenEventType } from '../model';
+import type { DeviceRef, DeviceView, ProfileKind, ProfileView, ProviderData, TokenEvent, TokenEventType } from '../model';
+import { isProvider, PROVIDERS, providerModule } from '../providers';
 import { tokenKey } from '../store/keys';
 import type { Database, DevicesTable, ProfilesTable, TokenEventsTable, Tx } from '../store/schema';
 
@@ -151,7 +152,33 @@ export async function dropIfEmpty(tx: Tx, profile: ProfileRow, options: { import
 export const withoutDevices = ({ not, exists, selectFrom }: ExpressionBuilder<Database, 'profiles'>) =>
 	not(exists(selectFrom('devices').select('devices.id').whereRef('devices.profile_id', '=', 'profiles.id')));
 
+/** The provider's data of a device, as its module reads the stored JSON (null: none, unreadable, or a provider no longer registered). */
+export function deviceData(row: Pick<DeviceRow, 'provider' | 'address_data'>): ProviderData | null {
+	if (row.address_data === null || !isProvider(row.provider)) return null;
+	let stored: unknown;
+	try {
+		stored = JSON.parse(row.address_data);
+	} catch {
+		return null;
+	}
+	const parse = providerModule(row.provider).parseData;
+	return parse ? parse(stored) : null;
+}
+
+/** The provider's data as the store keeps it. */
+export const storedData = (data: ProviderData | null): string | null => (data === null ? null : JSON.stringify(data));
+
+/** Every provider's shown fields, null: a device shows them all, those of its own provider filled (as before its data moved to one column). */
+const NOTHING_SHOWN = Object.assign({}, ...PROVIDERS.map((id) => providerModule(id).show?.(null) ?? {})) as Record<string, unknown>;
+
+/** The fields a device shows of its provider's data (APNs environment, Web Push webPushKeys): its module's `show`. */
+export function shownData(provider: string, data: ProviderData | null): Record<string, unknown> {
+	return { ...NOTHING_SHOWN, ...(isProvider(provider) ? providerModule(provider).show?.(data) : undefined) };
+}
+
+/** A device as the domain shows it: its provider's data (`data`, which transports read) and the fields the provider shows of it. */
 export function deviceView(row: DeviceRow): DeviceView {
+	const data = deviceData(row);
 	return {
 		id: row.id,
 		appId: row.app_id,
@@ -159,9 +186,9 @@ export function deviceView(row: DeviceRow): DeviceView {
 		provider: row.provider,
 		token: row.token,
 		tokenKind: row.token_kind,
-		webPushKeys: row.web_p256dh && row.web_auth ? { p256dh: row.web_p256dh, auth: row.web_auth } : null,
+		...shownData(row.provider, data),
+		data,
 		deviceId: row.device_id,
-		environment: row.environment,
 		profileId: row.profile_id,
 		foreground: row.foreground === 1,
 		pushEnabled: row.push_enabled === null ? null : row.push_enabled === 1,

@@ -2,9 +2,11 @@
  * register: an app open (or SDK call) reports its token. Upsert by (app, token); anonymous until
  * identified; every call refreshes last_seen; a new token for the same (app, device id)
  * supersedes the old one (not tombstoned: it was replaced, not dead — an FCM registration token
- * replaced by the device's installation id is the common case); a token known dead is refused.
+ * replaced by the device's installation id is the common case, which its module names: its
+ * `supersedeReason`); a token known dead is refused.
  */
 import { newId } from '../ids';
+import { providerModule } from '../providers';
 import type { z } from 'zod/v4';
 import type { DeviceView, RegisterInput } from '../model';
 import type { Tx } from '../store/schema';
@@ -12,12 +14,15 @@ import { checkClaim, type Caller } from './claims';
 import { capDevicesPerUser } from './devices-per-user';
 import {
 	createProfile,
+	deviceData,
 	deviceView,
 	dropIfEmpty,
 	findOrCreateUser,
 	logEvents,
 	lockDevices,
 	profilesById,
+	shownData,
+	storedData,
 	type DeviceRow,
 	type EventInput,
 	type ProfileRow,
@@ -40,23 +45,42 @@ export type RegisterResult =
 	| { action: 'refused'; reason: string; device: null };
 
 /**
- * The columns whose change an app open records, and the device's field each is (the Web Push
- * keys' values are the browser's secrets: not shown).
+ * The columns whose change an app open records, and the device's field each is; the provider's
+ * data counts by the fields its module shows of it (APNs environment, Web Push webPushKeys).
  */
 const CHANGES = {
 	platform: 'platform',
 	provider: 'provider',
 	token_kind: 'tokenKind',
-	environment: 'environment',
+	address_data: 'data',
 	device_id: 'deviceId',
 	foreground: 'foreground',
 	push_enabled: 'pushEnabled',
 	provisional: 'provisional',
-	web_p256dh: 'webPushKeys',
-	web_auth: 'webPushKeys',
 	time_zone: 'timeZone',
 	language: 'language',
 } as const;
+
+/** What changed of a device, field by field, with the words the changelog says of each. */
+function changesOf(existing: DeviceRow, row: DeviceRow): Array<{ field: string; words: string }> {
+	const out: Array<{ field: string; words: string }> = [];
+	for (const [column, field] of Object.entries(CHANGES) as Array<[keyof typeof CHANGES, string]>) {
+		if (column !== 'address_data') {
+			if (row[column] !== existing[column]) out.push({ field, words: `${column} ${String(existing[column])} → ${String(row[column])}` });
+			continue;
+		}
+		const before = shownData(existing.provider, deviceData(existing));
+		const after = shownData(row.provider, deviceData(row));
+		for (const shown of Object.keys(after)) {
+			const [was, is] = [before[shown], after[shown]];
+			if (JSON.stringify(was) === JSON.stringify(is)) continue;
+			// An object (the Web Push keys: the browser's secrets) is named, not shown.
+			const plain = (v: unknown) => v === null || typeof v !== 'object';
+			out.push({ field: shown, words: plain(was) && plain(is) ? `${shown} ${String(was)} → ${String(is)}` : `${shown} changed` });
+		}
+	}
+	return out;
+}
 
 const flag = (value: boolean | undefined, fallback: 0 | 1): 0 | 1 => (value === undefined ? fallback : value ? 1 : 0);
 
@@ -89,18 +113,18 @@ export async function register(tx: Tx, input: RegisterRecord, now: number, calle
 	const supersededOwner = superseded && owners.get(superseded.profile_id);
 	if (superseded) {
 		await tx.deleteFrom('devices').where('id', '=', superseded.id).execute();
-		// A registration token replaced by the device's installation id was not dead: no tombstone, and the changelog says why.
-		const toFid = superseded.provider === 'fcm' && superseded.token_kind === 'registration-token' && input.tokenKind === 'fid';
-		events.push({ type: 'superseded', device: superseded, from: supersededOwner, reason: toFid ? 'the device moved from its FCM registration token to its Firebase Installation ID' : 'a new token was registered for the same device' });
+		// A move the provider knows (its own kinds of address) says why; any other is a new token.
+		const known = superseded.provider === input.provider ? providerModule(input.provider).supersedeReason?.(superseded.token_kind, input.tokenKind) : null;
+		events.push({ type: 'superseded', device: superseded, from: supersededOwner, reason: known ?? 'a new token was registered for the same device' });
 	}
+	const mergeData = providerModule(input.provider).mergeData;
+	const data = mergeData ? mergeData(existing?.provider === input.provider ? deviceData(existing) : null, input.data) : input.data;
 
 	const fields = {
 		platform: input.platform,
 		provider: input.provider,
 		token_kind: input.tokenKind,
-		environment: input.environment ?? existing?.environment ?? null,
-		web_p256dh: input.webPushKeys?.p256dh ?? null,
-		web_auth: input.webPushKeys?.auth ?? null,
+		address_data: storedData(data),
 		device_id: input.deviceId ?? existing?.device_id ?? null,
 		profile_id: owner.id,
 		foreground: flag(input.foreground, existing?.foreground ?? 1),
@@ -116,7 +140,7 @@ export async function register(tx: Tx, input: RegisterRecord, now: number, calle
 
 	let row: DeviceRow;
 	let movedFrom: ProfileRow | undefined;
-	let changed: Array<keyof typeof CHANGES> = [];
+	let changed: Array<{ field: string; words: string }> = [];
 	if (existing) {
 		const moved = existing.profile_id !== owner.id;
 		// A registration that names a user is an identify: it clears bounced/suppressed.
@@ -127,14 +151,14 @@ export async function register(tx: Tx, input: RegisterRecord, now: number, calle
 			...(reset ? { last_status: 'unused' as const, consecutive_bounces: 0 } : {}),
 		};
 		await tx.updateTable('devices').set(row).where('id', '=', existing.id).execute();
-		changed = (Object.keys(CHANGES) as Array<keyof typeof CHANGES>).filter((column) => row[column] !== existing[column]);
+		changed = changesOf(existing, row);
 		if (moved) {
 			movedFrom = formerProfile;
 			events.push({ type: 'moved', device: row, from: formerProfile, to: owner, reason: 'registered with a user id' });
 		} else {
 			// An app open that changes nothing is no event: last_seen_at and last_active_at say it.
 			if (reset || changed.length > 0) {
-				const what = new Set([...(reset ? [`${existing.last_status} status cleared`] : []), ...changed.map((c) => (c.startsWith('web_') ? 'web push keys changed' : `${c} ${String(existing[c])} → ${String(row[c])}`))]);
+				const what = new Set([...(reset ? [`${existing.last_status} status cleared`] : []), ...changed.map((c) => c.words)]);
 				events.push({ type: 'refreshed', device: row, to: owner, reason: `app open: ${[...what].join(', ')}` });
 			}
 		}
@@ -166,6 +190,6 @@ export async function register(tx: Tx, input: RegisterRecord, now: number, calle
 		userId: owner.external_id,
 		supersededToken: superseded?.token ?? null,
 		movedFromUserId: movedFrom?.external_id ?? null,
-		changed: [...new Set(changed.map((column) => CHANGES[column]))],
+		changed: changed.map((c) => c.field),
 	};
 }

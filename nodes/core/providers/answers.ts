@@ -4,7 +4,7 @@
  * (fail, keep tokens). Each provider's codes are in its own table (<id>/answers.ts); here are what
  * no single provider owns: the outcome names, webhook events and HTTP statuses.
  */
-import { OUTCOMES, type Outcome } from '../model';
+import { OUTCOMES, type Outcome } from '../types';
 import { isProvider, PROVIDERS, providerModule } from './index';
 import { answerTable, byStatus } from './provider';
 

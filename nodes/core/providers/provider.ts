@@ -5,7 +5,7 @@
  * CONTRIBUTING.md.
  */
 import type { z } from 'zod/v4';
-import type { DeviceView, Outcome, Platform } from '../model';
+import type { DeviceView, Outcome, Platform, ProviderData } from '../types';
 import type { MessageBase } from '../payload/base';
 import type { Resolve } from '../net/guard';
 import { NoAnswer } from './http2';
@@ -22,8 +22,25 @@ export interface ProviderModule<Id extends string = string, Options extends z.Zo
 	readonly tokenKinds: readonly [string, ...string[]];
 	/** An address of its shape in the one form it is stored and looked up in; null when the text is not of its shape. */
 	canonical?(raw: string): string | null;
-	/** Checks an address given to register or import; `kind` as the record declares it, if it does. */
-	address(token: unknown, kind: string | undefined): Address | AddressIssue[];
+	/** Fields of its own a register or import record may carry (APNs: `environment`), checked on every record whatever its provider. */
+	readonly recordFields?: Readonly<Record<string, z.ZodType>>;
+	/**
+	 * Checks an address given to register or import; `kind` as the record declares it, if it does;
+	 * `record` the whole record, its own fields (`recordFields`) checked.
+	 */
+	address(token: unknown, kind: string | undefined, record: Readonly<Record<string, unknown>>): Address | AddressIssue[];
+	/** Whether a token given with no provider named has its shape (e.g. Expo's ExponentPushToken[…]): it then goes to it rather than to the platform's default. */
+	owns?(raw: unknown): boolean;
+	/** The token a value given to find a device by stands for, when the value is of its shape (Web Push: a subscription, found by its endpoint); undefined otherwise. */
+	lookupToken?(value: unknown): unknown;
+	/** Its data of a device (`Address.data`) read back from the store's JSON; null when it keeps none (or cannot read it). */
+	parseData?(stored: unknown): ProviderData | null;
+	/** The data a re-registration keeps, from the device's (`previous`) and the record's (`next`); without this rule, the record's. */
+	mergeData?(previous: ProviderData | null, next: ProviderData | null): ProviderData | null;
+	/** The fields its devices show beside the common ones (node outputs, profiles, changes), from its data; each null when it has none. */
+	show?(data: ProviderData | null): Record<string, unknown>;
+	/** Why a device's new address of kind `next` replaced its address of kind `previous` (both its own), when the replacement is no new token but a move it knows; null otherwise. */
+	supersedeReason?(previous: string, next: string): string | null;
 	/** The longest address it stores, in characters (all are ASCII as stored, so in bytes too): it must fit the index (see MAX_TOKEN_LENGTH in ../model.ts). */
 	readonly maxTokenLength: number;
 	/** Its options of a message (under `message[id]`). */
@@ -59,12 +76,15 @@ export interface Network {
 export interface Address {
 	token: string;
 	kind: string;
-	webPushKeys: { p256dh: string; auth: string } | null;
+	/** What the provider keeps of the device beside its token (stored as JSON, read back by its `parseData`); null: nothing. */
+	data: ProviderData | null;
 }
 export interface AddressIssue {
-	/** Under `token` (e.g. ['keys', 'p256dh']). */
+	/** Under `field` (e.g. ['keys', 'p256dh']). */
 	path: string[];
 	message: string;
+	/** The record's field it is about; absent: `token`. */
+	field?: string;
 }
 
 export interface Delivery {

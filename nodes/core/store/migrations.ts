@@ -204,6 +204,25 @@ export const MIGRATIONS: Migration[] = [
 		statements: () => [`ALTER TABLE devices ADD COLUMN time_zone TEXT`, `ALTER TABLE devices ADD COLUMN language TEXT`, `ALTER TABLE devices ADD COLUMN marketing_sent TEXT`],
 	},
 	{
+		version: 7,
+		// A new provider keeps what it needs of a device without a column of its own; each module reads its JSON (its parseData).
+		name: "provider-owned device data (address_data JSON) in place of APNs' environment and Web Push's keys",
+		statements: () => [
+			`ALTER TABLE devices ADD COLUMN address_data TEXT`,
+			// The JSON written by hand, the same on both engines: the environment was CHECKed to
+			// production or sandbox, the keys to base64url, so no value needs escaping.
+			`UPDATE devices SET address_data = CASE
+				WHEN provider = 'apns' THEN '{"environment":"' || environment || '"}'
+				ELSE '{"p256dh":"' || web_p256dh || '","auth":"' || web_auth || '"}'
+			END
+			WHERE (provider = 'apns' AND environment IS NOT NULL) OR (provider = 'webpush' AND web_p256dh IS NOT NULL AND web_auth IS NOT NULL)`,
+			// (no index names them: both engines drop the columns in place and keep the table's indexes)
+			`ALTER TABLE devices DROP COLUMN environment`,
+			`ALTER TABLE devices DROP COLUMN web_p256dh`,
+			`ALTER TABLE devices DROP COLUMN web_auth`,
+		],
+	},
+	{
 		version: 8,
 		// A provider that answers later (a receipt per push): the latest push's receipt per device,
 		// so the table follows the devices, not the traffic (see lifecycle/receipts.ts).

@@ -3,7 +3,8 @@
  * epoch milliseconds, so one set of queries serves SQLite and PostgreSQL alike.
  */
 import type { Generated, Kysely } from 'kysely';
-import type { ApnsEnvironment, LastStatus, Platform, ProfileKind, Provider, TokenEventType } from '../model';
+import type { Provider } from '../providers';
+import type { LastStatus, Platform, ProfileKind, TokenEventType } from '../types';
 
 type Flag = 0 | 1;
 
@@ -25,9 +26,8 @@ export interface DevicesTable {
 	provider: Provider;
 	/** The provider module's kind of address (fcm: registration-token or fid). */
 	token_kind: string;
-	environment: ApnsEnvironment | null;
-	web_p256dh: string | null;
-	web_auth: string | null;
+	/** The provider's own data of the device (APNs its environment, Web Push the subscription's keys) as JSON; null when it keeps none. */
+	address_data: string | null;
 	profile_id: string;
 	foreground: Flag;
 	push_enabled: Flag | null;

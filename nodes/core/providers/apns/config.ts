@@ -1,8 +1,14 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod/v4';
+import type { ProviderData } from '../../types';
 
 export const APNS_ENVIRONMENTS = ['production', 'sandbox'] as const;
 export type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
+
+export const isApnsEnvironment = (value: unknown): value is ApnsEnvironment => (APNS_ENVIRONMENTS as readonly unknown[]).includes(value);
+
+/** A device's environment, from its data (`{ environment }`); null when it said none. */
+export const environmentOf = (data: ProviderData | null): ApnsEnvironment | null => (isApnsEnvironment(data?.environment) ? data.environment : null);
 
 const keyId = z.string().regex(/^[A-Z0-9]{10}$/, 'expected a 10-character key ID');
 const signingKey = z.string().includes('PRIVATE KEY', { message: 'expected the .p8 key (PEM text)' });

@@ -1,11 +1,11 @@
 /** APNs through apns2 (JWT from the .p8 key, headers, reasons), one client per environment, its requests on our HTTP/2 connections. */
 import { ApnsClient, Host, Notification, type ApnsError } from 'apns2';
 import type { z } from 'zod/v4';
-import type { DeviceView } from '../../model';
+import type { DeviceView } from '../../types';
 import { Http2Origin } from '../http2';
 import { answered, networkFailure, perMessage, type Delivery, type Network, type Transport } from '../provider';
 import { apnsAnswers } from './answers';
-import { ApnsConfig, keyFor, type ApnsEnvironment } from './config';
+import { ApnsConfig, environmentOf, keyFor, type ApnsEnvironment } from './config';
 import { onOurConnections } from './internals';
 import { apnsPayload, type ApnsMessageInput } from './payload';
 
@@ -56,7 +56,7 @@ export class ApnsTransport implements Transport {
 					collapseId: built.collapseId,
 					expiration: built.expiration,
 				});
-				const environment = device.environment ?? this.config.defaultEnvironment;
+				const environment = environmentOf(device.data) ?? this.config.defaultEnvironment;
 				const client = this.client(environment);
 				if (!client) return { outcome: 'config-error' as const, reason: `the APNs credential has no key for the ${environment} environment: its key is limited to ${this.config.keyEnvironment}; add a second key for ${environment}` };
 				try {

@@ -26,12 +26,14 @@ export const fcm = {
 		if (typeof token !== 'string') return [{ path: [], message: `expected the FCM token as a string, got ${describe(token)}` }];
 		const text = token.trim();
 		if (kind === 'fid' || (kind === undefined && FID.test(text))) {
-			return FID.test(text) ? { token: text, kind: 'fid', webPushKeys: null } : [{ path: [], message: `expected a Firebase Installation ID (22 characters of base64url starting with c, d, e or f), got ${describe(text)}` }];
+			return FID.test(text) ? { token: text, kind: 'fid', data: null } : [{ path: [], message: `expected a Firebase Installation ID (22 characters of base64url starting with c, d, e or f), got ${describe(text)}` }];
 		}
 		if (!REGISTRATION_TOKEN.test(text)) return [{ path: [], message: `expected an FCM registration token (visible ASCII characters, no spaces), got ${describe(text)}` }];
 		if (text.length > FCM_TOKEN_MAX) return [{ path: [], message: `expected an FCM registration token of at most ${FCM_TOKEN_MAX} characters, got ${describe(text)}` }];
-		return { token: text, kind: 'registration-token', webPushKeys: null };
+		return { token: text, kind: 'registration-token', data: null };
 	},
+	// A registration token replaced by the device's installation id was not dead (no tombstone): the changelog says why.
+	supersedeReason: (previous, next) => (previous === 'registration-token' && next === 'fid' ? 'the device moved from its FCM registration token to its Firebase Installation ID' : null),
 	maxTokenLength: FCM_TOKEN_MAX,
 	options: FcmOptions,
 	payloadLimit: FCM_PAYLOAD_LIMIT,

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { constants, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
 import type { z } from 'zod/v4';
-import type { DeviceView } from '../../model';
+import type { DeviceView } from '../../types';
 import { deliveryUnknown, Http2Origin, NoAnswer } from '../http2';
 import { answered, networkFailure, perMessage, retryAfter, type Delivery, type Network, type Transport } from '../provider';
 import { fcmAnswers } from './answers';

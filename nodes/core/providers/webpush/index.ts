@@ -1,10 +1,10 @@
-/** Web Push (RFC 8030, VAPID, aes128gcm): a browser's subscription, stored by its endpoint with its keys. */
+/** Web Push (RFC 8030, VAPID, aes128gcm): a browser's subscription, stored by its endpoint, its keys `{ p256dh, auth }` the device's data. */
 import type { ProviderModule } from '../provider';
 import { webPushPanel } from './panel';
 import { webPushAnswers } from './answers';
 import { checkSubject, credentialConfig, WebPushConfig } from './config';
 import { declarativeIssues, WEB_PUSH_PAYLOAD_LIMIT, webPushBody, WebPushOptions } from './payload';
-import { asSubscription, canonicalEndpoint, ENDPOINT_MAX, WebPushSubscription } from './subscription';
+import { asSubscription, canonicalEndpoint, ENDPOINT_MAX, keysOf, WebPushSubscription } from './subscription';
 import { WebPushTransport } from './transport';
 
 export const webpush = {
@@ -17,8 +17,15 @@ export const webpush = {
 	address(token) {
 		const parsed = WebPushSubscription.safeParse(asSubscription(token));
 		if (!parsed.success) return parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
-		return { token: parsed.data.endpoint, kind: 'subscription', webPushKeys: parsed.data.keys };
+		return { token: parsed.data.endpoint, kind: 'subscription', data: parsed.data.keys };
 	},
+	lookupToken(value) {
+		const parsed = asSubscription(value);
+		// An object is a subscription, found by its endpoint (none: null, which no lookup finds).
+		return typeof parsed === 'object' && parsed !== null ? ((parsed as { endpoint?: unknown }).endpoint ?? null) : undefined;
+	},
+	parseData: (stored) => keysOf(stored as Record<string, unknown> | null),
+	show: (data) => ({ webPushKeys: keysOf(data) }),
 	maxTokenLength: ENDPOINT_MAX,
 	options: WebPushOptions,
 	messageIssues: declarativeIssues,
@@ -36,5 +43,5 @@ export const webpush = {
 
 export { WebPushConfig } from './config';
 export { webPushBody } from './payload';
-export { asSubscription, canonicalEndpoint, decodeBase64url, isP256PublicKey, WebPushSubscription } from './subscription';
+export { asSubscription, canonicalEndpoint, decodeBase64url, isP256PublicKey, keysOf, WebPushSubscription } from './subscription';
 export { WebPushTransport } from './transport';

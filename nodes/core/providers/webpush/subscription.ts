@@ -2,6 +2,7 @@
 import { createECDH } from 'node:crypto';
 import { z } from 'zod/v4';
 import { CONTROL } from '../../text';
+import type { ProviderData } from '../../types';
 
 /** Exactly `bytes` bytes of strict base64url (re-encoding gives the same text: no stray or ignored characters). */
 export function decodeBase64url(text: string, bytes: number): Buffer | null {
@@ -81,4 +82,9 @@ export function asSubscription(value: unknown): unknown {
 	} catch {
 		return value;
 	}
+}
+
+/** A device's subscription keys, from its data (`{ p256dh, auth }`); null when it has none. */
+export function keysOf(data: ProviderData | null): { p256dh: string; auth: string } | null {
+	return typeof data?.p256dh === 'string' && typeof data.auth === 'string' ? { p256dh: data.p256dh, auth: data.auth } : null;
 }

@@ -5,13 +5,13 @@
 import { request as httpsRequest } from 'node:https';
 import webpush from 'web-push';
 import type { z } from 'zod/v4';
-import type { DeviceView } from '../../model';
+import type { DeviceView } from '../../types';
 import { GuardedAgent, REFUSED_ADDRESS } from '../../net/guard';
 import { NoAnswer } from '../http2';
 import { answered, networkFailure, perMessage, retryAfter, type Delivery, type Network, type Transport } from '../provider';
 import { WebPushConfig } from './config';
 import { webPushBody, type WebPushMessageInput } from './payload';
-import { canonicalEndpoint, WebPushSubscription } from './subscription';
+import { canonicalEndpoint, keysOf, WebPushSubscription } from './subscription';
 import { webPushAnswers } from './answers';
 
 /** The most of an error answer's body kept (an endpoint may be anyone's server). */
@@ -43,7 +43,7 @@ export class WebPushTransport implements Transport {
 				const { body, options } = prepared(messages[i]);
 				const endpoint = canonicalEndpoint(device.token);
 				if (!endpoint) return { outcome: 'invalid-token', reason: 'the subscription endpoint is not an https:// URL without credentials, spaces or control characters' };
-				const subscription = { endpoint, keys: device.webPushKeys ?? { p256dh: '', auth: '' } };
+				const subscription = { endpoint, keys: keysOf(device.data) ?? { p256dh: '', auth: '' } };
 				let request: webpush.RequestDetails;
 				try {
 					// Signing and encrypting happen here, before anything leaves: a failure is certainly not sent.
