@@ -63,7 +63,11 @@ export const PROVIDER_CREDENTIALS = {
 	fcmServiceAccountApi: { id: 'fcmFakeAccount01', name: 'FCM (fake)' },
 	apnsApi: { id: 'apnsFakeKey00001', name: 'APNs (fake)' },
 	webPushVapidApi: { id: 'webPushVapid0001', name: 'Web Push (fake)' },
+	expoApi: { id: 'expoFakeToken001', name: 'Expo (fake)' },
 };
+
+/** The access token of the Expo credential withFakeProviders imports (the fake checks it when told to). */
+export const EXPO_ACCESS_TOKEN = 'fake-expo-access-token';
 
 export const node = {
 	register: (name: string, parameters: Json): NodeSpec => ({ name, type: `${PACKAGE}.registerPushToken`, parameters, store: true }),
@@ -209,6 +213,7 @@ export class N8nHarness {
 				type: 'webPushVapidApi',
 				data: { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey, allowedPrivateHosts: fakes.webpush.host },
 			},
+			{ ...PROVIDER_CREDENTIALS.expoApi, type: 'expoApi', data: { accessToken: EXPO_ACCESS_TOKEN } },
 			...more,
 		]);
 		return harness;

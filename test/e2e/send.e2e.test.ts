@@ -7,7 +7,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakes, type Fakes, type FakeSubscription } from '../fakes/providers';
 import { tokens } from '../support/stores';
-import { example, line, N8nHarness, node, PROVIDER_CREDENTIALS, waitFor, type Json } from './harness';
+import { example, EXPO_ACCESS_TOKEN, line, N8nHarness, node, PROVIDER_CREDENTIALS, waitFor, type Json } from './harness';
 
 const APP = 'com.example.app';
 
@@ -90,6 +90,49 @@ describe('[sqlite] Send Push in a real n8n, through the real libraries to fake p
 		expect(await n8n.store.engine.db.selectFrom('dead_tokens').select('token').where('token', '=', tokens.fcm(900)).execute()).toEqual([]);
 		const profile = await n8n.store.getProfile({ userId: 'sam' });
 		expect(profile!.push_tokens.map((p) => [p.token, p.token_kind])).toEqual([[tokens.fid(1), 'fid']]);
+	}, 300_000);
+
+	it('Expo: Register (provider Expo), Send Push sends it, the receipt says DeviceNotRegistered, Check Receipts removes and tombstones it', async () => {
+		const dead = 'ExponentPushToken[e2eDeadxxxxxxxxxxxxxxx]';
+		const alive = 'ExpoPushToken[e2eAlivexxxxxxxxxxxxxx]';
+		fakes.expo.accessToken = EXPO_ACCESS_TOKEN;
+		fakes.expo.onReceipt(dead, { status: 'error', error: 'DeviceNotRegistered', message: `"${dead}" is not a registered push notification recipient` });
+		const sent = await n8n.execute(
+			line(
+				'expo send',
+				node.manual(),
+				node.register('Register dead', { appId: APP, platform: 'ios', token: dead, userId: 'ana', additionalFields: { provider: 'expo' } }),
+				node.register('Register alive', { appId: APP, platform: 'android', token: alive, userId: 'ana', additionalFields: { provider: 'expo' } }),
+				// (receipts are awaited where outcomes are applied: Update Token Store)
+				node.sendPush('Send Push', { target: 'user', userId: 'ana', title: 'Hello', body: 'from Expo', options: { updateStore: true } }),
+			),
+		);
+		expect(sent.of('Register dead')[0]).toMatchObject({ action: 'registered', device: { provider: 'expo' } });
+		// Both accepted: Expo answers for the dead token only in its receipt.
+		expect(sent.of('Send Push').map((r) => [r.token, r.provider, r.outcome]).sort()).toEqual([
+			[alive, 'expo', 'delivered'],
+			[dead, 'expo', 'delivered'],
+		]);
+		expect(fakes.expo.received.map((r) => [r.token, r.headers.authorization, (r.body as Json).title]).sort()).toEqual([
+			[alive, `Bearer ${EXPO_ACCESS_TOKEN}`, 'Hello'],
+			[dead, `Bearer ${EXPO_ACCESS_TOKEN}`, 'Hello'],
+		]);
+		expect(await n8n.store.getDevice(APP, dead)).not.toBeNull();
+		expect((await n8n.store.dueReceipts('expo', Number.MAX_SAFE_INTEGER, 10)).map((r) => r.token).sort()).toEqual([alive, dead].sort());
+
+		const checked = await n8n.execute(
+			line(
+				'expo receipts',
+				node.manual(),
+				{ ...node.feedback('Check Receipts', { operation: 'checkReceipts', minAgeMinutes: 0 }), typeVersion: 3, credentials: { expoApi: PROVIDER_CREDENTIALS.expoApi } },
+			),
+		);
+		expect(fakes.expo.receiptRequests.flat().sort()).toEqual([...fakes.expo.ticketsOf(alive), ...fakes.expo.ticketsOf(dead)].sort());
+		expect(checked.of('Check Receipts', 0)).toEqual([expect.objectContaining({ appId: APP, token: dead, action: 'removed', outcome: 'invalid-token' })]);
+		expect(checked.of('Check Receipts', 3)).toEqual([expect.objectContaining({ checked: 2, answered: 2, byCode: { expo: { DeviceNotRegistered: 1 } } })]);
+		expect(await n8n.store.getDevice(APP, dead)).toBeNull();
+		expect((await n8n.store.register({ appId: APP, platform: 'ios', token: dead, provider: 'expo' })).action).toBe('refused');
+		expect((await n8n.store.getDevice(APP, alive))!.lastStatus).toBe('sent');
 	}, 300_000);
 
 	it('a campaign to an audience of 10,000 devices sends each once and reports the summary', async () => {

@@ -5,6 +5,8 @@
  *   APNs     HTTP/2 + TLS: POST /3/device/:token, verifies the ES256 provider JWT (team, key id)
  *            and the topic; answers apns-id or { reason }.
  *   Web Push HTTPS: verifies the VAPID JWT and decrypts the aes128gcm body (RFC 8291).
+ *   Expo     HTTPS: POST /--/api/v2/push/send (tickets) and /--/api/v2/push/getReceipts, the
+ *            access token checked when one is set (FakeExpo, below).
  * Each is scriptable per token and records what really arrived. Each can also inject faults at a
  * seeded rate (`faults`, below) and counts, per token, the messages it accepted (`delivered`).
  */
@@ -14,6 +16,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { constants as h2, createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 /** The test CA and server certificate (the compiled copy used by benchmarks is told where they are). */
 const CERTS = process.env.PUSH_TOKENS_FAKE_CERTS ?? join(__dirname, 'certs');
@@ -609,10 +612,153 @@ function decryptAes128gcm(body: Buffer, ecdh: ReturnType<typeof createECDH>, uaP
 	return plain.subarray(0, end);
 }
 
+// ---------------------------------------------------------------- Expo
+
+/** A receipt the fake Expo gives for a ticket (docs.expo.dev/push-notifications/sending-notifications, "Push receipts"). */
+export type ExpoReceipt = { status: 'ok' } | { status: 'error'; error: string; message?: string };
+
+/**
+ * Expo's push service over HTTPS (HTTP/1.1), as expo-server-sdk reaches it at exp.host:
+ *   POST /--/api/v2/push/send         a message or an array of them (gzip when large), each `to` one
+ *                                     token or several, at most 100 in all → { data: [ticket per
+ *                                     recipient] }, a ticket { status: 'ok', id } or { status:
+ *                                     'error', message, details: { error } };
+ *   POST /--/api/v2/push/getReceipts  { ids } (at most 1000) → { data: { [id]: receipt } }, an id
+ *                                     whose receipt is not ready (or unknown) left out.
+ * An error of the whole request is its HTTP status with { errors: [{ code, message }] }; with an
+ * access token set, a request without `Authorization: Bearer <it>` is refused 401 UNAUTHORIZED
+ * (Expo's push security). Scripted per token: `on(token, …)`, where an 'error' of status 200 is a
+ * ticket's error (its code in details.error) and any other status fails the whole request; and
+ * `onReceipt(token, receipt)` for the receipt of its later tickets (ok unless scripted).
+ */
+export class FakeExpo extends Fake<HttpsServer> {
+	readonly host = 'exp.host';
+	/** The access token it requires (push security on), or null (off). */
+	accessToken: string | null = null;
+	/** Whether receipts are ready when asked for (Expo has them within about 15 minutes). */
+	receiptsReady = true;
+	/** The number of recipients of each send request, in order. */
+	readonly sendRequests: number[] = [];
+	/** The ids of each getReceipts request, in order. */
+	readonly receiptRequests: string[][] = [];
+	/** Tickets issued: id → the token it was for and the receipt it will have. */
+	readonly tickets = new Map<string, { token: string; receipt: ExpoReceipt }>();
+	private readonly receiptScript = new Map<string, ExpoReceipt>();
+	protected server: HttpsServer;
+
+	constructor() {
+		super();
+		this.server = createHttpsServer(tlsOptions(), (req, res) => {
+			void (async () => {
+				let raw = await readBody(req);
+				await this.roundTrip();
+				const reply = (status: number, body: unknown) => {
+					if (res.destroyed || req.socket.destroyed || req.socket.readableEnded) return;
+					res.writeHead(status, { 'content-type': 'application/json' });
+					res.end(JSON.stringify(body));
+				};
+				const refuse = (status: number, code: string, message: string) => reply(status, { errors: [{ code, message }] });
+				if (req.method !== 'POST') return refuse(405, 'METHOD_NOT_ALLOWED', 'use POST');
+				if (this.accessToken !== null && req.headers.authorization !== `Bearer ${this.accessToken}`) {
+					return refuse(401, 'UNAUTHORIZED', 'The bearer token is invalid or missing: this project requires an access token to send push notifications');
+				}
+				if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+				let body: unknown;
+				try {
+					body = JSON.parse(raw.toString('utf8'));
+				} catch {
+					return refuse(400, 'VALIDATION_ERROR', 'the body is not JSON');
+				}
+				if (req.url === '/--/api/v2/push/getReceipts') return reply(200, this.receipts(body));
+				if (req.url !== '/--/api/v2/push/send') return refuse(404, 'NOT_FOUND', `no route ${req.url}`);
+
+				const messages = (Array.isArray(body) ? body : [body]) as Array<Record<string, unknown>>;
+				const recipients = messages.flatMap((message) => (Array.isArray(message.to) ? message.to : [message.to]).map((to) => ({ token: String(to), message })));
+				if (recipients.length > 100) return refuse(400, 'PUSH_TOO_MANY_NOTIFICATIONS', 'You are trying to send more than 100 push notifications in one request.');
+				this.sendRequests.push(recipients.length);
+				const now = Date.now();
+				for (const { token, message } of recipients) this.received.push({ token, headers: req.headers, body: message, at: now });
+
+				// A fault or a scripted failure of one recipient fails the whole request, as Expo's do.
+				const answers = recipients.map(({ token }) => ({ token, fault: this.fault(token), behaviour: null as Behaviour | null }));
+				const fault = answers.find((a) => a.fault && a.fault !== 'dead')?.fault as FaultKind | undefined;
+				if (fault && this.faults?.point === 'after') {
+					for (const a of answers) if (a.fault !== 'dead') this.accept(a.token);
+					return req.socket.destroy();
+				}
+				if (fault === 'reset' || fault === 'goaway') return req.socket.destroy();
+				if (fault === 'slow') {
+					await new Promise((done) => setTimeout(done, this.faults?.slowMs ?? 20_000));
+					if (res.destroyed || req.socket.destroyed || req.socket.readableEnded) return; // the client gave up: not processed
+				} else if (fault) {
+					const { status } = this.faultAnswer(fault);
+					return refuse(status, status === 429 ? 'TOO_MANY_REQUESTS' : 'INTERNAL_SERVER_ERROR', `injected ${fault}`);
+				}
+				for (const a of answers) if (!a.fault) a.behaviour = this.next(a.token);
+				const failing = answers.find((a) => a.behaviour && a.behaviour.kind !== 'ok' && !(a.behaviour.kind === 'error' && a.behaviour.status === 200));
+				if (failing?.behaviour?.kind === 'reset' || failing?.behaviour?.kind === 'goaway') return req.socket.destroy();
+				if (failing?.behaviour?.kind === 'error') return refuse(failing.behaviour.status, failing.behaviour.code, failing.behaviour.message ?? failing.behaviour.code);
+				const slow = answers.find((a) => a.behaviour?.kind === 'slow')?.behaviour as { ms: number } | undefined;
+				if (slow) await new Promise((done) => setTimeout(done, slow.ms));
+
+				const tickets = recipients.map(({ token, message }, i) => {
+					const { fault: dead, behaviour } = answers[i];
+					const refused = (error: string, text: string) => ({ status: 'error', message: text, details: { error, expoPushToken: token } });
+					if (dead === 'dead' || !/^Expo(nent)?PushToken\[[^\]]+\]$/.test(token)) return refused('DeviceNotRegistered', `"${token}" is not a registered push notification recipient`);
+					if (Buffer.byteLength(JSON.stringify(message)) > 4096) return refused('MessageTooBig', 'Message was too big (the maximum payload size is 4096 bytes)');
+					if (behaviour?.kind === 'error') return refused(behaviour.code, behaviour.message ?? behaviour.code);
+					this.accept(token);
+					const id = randomUUID();
+					this.tickets.set(id, { token, receipt: this.receiptScript.get(token) ?? { status: 'ok' } });
+					return { status: 'ok', id };
+				});
+				return reply(200, { data: tickets });
+			})().catch(() => undefined); // a request cut off by a reset: nothing to answer
+		});
+	}
+
+	/** The receipt of the token's tickets issued from now on. */
+	onReceipt(token: string, receipt: ExpoReceipt): this {
+		this.receiptScript.set(token, receipt);
+		return this;
+	}
+
+	/** Ticket ids issued for a token, oldest first. */
+	ticketsOf(token: string): string[] {
+		return [...this.tickets].filter(([, t]) => t.token === token).map(([id]) => id);
+	}
+
+	private receipts(body: unknown): unknown {
+		const ids = (body as { ids?: unknown })?.ids;
+		if (!Array.isArray(ids)) return { errors: [{ code: 'VALIDATION_ERROR', message: '"ids" must be an array' }] };
+		if (ids.length > 1000) return { errors: [{ code: 'PUSH_TOO_MANY_RECEIPTS', message: 'You are trying to get more than 1000 push receipts in one request.' }] };
+		this.receiptRequests.push(ids.map(String));
+		const data: Record<string, unknown> = {};
+		for (const id of ids) {
+			const ticket = this.tickets.get(String(id));
+			if (!ticket || !this.receiptsReady) continue;
+			const r = ticket.receipt;
+			data[String(id)] = r.status === 'ok' ? { status: 'ok' } : { status: 'error', message: r.message ?? r.error, details: { error: r.error } };
+		}
+		return { data };
+	}
+
+	override reset(): void {
+		super.reset();
+		this.accessToken = null;
+		this.receiptsReady = true;
+		this.sendRequests.length = 0;
+		this.receiptRequests.length = 0;
+		this.tickets.clear();
+		this.receiptScript.clear();
+	}
+}
+
 export interface Fakes {
 	fcm: FakeFcm;
 	apns: FakeApns;
 	webpush: FakeWebPush;
+	expo: FakeExpo;
 	/** For PUSH_TOKENS_FAKE_ROUTES. */
 	routes: Record<string, string>;
 	reset(): void;
@@ -620,23 +766,25 @@ export interface Fakes {
 }
 
 export async function startFakes(): Promise<Fakes> {
-	const [fcm, apns, webpush] = await Promise.all([new FakeFcm().listen(), new FakeApns().listen(), new FakeWebPush().listen()]);
+	const [fcm, apns, webpush, expo] = await Promise.all([new FakeFcm().listen(), new FakeApns().listen(), new FakeWebPush().listen(), new FakeExpo().listen()]);
 	return {
 		fcm,
 		apns,
 		webpush,
+		expo,
 		routes: {
 			'fcm.googleapis.com': `127.0.0.1:${fcm.port}`,
 			'oauth2.googleapis.com': `127.0.0.1:${fcm.port}`,
 			'api.push.apple.com': `127.0.0.1:${apns.port}`,
 			'api.sandbox.push.apple.com': `127.0.0.1:${apns.port}`,
 			[webpush.host]: `127.0.0.1:${webpush.port}`,
+			[expo.host]: `127.0.0.1:${expo.port}`,
 		},
 		reset() {
-			for (const fake of [fcm, apns, webpush]) fake.reset();
+			for (const fake of [fcm, apns, webpush, expo]) fake.reset();
 		},
 		close: async () => {
-			await Promise.all([fcm.close(), apns.close(), webpush.close()]);
+			await Promise.all([fcm.close(), apns.close(), webpush.close(), expo.close()]);
 		},
 	};
 }

@@ -9,6 +9,7 @@ import webpush from 'web-push';
 import { classifyAnswer, checkSizes, fcmData, flatten, PAYLOAD_LIMITS, parseInput, PushMessage, ValidationError, NotFoundError, type Outcome, type Provider } from '../../nodes/core';
 import { apnsPayload, fcmMessage, webPushBody } from '../../nodes/core';
 import { openTestStore, tokens, type TestStore } from '../support/stores';
+import { expoMessage } from '../../nodes/core/providers/expo';
 
 const RUNS = Number(process.env.PUSH_TOKENS_PROPERTY_RUNS) || 150;
 const PROVIDERS: Provider[] = ['apns', 'fcm', 'webpush'];
@@ -118,6 +119,7 @@ describe('payload builder properties', () => {
 	});
 	const serialised: Record<Provider, (m: PushMessage) => string> = {
 		apns: (m) => JSON.stringify(apnsPayload(m).payload),
+		expo: (m) => JSON.stringify(expoMessage(m)),
 		fcm: (m) => JSON.stringify(fcmMessage(m)),
 		webpush: (m) => webPushBody(m),
 	};

@@ -4,11 +4,12 @@
  * adding a provider is a folder and a line here (CONTRIBUTING.md).
  */
 import { apns } from './apns';
+import { expo } from './expo';
 import { fcm } from './fcm';
 import type { ProviderModule } from './provider';
 import { webpush } from './webpush';
 
-export const PROVIDER_MODULES = { apns, fcm, webpush } as const;
+export const PROVIDER_MODULES = { apns, expo, fcm, webpush } as const;
 
 export type Provider = keyof typeof PROVIDER_MODULES;
 export const PROVIDERS = Object.keys(PROVIDER_MODULES) as [Provider, ...Provider[]];
