@@ -18,7 +18,7 @@ export { PROVIDER_MODULES, providerModule } from './providers';
 export type { Delivery, ProviderModule, Receipts, Transport } from './providers/provider';
 export type { PanelField, ProviderPanel } from './providers/panel';
 export { FcmConfig, FcmTransport, fcmData, fcmMessage, serviceAccountConfig } from './providers/fcm';
-export { ApnsConfig, ApnsTransport, apnsPayload } from './providers/apns';
+export { APNS_ENVIRONMENTS, ApnsConfig, ApnsTransport, apnsPayload } from './providers/apns';
 export { WebPushConfig, WebPushTransport, WebPushSubscription, canonicalEndpoint, decodeBase64url, isP256PublicKey, webPushBody } from './providers/webpush';
 export { PushMessage, PAYLOAD_LIMITS, type PushMessageInput } from './payload/message';
 export { flatten } from './payload/base';

@@ -138,9 +138,11 @@ export class TokenStore {
 					for (let i = 0; i < records.length; i++) results[i] ??= await recordOutcome(tx, records[i], now);
 					// (a frequency cap counts the marketing pushes its devices received)
 					if (options.marketing) await recordMarketing(tx, results.filter((r) => r.action === 'sent'), now);
-					const receipts = options.receipts ?? [];
-					await awaitReceipts(tx, results.flatMap((r, i) => (receipts[i] && r.action === 'sent' ? [{ appId: r.appId, token: r.token, ...receipts[i]! }] : [])), now);
 				}
+				// A receipt is awaited for every push accepted (not a test), store updated or not: a
+				// provider that answers later tells of a dead token only there (Check Receipts applies it).
+				const receipts = options.receipts ?? [];
+				await awaitReceipts(tx, records.flatMap((r, i) => (receipts[i] && r.outcome === 'delivered' && !r.test ? [{ appId: r.appId, token: r.token, ...receipts[i]! }] : [])), now);
 				const counted = (options.report ?? []).flatMap((f, i) => (f ? [{ i, finished: { ...f, removed: results[i].action === 'removed' } }] : []));
 				const failures = await countFinished(tx, counted.map((c) => c.finished), now);
 				const marks = new Map(counted.flatMap(({ i, finished }, k) => (failures[k] === null ? [] : [[claimKey({ sendId: finished.sendId, appId: records[i].appId, token: records[i].token }), failures[k]!] as const])));

@@ -3,6 +3,7 @@
  * record's keys reads the file. Provider presets come before this package's layout, whose
  * aliases are the loosest.
  */
+import { PROVIDERS, providerModule } from '../../providers';
 import { UnreadableRow } from '../sources';
 import { airship } from './airship';
 import { braze } from './braze';
@@ -19,9 +20,6 @@ export const PRESETS: readonly ImportPreset[] = [oneSignal, airship, braze, cust
 
 export const presetById = (id: string): ImportPreset | undefined => PRESETS.find((p) => p.id === id);
 
-/** Expo's own tokens go through Expo's service, which this package does not send to (yet). */
-const EXPO_TOKEN = /^Expo(nent)?PushToken\[/;
-
 /** A preset's reading of one record, with the rules every source shares. */
 export function reader(preset: ImportPreset, defaults: PresetDefaults): (record: unknown) => Iterable<PresetOutput> {
 	return function* (record) {
@@ -30,9 +28,9 @@ export function reader(preset: ImportPreset, defaults: PresetDefaults): (record:
 			return;
 		}
 		for (const row of preset.read(record as Record<string, unknown>, defaults)) {
-			if (!(row instanceof SourceSkip) && !(row instanceof UnreadableRow) && typeof row.token === 'string' && EXPO_TOKEN.test(row.token)) {
-				yield new SourceSkip('Expo push token (no Expo provider)', row.platform as string | undefined, 'expo');
-			} else yield row;
+			// A token of a provider's own shape (an Expo push token) goes to that provider, whatever the export guessed.
+			const owner = row instanceof SourceSkip || row instanceof UnreadableRow ? undefined : PROVIDERS.find((id) => providerModule(id).owns?.(row.token));
+			yield owner ? { ...row, provider: owner } : row;
 		}
 	};
 }

@@ -47,6 +47,6 @@ export const apns = {
 	transport: (config, network) => new ApnsTransport(config, network),
 } satisfies ProviderModule<'apns', typeof ApnsOptions, typeof ApnsConfig>;
 
-export { ApnsConfig } from './config';
+export { APNS_ENVIRONMENTS, ApnsConfig } from './config';
 export { apnsPayload } from './payload';
 export { ApnsTransport } from './transport';

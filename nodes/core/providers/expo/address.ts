@@ -20,5 +20,5 @@ export function expoAddress(token: unknown): Address | AddressIssue[] {
 	if (typeof token !== 'string') return [{ path: [], message: `expected the Expo push token as a string, got ${describe(token)}` }];
 	const text = expoToken(token) ?? (UUID.test(token.trim()) ? token.trim() : null);
 	if (!text) return [{ path: [], message: `expected an Expo push token (ExponentPushToken[…] or ExpoPushToken[…]), got ${describe(token.trim())}` }];
-	return { token: text, kind: 'push-token', webPushKeys: null };
+	return { token: text, kind: 'push-token', data: null };
 }

@@ -15,6 +15,7 @@ export const expo = {
 	defaultFor: [],
 	tokenKinds: ['push-token'],
 	canonical: expoToken,
+	owns: (raw) => typeof raw === 'string' && expoToken(raw) !== null,
 	address: expoAddress,
 	maxTokenLength: EXPO_TOKEN_MAX,
 	options: ExpoOptions,

@@ -7,7 +7,7 @@
 import type { TLSSocket } from 'node:tls';
 import { Expo, type ExpoPushMessage, type ExpoPushReceipt, type ExpoPushTicket } from 'expo-server-sdk';
 import { Agent } from 'undici';
-import type { DeviceView } from '../../model';
+import type { DeviceView } from '../../types';
 import { connectTls, proxyFor } from '../../net/proxy';
 import { answered, networkFailure, perMessage, type Delivery, type Network, type Receipts, type Transport } from '../provider';
 import { expoAnswers } from './answers';
