@@ -4,12 +4,12 @@
  */
 import { z } from 'zod/v4';
 import { PROVIDERS, providerModule, type Provider, type PROVIDER_MODULES } from './providers';
-import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE } from './text';
+import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE, oneOf } from './text';
 import { LanguageTag, TimeZoneName } from './locale';
 import { OUTCOMES, PLATFORMS, type DeviceView as DeviceViewOf, type Platform, type ProviderData } from './types';
 
 export { PROVIDERS, type Provider } from './providers';
-export { cleanText, describe } from './text';
+export { cleanText, describe, oneOf } from './text';
 export * from './types';
 
 /** A device of one of the registry's providers. */
@@ -139,13 +139,13 @@ function normalizeToken(record: { platform: Platform; provider?: Provider; token
 		ctx.addIssue({
 			code: 'custom',
 			path: ['provider'],
-			message: `expected provider ${ALLOWED_PROVIDERS[record.platform].join(' or ')} for platform ${record.platform}, got ${provider}`,
+			message: `expected provider ${oneOf(ALLOWED_PROVIDERS[record.platform])} for platform ${record.platform}, got ${provider}`,
 		});
 		return undefined;
 	}
 	const module = providerModule(provider);
 	if (record.tokenKind !== undefined && !module.tokenKinds.includes(record.tokenKind)) {
-		ctx.addIssue({ code: 'custom', path: ['tokenKind'], message: `expected tokenKind ${module.tokenKinds.join(' or ')} for provider ${provider}, got ${describe(record.tokenKind)}` });
+		ctx.addIssue({ code: 'custom', path: ['tokenKind'], message: `expected tokenKind ${oneOf(module.tokenKinds)} for provider ${provider}, got ${describe(record.tokenKind)}` });
 		return undefined;
 	}
 	const address = module.address(record.token, record.tokenKind, record);

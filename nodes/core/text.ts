@@ -30,3 +30,6 @@ export function describe(value: unknown): string {
 	if (Array.isArray(value)) return 'an array';
 	return `a ${typeof value}`;
 }
+
+/** "a, b or c", for a message listing the values a field takes. */
+export const oneOf = (values: readonly string[]) => (values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : values.join(''));

@@ -14,8 +14,7 @@ export const platformOptions: INodePropertyOptions[] = PLATFORMS.map((p) => ({ n
 /** The APNs environments as options. */
 export const apnsEnvironmentOptions: INodePropertyOptions[] = APNS_ENVIRONMENTS.map((e) => ({ name: e[0].toUpperCase() + e.slice(1), value: e }));
 
-/** "a, b or c", for a description listing the values a field takes. */
-export const oneOf = (values: readonly string[]) => (values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : values.join(''));
+export { oneOf } from '../core';
 
 export const appIdField: INodeProperties = {
 	displayName: 'App ID',

@@ -31,7 +31,7 @@ import { startFakes, type Fakes } from '../fakes/providers';
 import { tokens } from '../support/stores';
 import { execute, snapshot, type InputItem, type StoreSnapshot } from './support-input-context';
 
-const { apnsCredentialTest, fcmCredentialTest, webpushCredentialTest: webPushCredentialTest } = credentialTests;
+const { apnsCredentialTest, expoCredentialTest, fcmCredentialTest, webpushCredentialTest: webPushCredentialTest } = credentialTests;
 
 const APP = 'com.example.app';
 const MB = 'x'.repeat(1024 * 1024);
@@ -233,9 +233,9 @@ const REGISTER_CASES: Case[] = [
 	{ harness: 'register', name: 'platform in capitals', params: { platform: 'IOS' }, field: 'platform', expected: 'one of ios, android, web' },
 	{ harness: 'register', name: 'empty platform', params: { platform: '' }, field: 'platform', expected: 'one of ios, android, web' },
 	{ harness: 'register', name: 'platform as a number', params: { platform: 1 }, field: 'platform', expected: 'one of ios, android, web' },
-	{ harness: 'register', name: 'APNs provider for android', params: { additionalFields: { provider: 'apns' } }, field: 'provider', expected: 'expected provider fcm for platform android, got apns' },
-	{ harness: 'register', name: 'Web Push provider for iOS', params: { platform: 'ios', token: 'a'.repeat(64), additionalFields: { provider: 'webpush' } }, field: 'provider', expected: 'apns or fcm for platform ios' },
-	{ harness: 'register', name: 'unknown provider', params: { additionalFields: { provider: 'gcm' } }, field: 'provider', expected: 'expected provider to be one of apns, fcm, webpush' },
+	{ harness: 'register', name: 'APNs provider for android', params: { additionalFields: { provider: 'apns' } }, field: 'provider', expected: 'expected provider fcm or expo for platform android, got apns' },
+	{ harness: 'register', name: 'Web Push provider for iOS', params: { platform: 'ios', token: 'a'.repeat(64), additionalFields: { provider: 'webpush' } }, field: 'provider', expected: 'apns, expo or fcm for platform ios' },
+	{ harness: 'register', name: 'unknown provider', params: { additionalFields: { provider: 'gcm' } }, field: 'provider', expected: 'expected provider to be one of apns, expo, fcm, webpush' },
 	{ harness: 'register', name: 'unknown APNs environment', params: { additionalFields: { environment: 'staging' } }, field: 'environment', expected: 'one of production, sandbox' },
 	{ harness: 'register', name: 'foreground as text', params: { additionalFields: { foreground: 'yes' } }, field: 'foreground', expected: 'expected foreground to be true or false' },
 	{ harness: 'register', name: 'pushEnabled as a number', params: { additionalFields: { pushEnabled: 1 } }, field: 'pushEnabled', expected: 'true or false' },
@@ -565,7 +565,9 @@ describe('bad credentials: the credential test and the node both name the field'
 	const fcm = () => fakes.fcm.serviceAccount;
 	const apns = () => ({ teamId: fakes.apns.teamId, keyId: fakes.apns.keyId, signingKey: fakes.apns.signingKey, bundleId: fakes.apns.bundleId, environment: 'production' });
 	const vapidData = { subject: 'mailto:ops@example.com', publicKey: vapid.publicKey, privateKey: vapid.privateKey };
-	const cases: Array<[string, 'fcmServiceAccountApi' | 'apnsApi' | 'webPushVapidApi', () => ICredentialDataDecryptedObject, string | RegExp]> = [
+	const cases: Array<[string, 'fcmServiceAccountApi' | 'apnsApi' | 'webPushVapidApi' | 'expoApi', () => ICredentialDataDecryptedObject, string | RegExp]> = [
+		['Expo: access token with a line break', 'expoApi', () => ({ accessToken: 'abc\ndef' }), /accessToken: expected an Expo access token: up to 1000 characters, no spaces or line breaks/],
+		['Expo: access token of 1 MB', 'expoApi', () => ({ accessToken: MB }), /accessToken: expected an Expo access token/],
 		['FCM: not JSON', 'fcmServiceAccountApi', () => ({ serviceAccountJson: '{"project_id": ' }), 'Service Account JSON: expected the JSON key file of the service account'],
 		['FCM: empty', 'fcmServiceAccountApi', () => ({ serviceAccountJson: '' }), 'Service Account JSON'],
 		['FCM: 1 MB of text', 'fcmServiceAccountApi', () => ({ serviceAccountJson: MB }), 'Service Account JSON'],
@@ -595,7 +597,7 @@ describe('bad credentials: the credential test and the node both name the field'
 		['Web Push: empty public key', 'webPushVapidApi', () => ({ ...vapidData, publicKey: '' }), /public key/],
 		['Web Push: empty private key', 'webPushVapidApi', () => ({ ...vapidData, privateKey: '' }), /private key/i],
 	];
-	const TEST = { fcmServiceAccountApi: fcmCredentialTest, apnsApi: apnsCredentialTest, webPushVapidApi: webPushCredentialTest };
+	const TEST = { fcmServiceAccountApi: fcmCredentialTest, apnsApi: apnsCredentialTest, webPushVapidApi: webPushCredentialTest, expoApi: expoCredentialTest };
 
 	it.each(cases)('%s', async (_, type, data, expected) => {
 		tried++;
@@ -608,12 +610,13 @@ describe('bad credentials: the credential test and the node both name the field'
 		// the node fails before sending anything, with an error naming the credential; nothing is written
 		const { path, credentials } = await freshStore(HARNESSES.sendToken);
 		const sent = fakes.fcm.received.length + fakes.apns.received.length + fakes.webpush.received.length;
-		const params = (i: number) => ({ ...sendBase(i), ...(type === 'apnsApi' ? apnsToken(tokens.apns(i)) : type === 'webPushVapidApi' ? webToken(subJson({})) : {}) });
+		const token = { apnsApi: apnsToken(tokens.apns(1)), webPushVapidApi: webToken(subJson({})), expoApi: { platform: 'ios', token: 'ExponentPushToken[bad-input-1]' } } as Record<string, P>;
+		const params = (i: number) => ({ ...sendBase(i), ...(type === 'apnsApi' ? apnsToken(tokens.apns(i)) : (token[type] ?? {})) });
 		const error = await execute(new SendPush(), { items: [{}, {}], params, credentials: { ...credentials, [type]: data() }, continueOnFail: true }).catch((e: unknown) => e);
 		await closeAllStores();
 		expect(error).toBeInstanceOf(NodeOperationError);
 		const message = (error as Error).message;
-		expect(message).toMatch(/^(FCM|APNs|Web Push) credential: /);
+		expect(message).toMatch(/^(FCM|APNs|Web Push|Expo) credential: /);
 		if (typeof expected === 'string') expect(message).toContain(expected);
 		else expect(message).toMatch(expected);
 		expect(message.length).toBeLessThan(1500);
