@@ -21,7 +21,7 @@ export const expoPanel: ProviderPanel = {
 				{ name: 'Time Sensitive', value: 'time-sensitive' },
 			],
 			default: 'active',
-			description: 'iOS: how the notification interrupts',
+			description: 'How the notification interrupts (iOS)',
 		},
 		{ displayName: 'Mutable Content', name: 'expoMutableContent', type: 'boolean', default: false, description: 'Whether a notification service extension may change the push (iOS)' },
 		{
