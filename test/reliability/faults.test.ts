@@ -1,8 +1,10 @@
 /**
  * Provider faults (issue 6, item 3): campaigns through the real libraries (firebase-admin, apns2,
- * web-push) to the fake providers while they inject 20% faults — 429 with Retry-After, 500, 503,
- * connection resets, HTTP/2 GOAWAY (FCM and APNs), answers slower than the client waits — plus a
- * few tokens the provider says are dead. The store is a real SQLite file, the send goes through
+ * web-push, expo-server-sdk) to the fake providers while they inject 20% faults — 429 with
+ * Retry-After, 500, 503, connection resets, HTTP/2 GOAWAY (FCM and APNs), answers slower than the
+ * client waits — plus a few tokens the provider says are dead. Expo answers up to 100 devices a
+ * request and a fault fails the whole request, as Expo's do: its rate per device is lower, so
+ * about a third of its requests fail. The store is a real SQLite file, the send goes through
  * the sender in audience mode with a send id.
  *
  * What is asserted, per provider:
@@ -28,13 +30,18 @@
 import '../fakes/network-edge.cjs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import webpush from 'web-push';
-import { ApnsTransport, FcmTransport, PushMessage, Sender, WebPushTransport, type Transport } from '../../nodes/core';
+import { ApnsTransport, ExpoTransport, FcmTransport, PushMessage, Sender, WebPushTransport, type Transport } from '../../nodes/core';
 import { FAULT_KINDS, startFakes, type FakeSubscription, type FaultKind, type Fakes } from '../fakes/providers';
 import { openTestStore, tokens, type TestStore } from '../support/stores';
 
 const APP = 'com.example.app';
 const SEED = Number(process.env.PUSH_TOKENS_FAULT_SEED ?? 6);
-const N = { fcm: Number(process.env.PUSH_TOKENS_FAULT_N ?? 10_000), apns: Number(process.env.PUSH_TOKENS_FAULT_N ?? 10_000), webpush: Number(process.env.PUSH_TOKENS_FAULT_WEBPUSH_N ?? 1_000) };
+const N = {
+	fcm: Number(process.env.PUSH_TOKENS_FAULT_N ?? 10_000),
+	apns: Number(process.env.PUSH_TOKENS_FAULT_N ?? 10_000),
+	webpush: Number(process.env.PUSH_TOKENS_FAULT_WEBPUSH_N ?? 1_000),
+	expo: Number(process.env.PUSH_TOKENS_FAULT_N ?? 10_000) / 2,
+};
 const message = PushMessage.parse({ title: 'Sale', body: 'Everything must go' });
 const vapid = webpush.generateVAPIDKeys();
 
@@ -76,6 +83,12 @@ function webPushTransport() {
 	transports.push(tr);
 	return tr;
 }
+function expoTransport() {
+	// The SDK's own 429 retries after 1 ms (its wait is a second, then two); a slow answer gives up after 500 ms.
+	const tr = new ExpoTransport({ retryMinTimeoutMs: 1, requestTimeoutMs: 500 });
+	transports.push(tr);
+	return tr;
+}
 
 /** Every device of the app: token → last status. */
 async function snapshot(): Promise<Map<string, string>> {
@@ -84,9 +97,13 @@ async function snapshot(): Promise<Map<string, string>> {
 }
 
 interface Case {
-	provider: 'fcm' | 'apns' | 'webpush';
+	provider: 'fcm' | 'apns' | 'webpush' | 'expo';
 	n: number;
+	/** Share of a device's requests faulted. */
+	rate?: number;
 	kinds: FaultKind[];
+	/** HTTP/2: GOAWAY and refused streams. */
+	http2: boolean;
 	transport: () => Transport;
 	rows: (n: number) => Promise<object[]>;
 	slowMs: number;
@@ -99,6 +116,7 @@ const CASES: Case[] = [
 		provider: 'fcm',
 		n: N.fcm,
 		kinds: FAULT_KINDS,
+		http2: true,
 		transport: fcmTransport,
 		rows: async (n) => Array.from({ length: n }, (_, i) => ({ appId: APP, platform: 'android', token: tokens.fcm(i) })),
 		// firebase-admin waits a fixed 15 s for an answer: one slow answer, not hundreds (each costs a 15 s round).
@@ -109,6 +127,7 @@ const CASES: Case[] = [
 		provider: 'apns',
 		n: N.apns,
 		kinds: FAULT_KINDS,
+		http2: true,
 		transport: apnsTransport,
 		rows: async (n) => Array.from({ length: n }, (_, i) => ({ appId: APP, platform: 'ios', token: (i + 1).toString(16).padStart(64, '0') })),
 		slowMs: 2_000, // well past the 500 ms client timeout, so a loaded event loop cannot blur the two
@@ -119,9 +138,20 @@ const CASES: Case[] = [
 		provider: 'webpush',
 		n: N.webpush,
 		kinds: FAULT_KINDS.filter((k) => k !== 'goaway'), // HTTP/1.1: no GOAWAY
+		http2: false,
 		transport: webPushTransport,
 		rows: async (n) => Array.from({ length: n }, (_, i): { appId: string; platform: string; token: FakeSubscription } => ({ appId: APP, platform: 'web', token: fakes.webpush.subscribe(`s${i}`) })),
 		slowMs: 2_000, // well past the 500 ms client timeout, so a loaded event loop cannot blur the two
+	},
+	{
+		provider: 'expo',
+		n: N.expo,
+		rate: 0.004, // 1 - 0.996^100: a third of the requests of 100
+		kinds: FAULT_KINDS.filter((k) => k !== 'goaway'), // HTTP/1.1: no GOAWAY
+		http2: false,
+		transport: expoTransport,
+		rows: async (n) => Array.from({ length: n }, (_, i) => ({ appId: APP, platform: i % 2 ? 'ios' : 'android', token: `ExponentPushToken[${String(i).padStart(22, 'x')}]` })),
+		slowMs: 2_000,
 	},
 ];
 
@@ -130,7 +160,7 @@ const run = (c: Case) => async () => {
 		const imported = await t.store.importTokens(await c.rows(c.n), { anonymousOnly: true });
 		expect(imported).toMatchObject({ imported: c.n, invalid: 0 });
 		const before = await snapshot();
-		fake.faults = { rate: 0.2, seed: SEED, kinds: c.kinds, slowMs: c.slowMs, retryAfterSeconds: 1, limits: c.limits, deadRate: 0.002 };
+		fake.faults = { rate: c.rate ?? 0.2, seed: SEED, kinds: c.kinds, slowMs: c.slowMs, retryAfterSeconds: 1, limits: c.limits, deadRate: 0.002 };
 		c.prepare?.();
 
 		const sender = new Sender(t.store, { [c.provider]: c.transport() });
@@ -163,7 +193,7 @@ const run = (c: Case) => async () => {
 			requests,
 			retries: requests - new Set(fake.received.map((r) => r.token)).size, // requests the fake received again for a token
 			faults: { ...fake.injected, expiredProviderToken: c.provider === 'apns' ? [...fakes.apns.expiredJwts].length : undefined },
-			goawayRefusedStreams: c.provider === 'webpush' ? undefined : fake.refusedStreams,
+			goawayRefusedStreams: c.http2 ? fake.refusedStreams : undefined,
 			duplicates: fake.duplicates().length,
 			wronglyRemoved: all.filter((token) => !after.has(token) && failed.get(token)?.outcome !== 'invalid-token').length,
 			seconds,
@@ -195,7 +225,7 @@ const run = (c: Case) => async () => {
 		// Each kind of fault was injected.
 		for (const kind of c.kinds) expect([kind, fake.injected[kind]]).toEqual([kind, expect.any(Number)]);
 		for (const kind of c.kinds) expect(fake.injected[kind]).toBeGreaterThan(0);
-		if (c.provider !== 'webpush') {
+		if (c.http2) {
 			// A GOAWAY refuses the streams above its last stream id (resent) and answers those below: it loses nothing.
 			// (a GOAWAY fault on a connection already going away sends no second one)
 			expect(fake.goaways.length).toBeGreaterThan(0);
@@ -224,13 +254,20 @@ describe.each(CASES)('[sqlite] $provider campaign with 20% provider faults', (c)
 	it(`${c.provider}: every device delivered once or reported failed with a reason; only dead tokens removed`, run(c));
 });
 
+/** One device of a provider, for the tests of a single lost answer. */
+const ONE = {
+	apns: { platform: 'ios', token: tokens.apns(1), transport: apnsTransport },
+	fcm: { platform: 'android', token: tokens.fcm(1), transport: fcmTransport },
+	expo: { platform: 'ios', token: `ExponentPushToken[${'1'.padStart(22, 'x')}]`, transport: expoTransport },
+};
+
 describe('[sqlite] an answer lost after the provider processed the request', () => {
-	it.each(['apns', 'fcm'] as const)('%s: reported failed with its delivery unknown, not retried, kept claimed: the device gets it once', async (provider) => {
-		const token = provider === 'apns' ? tokens.apns(1) : tokens.fcm(1);
-		await t.store.importTokens([{ appId: APP, platform: provider === 'apns' ? 'ios' : 'android', token }], { anonymousOnly: true });
+	it.each(['apns', 'fcm', 'expo'] as const)('%s: reported failed with its delivery unknown, not retried, kept claimed: the device gets it once', async (provider) => {
+		const { platform, token, transport } = ONE[provider];
+		await t.store.importTokens([{ appId: APP, platform, token }], { anonymousOnly: true });
 		// Every first request for the token is processed and then its connection reset; a second one would succeed.
 		fakes[provider].faults = { rate: 1, seed: SEED, kinds: ['reset'], point: 'after', limits: { reset: 1 } };
-		const sender = new Sender(t.store, { [provider]: provider === 'apns' ? apnsTransport() : fcmTransport() });
+		const sender = new Sender(t.store, { [provider]: transport() });
 		const summary = await sender.sendAudience({ appId: APP }, message, { record: true, sendId: 'lost-answer', failureLimit: 1, wait: async () => undefined });
 		expect(summary).toMatchObject({ devices: 1, delivered: 0, failed: 1, deliveryUnknown: 1 });
 		expect(summary.failures[0]).toMatchObject({ attempts: 1, deliveryUnknown: true, reason: expect.stringContaining('delivery unknown') });
@@ -277,11 +314,11 @@ describe('[sqlite] an answer lost after the provider processed the request', () 
 		}
 	});
 
-	it.each(['apns', 'fcm'] as const)('%s, with Resend Lost Answers (at least once): resent and delivered; the device got it twice', async (provider) => {
-		const token = provider === 'apns' ? tokens.apns(1) : tokens.fcm(1);
-		await t.store.importTokens([{ appId: APP, platform: provider === 'apns' ? 'ios' : 'android', token }], { anonymousOnly: true });
+	it.each(['apns', 'fcm', 'expo'] as const)('%s, with Resend Lost Answers (at least once): resent and delivered; the device got it twice', async (provider) => {
+		const { platform, token, transport } = ONE[provider];
+		await t.store.importTokens([{ appId: APP, platform, token }], { anonymousOnly: true });
 		fakes[provider].faults = { rate: 1, seed: SEED, kinds: ['reset'], point: 'after', limits: { reset: 1 } };
-		const sender = new Sender(t.store, { [provider]: provider === 'apns' ? apnsTransport() : fcmTransport() });
+		const sender = new Sender(t.store, { [provider]: transport() });
 		const summary = await sender.sendAudience({ appId: APP }, message, { record: true, sendId: 'at-least-once', resendLostAnswers: true, wait: async () => undefined });
 		expect(summary).toMatchObject({ devices: 1, delivered: 1, failed: 0, deliveryUnknown: 0 });
 		expect(fakes[provider].delivered.get(token)).toBe(2);
