@@ -20,7 +20,6 @@ export type { PanelField, ProviderPanel } from './providers/panel';
 export { FcmConfig, FcmTransport, fcmData, fcmMessage, serviceAccountConfig } from './providers/fcm';
 export { APNS_ENVIRONMENTS, ApnsConfig, ApnsTransport, apnsPayload } from './providers/apns';
 export { WebPushConfig, WebPushTransport, WebPushSubscription, canonicalEndpoint, decodeBase64url, isP256PublicKey, webPushBody } from './providers/webpush';
-export { ExpoConfig, ExpoTransport } from './providers/expo';
 export { PushMessage, PAYLOAD_LIMITS, type PushMessageInput } from './payload/message';
 export { flatten } from './payload/base';
 export { Sender, SendConfigError, checkSizes, withSendId, backoffMs, yieldToIo, type SendOptions, type DeviceResult, type CampaignSummary, type Transports } from './send/sender';

@@ -4,14 +4,12 @@
  */
 import '../fakes/network-edge.cjs';
 import { createServer } from 'node:net';
-import { checkReceipts, PushMessage, Sender } from '../../nodes/core';
 import type { DeviceView } from '../../nodes/core/model';
 import { MessageBase } from '../../nodes/core/payload/base';
 import { ExpoTransport } from '../../nodes/core/providers/expo';
 import { ExpoOptions, type ExpoMessageInput } from '../../nodes/core/providers/expo/payload';
 import { ConnectProxy } from '../fakes/connect-proxy';
 import { startFakes, type Fakes } from '../fakes/providers';
-import { ENGINES, openTestStore, type TestStore } from '../support/stores';
 
 let fakes: Fakes;
 const transports: ExpoTransport[] = [];
@@ -197,41 +195,5 @@ describe('Expo through expo-server-sdk to the fake Expo service', () => {
 		} finally {
 			await proxy.close();
 		}
-	});
-});
-
-describe.each(ENGINES)('[%s] Expo end to end in the core: register, send, receipt, check', (engine) => {
-	let t: TestStore;
-	beforeEach(async () => {
-		t = await openTestStore(engine);
-	});
-	afterEach(() => t.close());
-
-	it('a receipt saying DeviceNotRegistered removes and tombstones the token; a delivered one changes nothing', async () => {
-		const tr = transport();
-		const dead = token(1);
-		const alive = token(2);
-		fakes.expo.onReceipt(dead, { status: 'error', error: 'DeviceNotRegistered', message: 'gone' });
-		for (const [platform, t2] of [['ios', dead], ['android', alive]] as const) {
-			expect(await t.store.register({ appId: 'com.example.app', platform, token: t2, provider: 'expo', userId: 'ana' })).toMatchObject({ action: 'registered', device: { provider: 'expo' } });
-		}
-		const devices = (await t.store.getProfile({ userId: 'ana' }))!.push_tokens.map((d) => d.token);
-		expect(devices.sort()).toEqual([dead, alive].sort());
-		const results = await new Sender(t.store, { expo: tr }).send(
-			await Promise.all([dead, alive].map(async (x) => (await t.store.getDevice('com.example.app', x))!)),
-			PushMessage.parse({ title: 'Hello' }),
-			{ record: true },
-		);
-		expect(results.map((r) => [r.token, r.outcome])).toEqual([
-			[dead, 'delivered'],
-			[alive, 'delivered'],
-		]);
-		t.clock.advance(16 * 60_000);
-		const check = await checkReceipts(t.store, { expo: tr });
-		expect(check).toMatchObject({ checked: 2, answered: 2, byCode: { expo: { DeviceNotRegistered: 1 } } });
-		expect(check.changed).toEqual([expect.objectContaining({ token: dead, action: 'removed' })]);
-		expect(await t.store.getDevice('com.example.app', dead)).toBeNull();
-		expect(await t.store.register({ appId: 'com.example.app', platform: 'ios', token: dead, provider: 'expo' })).toMatchObject({ action: 'refused' });
-		expect((await t.store.getDevice('com.example.app', alive))!.lastStatus).toBe('sent');
 	});
 });

@@ -615,7 +615,8 @@ function decryptAes128gcm(body: Buffer, ecdh: ReturnType<typeof createECDH>, uaP
 // ---------------------------------------------------------------- Expo
 
 /** A receipt the fake Expo gives for a ticket (docs.expo.dev/push-notifications/sending-notifications, "Push receipts"). */
-export type ExpoReceipt = { status: 'ok' } | { status: 'error'; error: string; message?: string };
+/** A receipt as Expo keeps it; null: not ready yet (left out of the answer). */
+export type ExpoReceipt = { status: 'ok' } | { status: 'error'; error: string; message?: string } | null;
 
 /**
  * Expo's push service over HTTPS (HTTP/1.1), as expo-server-sdk reaches it at exp.host:
@@ -709,7 +710,8 @@ export class FakeExpo extends Fake<HttpsServer> {
 					if (behaviour?.kind === 'error') return refused(behaviour.code, behaviour.message ?? behaviour.code);
 					this.accept(token);
 					const id = randomUUID();
-					this.tickets.set(id, { token, receipt: this.receiptScript.get(token) ?? { status: 'ok' } });
+					const scripted = this.receiptScript.get(token);
+					this.tickets.set(id, { token, receipt: scripted === undefined ? { status: 'ok' } : scripted });
 					return { status: 'ok', id };
 				});
 				return reply(200, { data: tickets });
@@ -736,8 +738,8 @@ export class FakeExpo extends Fake<HttpsServer> {
 		const data: Record<string, unknown> = {};
 		for (const id of ids) {
 			const ticket = this.tickets.get(String(id));
-			if (!ticket || !this.receiptsReady) continue;
-			const r = ticket.receipt;
+			const r = ticket?.receipt;
+			if (!r || !this.receiptsReady) continue;
 			data[String(id)] = r.status === 'ok' ? { status: 'ok' } : { status: 'error', message: r.message ?? r.error, details: { error: r.error } };
 		}
 		return { data };

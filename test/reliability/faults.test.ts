@@ -30,7 +30,8 @@
 import '../fakes/network-edge.cjs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import webpush from 'web-push';
-import { ApnsTransport, ExpoTransport, FcmTransport, PushMessage, Sender, WebPushTransport, type Transport } from '../../nodes/core';
+import { ApnsTransport, FcmTransport, PushMessage, Sender, WebPushTransport, type Transport } from '../../nodes/core';
+import { ExpoTransport } from '../../nodes/core/providers/expo';
 import { FAULT_KINDS, startFakes, type FakeSubscription, type FaultKind, type Fakes } from '../fakes/providers';
 import { openTestStore, tokens, type TestStore } from '../support/stores';
 
