@@ -614,8 +614,7 @@ function decryptAes128gcm(body: Buffer, ecdh: ReturnType<typeof createECDH>, uaP
 
 // ---------------------------------------------------------------- Expo
 
-/** A receipt the fake Expo gives for a ticket (docs.expo.dev/push-notifications/sending-notifications, "Push receipts"). */
-/** A receipt as Expo keeps it; null: not ready yet (left out of the answer). */
+/** A receipt the fake Expo gives for a ticket (docs.expo.dev/push-notifications/sending-notifications, "Push receipts"); null: not ready yet (left out of the answer). */
 export type ExpoReceipt = { status: 'ok' } | { status: 'error'; error: string; message?: string } | null;
 
 /**
