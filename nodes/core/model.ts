@@ -3,7 +3,7 @@
  * and the types derived from them. Nothing here knows about n8n.
  */
 import { z } from 'zod/v4';
-import { PROVIDERS, providerModule, type Provider, type PROVIDER_MODULES } from './providers';
+import { ownerOf, PROVIDERS, providerModule, type Provider, type PROVIDER_MODULES } from './providers';
 import { cleanText, codePoint, CONTROL, describe, INVISIBLE, LONE_SURROGATE, oneOf } from './text';
 import { LanguageTag, TimeZoneName } from './locale';
 import { OUTCOMES, PLATFORMS, type DeviceView as DeviceViewOf, type Platform, type ProviderData } from './types';
@@ -77,14 +77,8 @@ export const TokenRef = key('a token')
  * subscription (an object or its JSON text), which is found by its endpoint.
  */
 export const TokenOrSubscription = z.unknown().transform((value, ctx) => {
-	let token = value;
-	for (const id of PROVIDERS) {
-		const found = providerModule(id).lookupToken?.(value);
-		if (found !== undefined) {
-			token = found;
-			break;
-		}
-	}
+	const found = PROVIDERS.map((id) => providerModule(id).lookupToken?.(value)).find((t) => t !== undefined);
+	const token = found === undefined ? value : found;
 	if (typeof token !== 'string' || token.trim() === '') {
 		ctx.addIssue({ code: 'custom', message: `expected a token string or a subscription with an endpoint, got ${describe(value)}` });
 		return z.NEVER;
@@ -134,7 +128,8 @@ export interface NormalizedToken {
 /** Checks a token's shape for its provider (the provider module's rule) and returns it in the form the store keeps. */
 function normalizeToken(record: { platform: Platform; provider?: Provider; token: unknown; tokenKind?: string }, ctx: z.RefinementCtx): NormalizedToken | undefined {
 	// No provider named: the one allowed for the platform whose shape the token has, else the platform's default.
-	const provider = record.provider ?? ALLOWED_PROVIDERS[record.platform].find((id) => providerModule(id).owns?.(record.token)) ?? DEFAULT_PROVIDER[record.platform];
+	const owner = ownerOf(record.token);
+	const provider = record.provider ?? (owner && ALLOWED_PROVIDERS[record.platform].includes(owner) ? owner : DEFAULT_PROVIDER[record.platform]);
 	if (!ALLOWED_PROVIDERS[record.platform].includes(provider)) {
 		ctx.addIssue({
 			code: 'custom',

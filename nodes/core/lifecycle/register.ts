@@ -61,6 +61,9 @@ const CHANGES = {
 	language: 'language',
 } as const;
 
+/** An object (the Web Push keys: the browser's secrets) is named in the changelog, not shown. */
+const plain = (v: unknown) => v === null || typeof v !== 'object';
+
 /** What changed of a device, field by field, with the words the changelog says of each. */
 function changesOf(existing: DeviceRow, row: DeviceRow): Array<{ field: string; words: string }> {
 	const out: Array<{ field: string; words: string }> = [];
@@ -69,13 +72,13 @@ function changesOf(existing: DeviceRow, row: DeviceRow): Array<{ field: string; 
 			if (row[column] !== existing[column]) out.push({ field, words: `${column} ${String(existing[column])} → ${String(row[column])}` });
 			continue;
 		}
+		// (the same JSON of the same provider shows the same: no parse on a routine app open)
+		if (row.address_data === existing.address_data && row.provider === existing.provider) continue;
 		const before = shownData(existing.provider, deviceData(existing));
 		const after = shownData(row.provider, deviceData(row));
 		for (const shown of Object.keys(after)) {
 			const [was, is] = [before[shown], after[shown]];
 			if (JSON.stringify(was) === JSON.stringify(is)) continue;
-			// An object (the Web Push keys: the browser's secrets) is named, not shown.
-			const plain = (v: unknown) => v === null || typeof v !== 'object';
 			out.push({ field: shown, words: plain(was) && plain(is) ? `${shown} ${String(was)} → ${String(is)}` : `${shown} changed` });
 		}
 	}

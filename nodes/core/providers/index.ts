@@ -17,3 +17,6 @@ export const PROVIDERS = Object.keys(PROVIDER_MODULES) as [Provider, ...Provider
 /** A module, as the code that iterates them sees it. */
 export const providerModule = (id: Provider): ProviderModule => PROVIDER_MODULES[id] as unknown as ProviderModule;
 export const isProvider = (id: string): id is Provider => Object.hasOwn(PROVIDER_MODULES, id);
+
+/** The provider whose own shape the token has (an Expo push token), if one claims it: it goes there whatever else was guessed. */
+export const ownerOf = (token: unknown): Provider | undefined => PROVIDERS.find((id) => providerModule(id).owns?.(token));

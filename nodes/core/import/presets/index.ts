@@ -3,7 +3,7 @@
  * record's keys reads the file. Provider presets come before this package's layout, whose
  * aliases are the loosest.
  */
-import { PROVIDERS, providerModule } from '../../providers';
+import { ownerOf } from '../../providers';
 import { UnreadableRow } from '../sources';
 import { airship } from './airship';
 import { braze } from './braze';
@@ -29,7 +29,7 @@ export function reader(preset: ImportPreset, defaults: PresetDefaults): (record:
 		}
 		for (const row of preset.read(record as Record<string, unknown>, defaults)) {
 			// A token of a provider's own shape (an Expo push token) goes to that provider, whatever the export guessed.
-			const owner = row instanceof SourceSkip || row instanceof UnreadableRow ? undefined : PROVIDERS.find((id) => providerModule(id).owns?.(row.token));
+			const owner = row instanceof SourceSkip || row instanceof UnreadableRow ? undefined : ownerOf(row.token);
 			yield owner ? { ...row, provider: owner } : row;
 		}
 	};
