@@ -1,7 +1,7 @@
 /**
- * A provider module may claim tokens by their shape (`owns`, as Expo's ExponentPushToken[…]
- * will): a record that names no provider goes to the allowed provider that owns its token,
- * before the platform's default. No module claims any today; here test-only rules do.
+ * A provider module may claim tokens by their shape (`owns`, as Expo claims ExponentPushToken[…]):
+ * a record that names no provider goes to the allowed provider that owns its token, before the
+ * platform's default. Here test-only rules on FCM and APNs show the rule apart from Expo's shape.
  */
 import { RegisterInput } from '../../nodes/core';
 import { providerModule } from '../../nodes/core/providers';
