@@ -7,7 +7,8 @@
 import { z } from 'zod/v4';
 import { LanguageTag } from '../locale';
 
-const optionalText = (what: string, max = 1000) => z.string({ error: `expected ${what} as text` }).max(max, `expected ${what} of at most ${max} characters`).optional();
+/** An optional text of at most `max` characters (a provider's own fields: 200). */
+export const optionalText = (what: string, max = 1000) => z.string({ error: `expected ${what} as text` }).max(max, `expected ${what} of at most ${max} characters`).optional();
 
 /** A plain object (of any realm, or without a prototype): JSON's objects, not arrays, dates or class instances. */
 function isPairs(value: unknown): value is Record<string, unknown> {
@@ -51,6 +52,9 @@ function reservedKeyPath(value: unknown, path: string[]): string[] | null {
 	}
 	return null;
 }
+
+/** Apple's interruption levels of a notification (iOS 15+): APNs takes them, Expo passes them on. */
+export const INTERRUPTION_LEVELS = ['active', 'critical', 'passive', 'time-sensitive'] as const;
 
 export const MessageBase = z.object({
 	title: optionalText('a title'),

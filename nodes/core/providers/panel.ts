@@ -3,6 +3,10 @@
  * nodes/RegisterPushToken, nodes/shared) build the credential slots, credential tests and option
  * collections by iterating the registry, so a new provider needs no edit there.
  */
+import { INTERRUPTION_LEVELS } from '../payload/base';
+
+/** Apple's interruption levels as options ('time-sensitive': Time Sensitive), for APNs' and Expo's panels. */
+export const interruptionLevelOptions = INTERRUPTION_LEVELS.map((value) => ({ name: value.split('-').map((word) => word[0].toUpperCase() + word.slice(1)).join(' '), value }));
 
 /** One message option as the editor shows it: the shape of n8n's INodeProperties (declared here: the core imports no n8n). */
 export interface PanelField {

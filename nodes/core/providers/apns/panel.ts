@@ -1,5 +1,5 @@
 /** APNs in n8n's editor (../panel.ts). */
-import type { ProviderPanel } from '../panel';
+import { interruptionLevelOptions, type ProviderPanel } from '../panel';
 
 export const apnsPanel: ProviderPanel = {
 	credentialLabel: 'APNs (iOS)',
@@ -11,12 +11,7 @@ export const apnsPanel: ProviderPanel = {
 			displayName: 'Interruption Level',
 			name: 'interruptionLevel',
 			type: 'options',
-			options: [
-				{ name: 'Active', value: 'active' },
-				{ name: 'Critical', value: 'critical' },
-				{ name: 'Passive', value: 'passive' },
-				{ name: 'Time Sensitive', value: 'time-sensitive' },
-			],
+			options: interruptionLevelOptions,
 			default: 'active',
 		},
 		{ displayName: 'Mutable Content', name: 'mutableContent', type: 'boolean', default: false, description: 'Whether a notification service extension may change the push' },

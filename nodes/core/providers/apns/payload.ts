@@ -1,15 +1,13 @@
 /** The APNs payload ({ aps, ...custom pairs at the top level }) and the headers that go with it. */
 import { z } from 'zod/v4';
-import { customPairs, type MessageBase } from '../../payload/base';
-
-const optionalText = (what: string) => z.string({ error: `expected ${what} as text` }).max(200, `expected ${what} of at most 200 characters`).optional();
+import { customPairs, INTERRUPTION_LEVELS, optionalText, type MessageBase } from '../../payload/base';
 
 export const ApnsOptions = z.object({
 	priority: z.union([z.literal(5), z.literal(10)]).optional(),
-	threadId: optionalText('a thread id'),
-	category: optionalText('a category'),
+	threadId: optionalText('a thread id', 200),
+	category: optionalText('a category', 200),
 	mutableContent: z.boolean().optional(),
-	interruptionLevel: z.enum(['passive', 'active', 'time-sensitive', 'critical']).optional(),
+	interruptionLevel: z.enum(INTERRUPTION_LEVELS).optional(),
 	collapseId: z.string().max(64, 'expected an APNs collapse id of at most 64 bytes').optional(),
 	/** Seconds since the epoch after which APNs stops trying. */
 	expiration: z.number().int().min(0).optional(),

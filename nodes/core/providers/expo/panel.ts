@@ -1,5 +1,5 @@
 /** Expo in n8n's editor (../panel.ts). Its field names are its own: Send Push reads every provider's collection into one set of options. */
-import type { ProviderPanel } from '../panel';
+import { interruptionLevelOptions, type ProviderPanel } from '../panel';
 
 /** An empty text field is no option (Expo would take `channelId: ""` for a channel). */
 const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
@@ -14,12 +14,7 @@ export const expoPanel: ProviderPanel = {
 			displayName: 'Interruption Level',
 			name: 'expoInterruptionLevel',
 			type: 'options',
-			options: [
-				{ name: 'Active', value: 'active' },
-				{ name: 'Critical', value: 'critical' },
-				{ name: 'Passive', value: 'passive' },
-				{ name: 'Time Sensitive', value: 'time-sensitive' },
-			],
+			options: interruptionLevelOptions,
 			default: 'active',
 			description: 'How the notification interrupts (iOS)',
 		},

@@ -1,20 +1,18 @@
 /** The Expo push message (docs.expo.dev/push-notifications/sending-notifications, "Message request format"), without its `to`. */
 import { z } from 'zod/v4';
-import { customPairs, type MessageBase } from '../../payload/base';
-
-const optionalText = (what: string) => z.string({ error: `expected ${what} as text` }).max(200, `expected ${what} of at most 200 characters`).optional();
+import { customPairs, INTERRUPTION_LEVELS, optionalText, type MessageBase } from '../../payload/base';
 
 export const ExpoOptions = z.object({
 	/** Expo's `ttl`: how long APNs and FCM keep trying, in seconds. */
 	ttlSeconds: z.number().int().min(0).max(2_419_200, 'expected an Expo TTL of at most 28 days').optional(),
 	priority: z.enum(['default', 'normal', 'high']).optional(),
 	/** Android: the notification channel. */
-	channelId: optionalText('a channel id'),
+	channelId: optionalText('a channel id', 200),
 	/** The notification category (its action buttons). */
-	categoryId: optionalText('a category id'),
+	categoryId: optionalText('a category id', 200),
 	/** iOS: a notification service extension may change the push. */
 	mutableContent: z.boolean().optional(),
-	interruptionLevel: z.enum(['active', 'critical', 'passive', 'time-sensitive']).optional(),
+	interruptionLevel: z.enum(INTERRUPTION_LEVELS).optional(),
 });
 export type ExpoMessageInput = MessageBase & { expo: z.output<typeof ExpoOptions> };
 

@@ -1,14 +1,12 @@
 /** The FCM v1 message: `data` values must be strings (anything else is JSON-serialised on purpose). */
 import { z } from 'zod/v4';
-import { customPairs, type MessageBase } from '../../payload/base';
-
-const optionalText = (what: string) => z.string({ error: `expected ${what} as text` }).max(200, `expected ${what} of at most 200 characters`).optional();
+import { customPairs, optionalText, type MessageBase } from '../../payload/base';
 
 export const FcmOptions = z.object({
 	priority: z.enum(['high', 'normal']).optional(),
 	ttlSeconds: z.number().int().min(0).max(2_419_200, 'expected an FCM TTL of at most 28 days').optional(),
-	collapseKey: optionalText('a collapse key'),
-	channelId: optionalText('a channel id'),
+	collapseKey: optionalText('a collapse key', 200),
+	channelId: optionalText('a channel id', 200),
 	/** Only `data`, no `notification`: the app renders it (legacy receivers). */
 	dataOnly: z.boolean().optional(),
 });
